@@ -1,0 +1,4 @@
+//! Reusable pieces of UI.
+
+pub mod fields;
+pub mod user_menu;

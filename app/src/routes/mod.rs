@@ -1,0 +1,144 @@
+//! The document shell, the router and the pages.
+//!
+//! Every route renders with `SsrMode::Async`: the whole page, data included, is in the
+//! first response. That makes every page work with JavaScript off, and lets a page set its
+//! status and headers (redirects, CSP) before anything is sent.
+
+mod auth;
+mod home;
+mod settings;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
+
+use crate::api::auth::{CurrentUser, LogOut, get_current_user};
+use crate::components::user_menu::UserMenu;
+use crate::error::AppError;
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::csp::apply();
+    view! {
+        <!DOCTYPE html>
+        <html lang="ja">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Signing in or out changes who the header and the pages are for. Forms that do either
+/// report here, and everything that depends on the signed-in account refetches.
+///
+/// Each page creates its own action (inside `<Routes>`, where leptos hands an action the
+/// error a plain form submission carried back in the URL); only sign-out, which lives in the
+/// header, is created here.
+#[derive(Clone, Copy)]
+pub struct AuthState {
+    epoch: RwSignal<usize>,
+    pub log_out: ServerAction<LogOut>,
+}
+
+impl AuthState {
+    fn new() -> Self {
+        Self { epoch: RwSignal::new(0), log_out: ServerAction::new() }
+    }
+
+    /// Changes whenever someone signs in or out.
+    pub fn version(&self) -> (usize, usize) {
+        (self.epoch.get(), self.log_out.version().get())
+    }
+
+    /// Counts each completion of an action that signs in (`version` is its version).
+    pub fn follow(&self, version: impl Fn() -> usize + 'static) {
+        let epoch = self.epoch;
+        Effect::watch(version, move |_, _, _| epoch.update(|n| *n += 1), false);
+    }
+}
+
+/// Who is signed in, for any component that needs to know.
+pub type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // The end-to-end tests wait for this mark: it is set only once the wasm has hydrated.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/nidan.css"/>
+        <Title formatter=|text: String| if text.is_empty() { "Nidan".to_owned() } else { format!("{text} | Nidan") }/>
+        <Router>
+            <Layout/>
+        </Router>
+    }
+}
+
+/// Header and page. Lives inside the router so that actions see errors a plain form
+/// submission carried back in the URL.
+#[component]
+fn Layout() -> impl IntoView {
+    let auth = AuthState::new();
+    provide_context(auth);
+    let user: UserResource = Resource::new(move || auth.version(), |_| get_current_user());
+    provide_context(user);
+
+    view! {
+        <header class="site-header">
+            <a href="/" class="brand">
+                <span class="brand-mark" aria-hidden="true">"二"</span>
+                "Nidan"
+            </a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) => view! { <UserMenu email=u.email/> }.into_any(),
+                        _ => view! {
+                            <nav class="guest-nav" aria-label="アカウント">
+                                <a href="/login">"ログイン"</a>
+                                <a href="/signup" class="button-link">"新規登録"</a>
+                            </nav>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </header>
+        <main class="page">
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
+                <Route path=StaticSegment("signup") view=auth::SignUpPage ssr=SsrMode::Async/>
+                <Route path=StaticSegment("login") view=auth::LogInPage ssr=SsrMode::Async/>
+                <Route path=StaticSegment("settings") view=settings::SettingsPage ssr=SsrMode::Async/>
+            </Routes>
+        </main>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="ページが見つかりません"/>
+        <h1>"ページが見つかりません"</h1>
+        <p><a href="/">"トップページへ戻る"</a></p>
+    }
+}

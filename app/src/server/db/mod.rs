@@ -1,0 +1,155 @@
+//! The database: SQLite by default, PostgreSQL when the URL says so (DB-1). One `AnyPool`
+//! serves both, so every query is written once, with `$1` placeholders that both engines
+//! understand. Timestamps are BIGINT milliseconds, flags are nullable timestamps; that keeps
+//! to the types both drivers decode the same way. Schemas differ only where the engines do
+//! (identity columns), in `migrations/sqlite` and `migrations/postgres`.
+//!
+//! SQLite runs on a single connection: writes are serialised by SQLite anyway, and one
+//! connection rules out `SQLITE_BUSY` when a transaction that read first starts to write.
+//! Several server processes need PostgreSQL (DB-2).
+
+pub mod session_store;
+pub mod users;
+
+use std::{path::Path, time::Duration};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the pool. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    kind: DbKind,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (use sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("cannot create the database folder: {0}")]
+    Folder(std::io::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl DbError {
+    /// Whether this is a violation of a unique index (by error kind, never by message).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+impl From<DbError> for crate::error::AppError {
+    /// Logged once here, at the boundary; the client sees only `Internal`.
+    fn from(e: DbError) -> Self {
+        tracing::error!(error = %e, "database failure");
+        crate::error::AppError::Internal
+    }
+}
+
+impl Db {
+    /// Connects, creating the SQLite file and its folder if needed, and migrates.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        install_default_drivers();
+        let kind = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DbKind::Postgres
+        } else if url.starts_with("sqlite:") {
+            DbKind::Sqlite
+        } else {
+            return Err(DbError::UnsupportedUrl);
+        };
+        let pool = match kind {
+            DbKind::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(10)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?
+            }
+            DbKind::Sqlite => {
+                let url = prepare_sqlite_url(url)?;
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+        };
+        let db = Self { pool, kind };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<(), DbError> {
+        match self.kind {
+            DbKind::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?,
+            DbKind::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn kind(&self) -> DbKind {
+        self.kind
+    }
+
+    /// Closes the pool (tests drop their PostgreSQL databases after this).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite://data/nidan.db` → makes sure `data/` exists and asks SQLite to create the file.
+fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(DbError::Folder)?;
+        }
+    }
+    let mode = if query.contains("mode=") { String::new() } else { "mode=rwc".to_owned() };
+    let query = [query, mode.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("&");
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let dir = std::env::temp_dir().join("nidan-url-test");
+        let url = format!("sqlite://{}/x.db", dir.display());
+        assert_eq!(prepare_sqlite_url(&url).unwrap(), format!("sqlite://{}/x.db?mode=rwc", dir.display()));
+        assert!(dir.exists());
+        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), "sqlite://:memory:?mode=rwc");
+        assert_eq!(prepare_sqlite_url("sqlite://a.db?mode=ro").unwrap(), "sqlite://a.db?mode=ro");
+    }
+}

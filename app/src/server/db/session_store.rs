@@ -1,0 +1,121 @@
+//! tower-sessions' store on our `AnyPool` (the published sqlx store wants a pool per engine).
+//! Sessions live in the database so that several processes share them (DB-2). The table
+//! keeps a SHA-256 of the session id, not the id itself: a copy of the database does not
+//! hand out live sessions. `user_id` is copied out of the record so that every session of
+//! an account can be ended at once.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error, Result, SessionStore};
+
+use super::{Db, DbError};
+use crate::server::auth_session::USER_ID_KEY;
+
+#[derive(Debug, Clone)]
+pub struct SqlSessionStore {
+    db: Db,
+}
+
+impl SqlSessionStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Deletes sessions whose expiry has passed. Run periodically by the server.
+    pub async fn delete_expired(&self, now: OffsetDateTime) -> std::result::Result<u64, DbError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(unix_ms(now))
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn id_hash(id: &Id) -> String {
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+}
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn backend(e: impl std::fmt::Display) -> Error {
+    Error::Backend(e.to_string())
+}
+
+fn user_id_of(record: &Record) -> Option<i64> {
+    record.data.get(USER_ID_KEY).and_then(serde_json::Value::as_i64)
+}
+
+#[async_trait]
+impl SessionStore for SqlSessionStore {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        loop {
+            let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id_hash, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id_hash) DO NOTHING",
+            )
+            .bind(id_hash(&record.id))
+            .bind(user_id_of(record))
+            .bind(data)
+            .bind(unix_ms(record.expiry_date))
+            .execute(self.db.pool())
+            .await
+            .map_err(backend)?;
+            if inserted.rows_affected() == 1 {
+                return Ok(());
+            }
+            // A 128-bit collision: astronomically unlikely, but never overwrite a session.
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id_hash) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
+             expires_at = excluded.expires_at",
+        )
+        .bind(id_hash(&record.id))
+        .bind(user_id_of(record))
+        .bind(data)
+        .bind(unix_ms(record.expiry_date))
+        .execute(self.db.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+            .bind(id_hash(id))
+            .bind(unix_ms(OffsetDateTime::now_utc()))
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let data: String = row.try_get("data").map_err(backend)?;
+        let expires_at: i64 = row.try_get("expires_at").map_err(backend)?;
+        let data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at) * 1_000_000)
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash(id))
+            .execute(self.db.pool())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+//! Accounts (ACC-1): signing up and checking a password.
+//!
+//! Unknown email and wrong password are one error, [`AccountError::InvalidCredentials`],
+//! and both paths run exactly one argon2 verification, so neither the message nor the time
+//! tells an attacker which addresses have accounts.
+
+use crate::domain::{Email, Password, Timestamp};
+use crate::error::AppError;
+use crate::server::db::{DbError, users, users::UserId};
+use crate::server::entropy::EntropyError;
+use crate::server::passwords::HashError;
+use crate::server::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("email already registered")]
+    EmailTaken,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Entropy(#[from] EntropyError),
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::EmailTaken => AppError::EmailTaken,
+            AccountError::InvalidCredentials => AppError::InvalidCredentials,
+            other => {
+                tracing::error!(error = %other, "account service failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// Creates an account. The unique index decides a race between two sign-ups.
+pub async fn sign_up(state: &AppState, email: &Email, password: &Password, now: Timestamp) -> Result<UserId, AccountError> {
+    let salt = state.entropy.bytes::<16>()?;
+    let hash = state.passwords.hash(password, salt).await?;
+    match users::insert(&state.db, email, &hash, now).await {
+        Ok(id) => {
+            tracing::info!(user = id.0, email = %email.masked(), "account created");
+            Ok(id)
+        }
+        Err(e) if e.is_unique_violation() => Err(AccountError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks an email and password. The input email is parsed leniently: anything that is not
+/// a well-formed address simply matches no account.
+pub async fn authenticate(state: &AppState, email: &str, password: String) -> Result<UserId, AccountError> {
+    let user = match Email::parse(email) {
+        Ok(email) => users::find_by_email(&state.db, &email).await?,
+        Err(_) => None,
+    };
+    let (id, stored) = match user {
+        Some(u) => (Some(u.id), Some(u.password_hash)),
+        None => (None, None),
+    };
+    let ok = state.passwords.verify(password, stored).await?;
+    match id {
+        Some(id) if ok => Ok(id),
+        _ => Err(AccountError::InvalidCredentials),
+    }
+}

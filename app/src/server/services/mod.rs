@@ -1,0 +1,4 @@
+//! The rules. A service takes the state's parts it needs and `now`, and returns a domain
+//! result; it never sees a request, a cookie or a status code.
+
+pub mod accounts;

@@ -1,0 +1,104 @@
+//! Starts Nidan: reads the configuration, opens the database, builds the state and serves.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::server::db::session_store::SqlSessionStore;
+use app::server::{AppState, Db, OsEntropy, PasswordHasher, Secrets, SystemClock};
+use server::config::Config;
+use tracing_subscriber::EnvFilter;
+
+// glibc's allocator keeps argon2's 19 MiB blocks around after a burst of sign-ins;
+// mimalloc gives them back.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error(transparent)]
+    Config(#[from] server::config::ConfigError),
+    #[error(transparent)]
+    Db(#[from] app::server::db::DbError),
+    #[error(transparent)]
+    Hash(#[from] app::server::passwords::HashError),
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_http=warn")),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("cannot start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), StartError> {
+    let config = Config::from_env()?;
+    let db = Db::connect(&config.database_url).await?;
+    tracing::info!(database = %config.database_label(), data = %config.data_dir.display(), "database ready");
+
+    let addr = config.leptos_options.site_addr;
+    let state = AppState {
+        db: db.clone(),
+        clock: Arc::new(SystemClock),
+        entropy: Arc::new(OsEntropy),
+        passwords: PasswordHasher::owasp()?,
+        secrets: Arc::new(Secrets::new(config.secret_key)),
+        settings: Arc::new(config.settings),
+        leptos_options: config.leptos_options,
+    };
+
+    tokio::spawn(delete_expired_sessions(SqlSessionStore::new(db)));
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, server::router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn delete_expired_sessions(store: SqlSessionStore) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match store.delete_expired(time::OffsetDateTime::now_utc()).await {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

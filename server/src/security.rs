@@ -1,0 +1,100 @@
+//! Cross-cutting protections in front of every route (SEC-3): state-changing requests must
+//! come from our own origin, and every response carries the security headers. HTML pages
+//! get their nonce-based CSP from the shell; everything else gets a deny-all one here.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+
+use app::error::AppError;
+use app::server::{AppState, Settings};
+
+/// Refuses cross-site POSTs, then sets the headers on whatever the app answered.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if changes_state && !same_origin(req.headers(), &state.settings) {
+        tracing::warn!(method = %req.method(), path = %req.uri().path(), "cross-origin request refused");
+        return with_headers(forbidden(), &state.settings);
+    }
+    let is_asset = req.uri().path().starts_with("/pkg/");
+    let mut res = next.run(req).await;
+    if !is_asset {
+        // Pages and API answers are personal: never stored by a shared or browser cache.
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    with_headers(res, &state.settings)
+}
+
+/// Whether the request comes from a page of this site. `Sec-Fetch-Site` is decisive when
+/// the browser sends it; otherwise `Origin` must equal the configured public origin or, with
+/// none configured, the origin of the request's own `Host`. A request with neither header
+/// is refused: browsers send `Origin` on every POST.
+pub fn same_origin(headers: &HeaderMap, settings: &Settings) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    let Some(origin) = get("origin") else { return false };
+    match &settings.public_origin {
+        Some(public) => origin == public,
+        None => get("host").is_some_and(|host| origin == format!("http://{host}") || origin == format!("https://{host}")),
+    }
+}
+
+fn forbidden() -> Response {
+    let body = serde_json::to_string(&AppError::Forbidden).unwrap_or_default();
+    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], Body::from(body)).into_response()
+}
+
+fn with_headers(mut res: Response, settings: &Settings) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    h.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+        );
+    }
+    if settings.secure_cookies {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    res
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origin_rules() {
+        let dev = Settings::development();
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), &dev));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://a"), ("host", "a")]), &dev));
+        assert!(same_origin(&headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")]), &dev));
+        assert!(!same_origin(&headers(&[("origin", "http://evil.example"), ("host", "localhost:3000")]), &dev));
+        assert!(!same_origin(&headers(&[("host", "localhost:3000")]), &dev), "no Origin, no Sec-Fetch-Site");
+
+        let prod = Settings { public_origin: Some("https://nidan.example".into()), ..Settings::development() };
+        assert!(same_origin(&headers(&[("origin", "https://nidan.example"), ("host", "internal:3000")]), &prod));
+        assert!(!same_origin(&headers(&[("origin", "http://internal:3000"), ("host", "internal:3000")]), &prod));
+    }
+}

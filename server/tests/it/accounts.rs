@@ -1,0 +1,250 @@
+//! Accounts and sessions through HTTP (ACC-1..3, SEC-3, SEC-6), on every engine.
+
+use http::{StatusCode, header};
+
+use app::api::auth::CurrentUser;
+use app::error::AppError;
+
+use crate::support::{Client, TestApp, count, on_each_engine};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn sign_up(client: &Client, email: &str) {
+    let res = client.post("/api/sign_up", &[("email", email), ("password", PASSWORD)]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+}
+
+async fn who(client: &Client) -> Option<CurrentUser> {
+    let res = client.get_json("/api/current_user").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    res.json()
+}
+
+#[tokio::test]
+async fn sign_up_signs_in_with_a_safe_cookie() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.client();
+        let res = client.post("/api/sign_up", &[("email", " Taro@Example.JP "), ("password", PASSWORD)]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.header("location"), Some("/settings"), "goes on to the settings page");
+        let cookie = res.header("set-cookie").expect("a session cookie");
+        assert!(cookie.starts_with("nidan_session="), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(!cookie.contains("Secure"), "plain http in development: {cookie}");
+        assert_eq!(who(&client).await, Some(CurrentUser { email: "taro@example.jp".into() }));
+
+        // The password is stored as an argon2id hash, never as given.
+        use sqlx::Row;
+        let row = sqlx::query("SELECT password_hash FROM users").fetch_one(app.state.db.pool()).await.unwrap();
+        let hash: String = row.try_get("password_hash").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!hash.contains(PASSWORD));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn duplicate_email_is_refused_whatever_its_case() {
+    on_each_engine(|app: TestApp| async move {
+        sign_up(&app.client(), "hanako@example.jp").await;
+        let other = app.client();
+        let res = other.post("/api/sign_up", &[("email", "HANAKO@example.jp"), ("password", PASSWORD)]).await;
+        assert_eq!(res.status, StatusCode::CONFLICT);
+        assert_eq!(res.app_error(), AppError::EmailTaken);
+        assert_eq!(other.session_cookie(), None, "no session for a refused sign-up");
+        assert_eq!(count(&app.state, "users").await, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_sign_up_input_gets_its_own_message_and_writes_nothing() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.client();
+        let cases = [
+            ("", PASSWORD, AppError::EmailEmpty),
+            ("not-an-address", PASSWORD, AppError::EmailMalformed),
+            ("taro@example.jp", "short", AppError::PasswordTooShort { min: 8 }),
+            ("taro@example.jp", "password123", AppError::PasswordTooCommon),
+        ];
+        for (email, password, expected) in cases {
+            let res = client.post("/api/sign_up", &[("email", email), ("password", password)]).await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{email} / {password}");
+            assert_eq!(res.app_error(), expected);
+        }
+        let too_long = "x".repeat(129);
+        let res = client.post("/api/sign_up", &[("email", "taro@example.jp"), ("password", &too_long)]).await;
+        assert_eq!(res.app_error(), AppError::PasswordTooLong { max: 128 });
+        // A request missing a field entirely is refused too.
+        let res = client.post("/api/sign_up", &[("email", "taro@example.jp")]).await;
+        assert!(res.status.is_client_error() || res.status.is_server_error(), "{}", res.status);
+        assert_eq!(count(&app.state, "users").await, 0);
+        assert_eq!(count(&app.state, "sessions").await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_look_the_same() {
+    on_each_engine(|app: TestApp| async move {
+        sign_up(&app.client(), "jiro@example.jp").await;
+        let client = app.client();
+        let wrong = client.post("/api/log_in", &[("email", "jiro@example.jp"), ("password", "wrong password!")]).await;
+        let unknown = client.post("/api/log_in", &[("email", "nobody@example.jp"), ("password", PASSWORD)]).await;
+        let garbage = client.post("/api/log_in", &[("email", "not an email"), ("password", PASSWORD)]).await;
+        for res in [&wrong, &unknown, &garbage] {
+            assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+            assert_eq!(res.app_error(), AppError::InvalidCredentials);
+            assert_eq!(res.body, wrong.body, "byte-for-byte the same answer");
+        }
+        assert_eq!(client.session_cookie(), None);
+
+        let res = client.post("/api/log_in", &[("email", "JIRO@example.jp"), ("password", PASSWORD)]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(who(&client).await.map(|u| u.email), Some("jiro@example.jp".into()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn signing_in_rotates_the_session_id() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.client();
+        sign_up(&client, "saburo@example.jp").await;
+        let first = client.session_cookie().expect("cookie after sign-up");
+
+        let res = client.post("/api/log_in", &[("email", "saburo@example.jp"), ("password", PASSWORD)]).await;
+        assert_eq!(res.status, StatusCode::OK);
+        let second = client.session_cookie().expect("cookie after sign-in");
+        assert_ne!(first, second, "a new id at sign-in");
+
+        // The old id is dead on the server, not merely replaced in this browser.
+        let old = app.client();
+        old.set_session_cookie(Some(first));
+        assert_eq!(who(&old).await, None);
+        assert_eq!(who(&client).await.map(|u| u.email), Some("saburo@example.jp".into()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn signing_out_destroys_the_session_on_the_server() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.client();
+        sign_up(&client, "shiro@example.jp").await;
+        let cookie = client.session_cookie().expect("cookie");
+        assert_eq!(count(&app.state, "sessions").await, 1);
+
+        let res = client.post("/api/log_out", &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.header("location"), Some("/login"));
+        assert_eq!(client.session_cookie(), None, "the browser is told to drop the cookie");
+        assert_eq!(count(&app.state, "sessions").await, 0);
+
+        // Replaying the cookie gets nobody.
+        let replay = app.client();
+        replay.set_session_cookie(Some(cookie));
+        assert_eq!(who(&replay).await, None);
+        let page = replay.get("/settings").await;
+        assert_eq!(page.status, StatusCode::FOUND);
+        assert_eq!(page.header("location"), Some("/login"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_before_anything_runs() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.client();
+        let body = "email=eve%40example.jp&password=correct+horse+battery";
+        for (origin, fetch_site) in [(None, None), (Some("https://evil.example"), None), (None, Some("cross-site"))] {
+            let mut req = client
+                .request("POST", "/api/sign_up")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            if let Some(o) = origin {
+                req = req.header(header::ORIGIN, o);
+            }
+            if let Some(s) = fetch_site {
+                req = req.header("sec-fetch-site", s);
+            }
+            let res = client.send(req.body(body.into()).unwrap()).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{origin:?} {fetch_site:?}");
+            assert_eq!(res.app_error(), AppError::Forbidden);
+        }
+        assert_eq!(count(&app.state, "users").await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_a_nonce_csp() {
+    on_each_engine(|app: TestApp| async move {
+        let res = app.client().get("/login").await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(res.header("referrer-policy"), Some("same-origin"));
+        assert_eq!(res.header("x-frame-options"), Some("DENY"));
+        assert_eq!(res.header("cache-control"), Some("no-store"));
+        let csp = res.header("content-security-policy").expect("CSP");
+        let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a nonce");
+        assert!(nonce.len() >= 16, "{nonce}");
+        assert!(res.body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert!(res.body.contains("<html lang=\"ja\""));
+        for label in ["メールアドレス", "パスワード", "ログイン", "新規登録"] {
+            assert!(res.body.contains(label), "{label}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn settings_page_needs_a_session_and_shows_the_rows() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.client();
+        let res = client.get("/settings").await;
+        assert_eq!(res.status, StatusCode::FOUND);
+        assert_eq!(res.header("location"), Some("/login"));
+
+        sign_up(&client, "goro@example.jp").await;
+        let res = client.get("/settings").await;
+        assert_eq!(res.status, StatusCode::OK);
+        for text in ["アカウントの設定", "電話番号", "未設定", "電話番号を設定する", "二段階認証(SMS)", "保存する", "リカバリーコードを表示する", "ユーザーメニュー", "ログアウト", "goro@example.jp"] {
+            assert!(res.body.contains(text), "settings page lacks {text}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn forms_work_without_javascript() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.client();
+        // A wrong password: back to the form, with the error for the page to show.
+        let res = client
+            .post_html_form("/api/log_in", "/login", &[("email", "nobody@example.jp"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(res.status, StatusCode::FOUND);
+        let back = res.header("location").expect("redirect").to_owned();
+        assert!(back.starts_with("http://localhost:3000/login?"), "{back}");
+        let page = client.get(back.trim_start_matches("http://localhost:3000")).await;
+        assert!(page.body.contains("メールアドレスまたはパスワードが正しくありません。"), "error shown without JS");
+        assert!(page.body.contains("role=\"alert\""));
+
+        // Sign-up: straight to the settings page, signed in.
+        let res = client
+            .post_html_form("/api/sign_up", "/signup", &[("email", "rokuro@example.jp"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(res.status, StatusCode::FOUND);
+        assert_eq!(res.header("location"), Some("/settings"));
+        assert!(client.get("/settings").await.body.contains("rokuro@example.jp"));
+
+        // Sign-out from the menu's form.
+        let res = client.post_html_form("/api/log_out", "/settings", &[]).await;
+        assert_eq!(res.status, StatusCode::FOUND);
+        assert_eq!(res.header("location"), Some("/login"));
+        assert_eq!(client.get("/settings").await.status, StatusCode::FOUND);
+    })
+    .await;
+}

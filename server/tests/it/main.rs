@@ -1,0 +1,6 @@
+//! Integration tests: the real router, over HTTP requests, against SQLite and (when
+//! `NIDAN_TEST_POSTGRES_URL` names a server) PostgreSQL. One binary, many modules: on two
+//! cores, linking dominates, so there is only one test binary to link.
+
+mod accounts;
+mod support;

@@ -1,0 +1,276 @@
+//! Test harness: a fresh database per test on each engine, the router around a state with
+//! a manual clock, seeded randomness and cheap argon2, and a small cookie-keeping client.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use sqlx::Executor;
+use tower::ServiceExt;
+
+use app::domain::Timestamp;
+use app::error::AppError;
+use app::server::{AppState, Db, ManualClock, PasswordHasher, Secrets, SeededEntropy, Settings};
+
+pub const ORIGIN: &str = "http://localhost:3000";
+pub const HOST: &str = "localhost:3000";
+
+/// 2026-11-25T00:00:00Z: tests start here and move the clock themselves.
+pub const START: Timestamp = Timestamp::from_millis(1_795_564_800_000);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A running app on a database of its own.
+pub struct TestApp {
+    pub engine: Engine,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub router: Router,
+}
+
+/// What to remove when a test ends.
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresDb { admin_url: String, name: String },
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    format!("nidan_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+/// The engines to run on: SQLite always; PostgreSQL when the test command found one.
+pub fn engines() -> Vec<Engine> {
+    let mut engines = vec![Engine::Sqlite];
+    if std::env::var("NIDAN_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+        engines.push(Engine::Postgres);
+    }
+    engines
+}
+
+async fn create_database(engine: Engine) -> (Db, Cleanup) {
+    let name = unique_name();
+    match engine {
+        Engine::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            let db = Db::connect(&format!("sqlite://{}", path.display())).await.expect("sqlite");
+            (db, Cleanup::SqliteFile(path))
+        }
+        Engine::Postgres => {
+            let admin_url = std::env::var("NIDAN_TEST_POSTGRES_URL").expect("postgres url");
+            let admin = admin_pool(&admin_url).await;
+            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
+            admin.close().await;
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            let db = Db::connect(&format!("{base}/{name}")).await.expect("postgres");
+            (db, Cleanup::PostgresDb { admin_url, name })
+        }
+    }
+}
+
+async fn admin_pool(url: &str) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.expect("connect to PostgreSQL")
+}
+
+impl Cleanup {
+    async fn run(self) {
+        match self {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresDb { admin_url, name } => {
+                let admin = admin_pool(&admin_url).await;
+                let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                admin.close().await;
+            }
+        }
+    }
+}
+
+/// The state a test runs against, on `db`.
+pub fn test_state(db: Db, clock: Arc<ManualClock>) -> AppState {
+    let leptos_options = LeptosOptions::builder().output_name("nidan").site_root("target/site").build();
+    AppState {
+        db,
+        clock,
+        entropy: Arc::new(SeededEntropy::new(u64::from(COUNTER.load(Ordering::SeqCst)))),
+        passwords: PasswordHasher::insecure_for_tests().expect("argon2 params"),
+        secrets: Arc::new(Secrets::new([42; 32])),
+        settings: Arc::new(Settings::development()),
+        leptos_options,
+    }
+}
+
+/// Runs `scenario` on a fresh app for every engine. The database is removed afterwards,
+/// also when the scenario panics; the panic then fails the test naming the engine.
+pub async fn on_each_engine<F, Fut>(scenario: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    for engine in engines() {
+        let (db, cleanup) = create_database(engine).await;
+        let clock = Arc::new(ManualClock::new(START));
+        let state = test_state(db.clone(), clock.clone());
+        let router = server::router(state.clone());
+        let outcome = tokio::spawn(scenario(TestApp { engine, state, clock, router })).await;
+        db.close().await;
+        cleanup.run().await;
+        if let Err(e) = outcome {
+            eprintln!("scenario failed on {engine:?}");
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+}
+
+/// A browser-like client: keeps the session cookie, sends same-origin headers.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    cookie: Arc<Mutex<Option<String>>>,
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    /// The error a server function answered with.
+    pub fn app_error(&self) -> AppError {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not an AppError ({e}): {}", self.body))
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("bad JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    pub fn client(&self) -> Client {
+        Client { router: self.router.clone(), cookie: Arc::new(Mutex::new(None)) }
+    }
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Client {
+    /// The current session cookie value (`nidan_session=…`), if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookie.lock().unwrap().clone()
+    }
+
+    /// Replaces the cookie this client sends (to replay an old one).
+    pub fn set_session_cookie(&self, cookie: Option<String>) {
+        *self.cookie.lock().unwrap() = cookie;
+    }
+
+    /// POSTs a form to a server function, as the hydrated app does.
+    pub async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> TestResponse {
+        let req = self
+            .request("POST", path)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(form(pairs)))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// POSTs a form as a browser with JavaScript off does: it accepts HTML and says where
+    /// it came from.
+    pub async fn post_html_form(&self, path: &str, referer: &str, pairs: &[(&str, &str)]) -> TestResponse {
+        let req = self
+            .request("POST", path)
+            .header(header::ORIGIN, ORIGIN)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::REFERER, format!("{ORIGIN}{referer}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .body(Body::from(form(pairs)))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// GETs a page, as a browser does.
+    pub async fn get(&self, path: &str) -> TestResponse {
+        let req = self.request("GET", path).header(header::ACCEPT, "text/html").body(Body::empty()).unwrap();
+        self.send(req).await
+    }
+
+    /// GETs a server function's answer, as the hydrated app does.
+    pub async fn get_json(&self, path: &str) -> TestResponse {
+        let req = self.request("GET", path).header(header::ACCEPT, "application/json").body(Body::empty()).unwrap();
+        self.send(req).await
+    }
+
+    /// Sends a request built by the test, with this client's cookie.
+    pub fn request(&self, method: &str, path: &str) -> http::request::Builder {
+        let mut b = Request::builder().method(method).uri(path).header(header::HOST, HOST);
+        if let Some(c) = self.session_cookie() {
+            b = b.header(header::COOKIE, c);
+        }
+        b
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let pair = set.split(';').next().unwrap().trim().to_owned();
+            if pair.starts_with(&format!("{}=", server::SESSION_COOKIE)) {
+                let removed = set.contains("Max-Age=0") || pair.ends_with('=');
+                *self.cookie.lock().unwrap() = (!removed).then_some(pair);
+            }
+        }
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    }
+}
+
+/// Counts rows of a table (to show that refused input wrote nothing).
+pub async fn count(state: &AppState, table: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap()
+        .try_get::<i64, _>("n")
+        .unwrap()
+}
