@@ -1,0 +1,36 @@
+import { defineConfig } from '@playwright/test';
+
+// The server is started by scripts/test.sh (a real build of this tree, on a fresh database);
+// global-setup waits until it answers. Chromium is Debian's: Playwright's own download does
+// not work on these machines.
+const baseURL = process.env.NIDAN_E2E_URL ?? 'http://127.0.0.1:3100';
+
+export default defineConfig({
+  testDir: './tests',
+  globalSetup: './global-setup.ts',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+});

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Sets up what is missing, then runs every test: unit and integration tests (SQLite, and
+# PostgreSQL when one answers at 127.0.0.1:5432), then the Playwright suite in Debian's
+# Chromium against a server built from this tree.
+#
+#   scripts/test.sh          everything
+#   scripts/test.sh rust     unit and integration tests only
+#   scripts/test.sh e2e      the end-to-end suite only
+set -euo pipefail
+export NIDAN_NEED_CHROMIUM=1
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$NIDAN_ROOT"
+what="${1:-all}"
+
+say() { printf '\033[1m[test]\033[0m %s\n' "$*"; }
+
+postgres_answers() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+
+run_rust() {
+  if ! postgres_answers && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    say "PostgreSQL is down; starting it"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+    sleep 2
+  fi
+  if postgres_answers; then
+    export NIDAN_TEST_POSTGRES_URL="${NIDAN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+    say "integration tests run on SQLite and PostgreSQL"
+  else
+    unset NIDAN_TEST_POSTGRES_URL
+    echo "SKIPPED: PostgreSQL (nothing answers at 127.0.0.1:5432); integration tests run on SQLite only"
+    if [ "${CI:-}" = true ]; then
+      echo "CI=true: PostgreSQL is required here"
+      exit 1
+    fi
+  fi
+  cargo test --locked -p app -p server
+}
+
+run_e2e() {
+  say "building the app (server and wasm)"
+  cargo leptos build --cargo-locked
+  local port="${NIDAN_E2E_PORT:-3100}"
+  local data
+  data="$(mktemp -d)"
+  say "starting the server on 127.0.0.1:$port (data in $data)"
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site NIDAN_DATA_DIR="$data" \
+    RUST_LOG="${RUST_LOG:-warn}" "$CARGO_TARGET_DIR/debug/server" > "$data/server.log" 2>&1 &
+  local pid=$!
+  trap "kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true" EXIT
+  local status=0
+  (cd end2end && NIDAN_E2E_URL="http://127.0.0.1:$port" npx playwright test) || status=$?
+  if [ "$status" != 0 ]; then
+    say "end-to-end tests failed; the server's log:"
+    tail -n 50 "$data/server.log"
+  fi
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  trap - EXIT
+  rm -rf "$data"
+  return "$status"
+}
+
+case "$what" in
+  all) run_rust; run_e2e ;;
+  rust) run_rust ;;
+  e2e) run_e2e ;;
+  *) echo "usage: scripts/test.sh [all|rust|e2e]"; exit 2 ;;
+esac
+say "all requested tests passed"
