@@ -7,13 +7,15 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{EmailError, PasswordError, password};
+use crate::domain::{EmailError, NonMobileKind, PasswordError, password};
 
 /// Which form field an error belongs to, so the page can show it next to that field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Email,
     Password,
+    Phone,
+    Code,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -36,8 +38,34 @@ pub enum AppError {
     Unauthenticated,
     #[error("このリクエストは受け付けられません。ページを再読み込みしてからお試しください。")]
     Forbidden,
-    #[error("試行回数が多すぎます。{retry_after_secs}秒後にもう一度お試しください。")]
+    #[error("試行回数が多すぎます。{}後にもう一度お試しください。", wait_text(*retry_after_secs))]
     RateLimited { retry_after_secs: u64 },
+    #[error("電話番号を入力してください。")]
+    PhoneEmpty,
+    #[error("電話番号の形式が正しくありません。例: 090-1234-5678")]
+    PhoneMalformed,
+    #[error("海外発行の電話番号は設定できません")]
+    PhoneForeign,
+    #[error("{}", not_mobile_text(*kind))]
+    PhoneNotMobile { kind: NonMobileKind },
+    #[error("この電話番号は別のアカウントで使用されているため設定できません。")]
+    PhoneTaken,
+    #[error("SMSの送信回数が上限に達しました。{}後にもう一度お試しください。", wait_text(*retry_after_secs))]
+    SmsLimited { retry_after_secs: u64 },
+    #[error("再送は{retry_after_secs}秒後にできます。")]
+    ResendTooSoon { retry_after_secs: u64 },
+    #[error("SMSを送信できませんでした。時間をおいてもう一度お試しください。")]
+    SmsFailed,
+    #[error("認証コードは6桁の数字で入力してください。")]
+    CodeMalformed,
+    #[error("認証コードが正しくありません。あと{attempts_left}回入力できます。")]
+    CodeMismatch { attempts_left: u32 },
+    #[error("認証コードの有効期限が切れました。もう一度送信してください。")]
+    CodeExpired,
+    #[error("認証コードの入力回数が上限に達しました。もう一度送信してください。")]
+    CodeAttemptsExhausted,
+    #[error("認証の手続きが見つかりません。はじめからやり直してください。")]
+    NoPendingVerification,
     #[error("エラーが発生しました。時間をおいてもう一度お試しください。")]
     Internal,
     /// Transport-level failures (network, decoding) raised by the server-function machinery.
@@ -53,6 +81,13 @@ impl AppError {
             Self::PasswordTooShort { .. } | Self::PasswordTooLong { .. } | Self::PasswordTooCommon => {
                 Some(Field::Password)
             }
+            Self::PhoneEmpty | Self::PhoneMalformed | Self::PhoneForeign | Self::PhoneNotMobile { .. } => {
+                Some(Field::Phone)
+            }
+            Self::CodeMalformed
+            | Self::CodeMismatch { .. }
+            | Self::CodeExpired
+            | Self::CodeAttemptsExhausted => Some(Field::Code),
             _ => None,
         }
     }
@@ -64,13 +99,43 @@ impl AppError {
             | Self::EmailMalformed
             | Self::PasswordTooShort { .. }
             | Self::PasswordTooLong { .. }
-            | Self::PasswordTooCommon => 400,
+            | Self::PasswordTooCommon
+            | Self::PhoneEmpty
+            | Self::PhoneMalformed
+            | Self::PhoneForeign
+            | Self::PhoneNotMobile { .. }
+            | Self::CodeMalformed
+            | Self::CodeMismatch { .. }
+            | Self::CodeExpired
+            | Self::CodeAttemptsExhausted
+            | Self::NoPendingVerification => 400,
+            Self::PhoneTaken => 409,
+            Self::SmsLimited { .. } | Self::ResendTooSoon { .. } => 429,
+            Self::SmsFailed => 502,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::EmailTaken => 409,
             Self::RateLimited { .. } => 429,
             Self::Internal | Self::ServerFn(_) => 500,
         }
+    }
+}
+
+/// "45秒", "3分", "2時間": a wait as a person reads it, never shorter than the real one.
+pub fn wait_text(secs: u64) -> String {
+    match secs {
+        0..=90 => format!("{}秒", secs.max(1)),
+        91..=5400 => format!("{}分", secs.div_ceil(60)),
+        _ => format!("{}時間", secs.div_ceil(3600)),
+    }
+}
+
+fn not_mobile_text(kind: NonMobileKind) -> &'static str {
+    match kind {
+        NonMobileKind::Landline => "固定電話の番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。",
+        NonMobileKind::IpPhone => "IP電話(050)の番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。",
+        NonMobileKind::TollFree => "フリーダイヤルなどの番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。",
+        NonMobileKind::Other => "この番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。",
     }
 }
 
@@ -101,6 +166,25 @@ impl From<PasswordError> for AppError {
     }
 }
 
+#[cfg(feature = "ssr")]
+impl From<crate::domain::PhoneError> for AppError {
+    fn from(e: crate::domain::PhoneError) -> Self {
+        use crate::domain::PhoneError;
+        match e {
+            PhoneError::Empty => Self::PhoneEmpty,
+            PhoneError::Malformed => Self::PhoneMalformed,
+            PhoneError::Foreign => Self::PhoneForeign,
+            PhoneError::NotMobile(kind) => Self::PhoneNotMobile { kind },
+        }
+    }
+}
+
+impl From<crate::domain::otp::OtpFormatError> for AppError {
+    fn from(_: crate::domain::otp::OtpFormatError) -> Self {
+        Self::CodeMalformed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +194,16 @@ mod tests {
         let e = AppError::RateLimited { retry_after_secs: 42 };
         assert_eq!(AppError::de(e.ser()), e);
         assert_eq!(e.to_string(), "試行回数が多すぎます。42秒後にもう一度お試しください。");
+        assert_eq!(AppError::SmsLimited { retry_after_secs: 3000 }.to_string(), "SMSの送信回数が上限に達しました。50分後にもう一度お試しください。");
+    }
+
+    #[test]
+    fn waits_round_up() {
+        assert_eq!(wait_text(0), "1秒");
+        assert_eq!(wait_text(61), "61秒");
+        assert_eq!(wait_text(91), "2分");
+        assert_eq!(wait_text(3601), "61分");
+        assert_eq!(wait_text(86_000), "24時間");
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use app::server::{Entropy, Environment, OsEntropy, Settings};
+use app::server::sms::http::HttpGatewayConfig;
+use app::server::{Entropy, Environment, OsEntropy, Settings, SmsLimits};
+use secrecy::SecretString;
 use leptos::config::{LeptosOptions, get_configuration};
 
 #[derive(Debug, thiserror::Error)]
@@ -17,10 +19,22 @@ pub enum ConfigError {
     Invalid { name: &'static str, expected: &'static str, value: String },
     #[error("production mode needs NIDAN_PUBLIC_URL set to the https:// address people use")]
     ProductionNeedsHttps,
+    #[error("production mode cannot send SMS to the development outbox: set NIDAN_SMS_BACKEND=http and its NIDAN_SMS_HTTP_* variables")]
+    ProductionNeedsSmsGateway,
+    #[error("{0} must be set when NIDAN_SMS_BACKEND=http")]
+    Missing(&'static str),
     #[error("secret key file {path}: {source}")]
     SecretFile { path: PathBuf, source: std::io::Error },
     #[error("no randomness to generate a secret key: {0}")]
     Entropy(String),
+}
+
+/// Where SMS go.
+pub enum SmsBackend {
+    /// The development outbox (`/dev/sms`).
+    Outbox,
+    /// A Twilio-shaped HTTP gateway.
+    Http(HttpGatewayConfig),
 }
 
 /// Everything the binary needs to start.
@@ -30,6 +44,57 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub secret_key: [u8; 32],
     pub settings: Settings,
+    pub sms: SmsBackend,
+}
+
+/// A whole number from the environment within `range`, or `default` when unset.
+fn number(name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse::<u64>().ok().filter(|n| range.contains(n)).ok_or(ConfigError::Invalid {
+            name,
+            expected: "a whole number in the allowed range (see the README)",
+            value: v,
+        }),
+    }
+}
+
+fn limit(name: &'static str, default: u32) -> Result<u32, ConfigError> {
+    // Bounded by u32 and at least 1: a limit of 0 would silently turn SMS off.
+    Ok(u32::try_from(number(name, u64::from(default), 1..=1_000_000)?).unwrap_or(default))
+}
+
+fn sms_limits() -> Result<SmsLimits, ConfigError> {
+    let d = SmsLimits::default();
+    Ok(SmsLimits {
+        per_number_hour: limit("NIDAN_SMS_LIMIT_PER_NUMBER_HOUR", d.per_number_hour)?,
+        per_number_day: limit("NIDAN_SMS_LIMIT_PER_NUMBER_DAY", d.per_number_day)?,
+        per_account_day: limit("NIDAN_SMS_LIMIT_PER_ACCOUNT_DAY", d.per_account_day)?,
+        per_ip_hour: limit("NIDAN_SMS_LIMIT_PER_IP_HOUR", d.per_ip_hour)?,
+        global_hour: limit("NIDAN_SMS_LIMIT_GLOBAL_HOUR", d.global_hour)?,
+        resend_cooldown: Duration::from_secs(number("NIDAN_SMS_RESEND_COOLDOWN_SECS", d.resend_cooldown.as_secs(), 1..=3600)?),
+    })
+}
+
+fn sms_backend() -> Result<SmsBackend, ConfigError> {
+    match var("NIDAN_SMS_BACKEND").as_deref() {
+        None | Some("outbox") => Ok(SmsBackend::Outbox),
+        Some("http") => {
+            let need = |name: &'static str| var(name).ok_or(ConfigError::Missing(name));
+            Ok(SmsBackend::Http(HttpGatewayConfig {
+                base_url: var("NIDAN_SMS_HTTP_BASE_URL").unwrap_or_else(|| "https://api.twilio.com".to_owned()),
+                account_sid: need("NIDAN_SMS_HTTP_ACCOUNT_SID")?,
+                auth_token: SecretString::from(need("NIDAN_SMS_HTTP_AUTH_TOKEN")?),
+                from: need("NIDAN_SMS_HTTP_FROM")?,
+                timeout: Duration::from_secs(number("NIDAN_SMS_HTTP_TIMEOUT_SECS", 10, 1..=60)?),
+            }))
+        }
+        Some(other) => Err(ConfigError::Invalid {
+            name: "NIDAN_SMS_BACKEND",
+            expected: "outbox or http",
+            value: other.to_owned(),
+        }),
+    }
 }
 
 /// Reads a variable, treating empty as unset.
@@ -62,14 +127,11 @@ impl Config {
         if environment == Environment::Production && !https {
             return Err(ConfigError::ProductionNeedsHttps);
         }
-        let session_idle_hours = match var("NIDAN_SESSION_IDLE_HOURS") {
-            Some(v) => v.parse::<u64>().ok().filter(|h| (1..=24 * 90).contains(h)).ok_or(ConfigError::Invalid {
-                name: "NIDAN_SESSION_IDLE_HOURS",
-                expected: "a whole number of hours from 1 to 2160",
-                value: v,
-            })?,
-            None => 24 * 7,
-        };
+        let session_idle_hours = number("NIDAN_SESSION_IDLE_HOURS", 24 * 7, 1..=24 * 90)?;
+        let sms = sms_backend()?;
+        if environment == Environment::Production && matches!(sms, SmsBackend::Outbox) {
+            return Err(ConfigError::ProductionNeedsSmsGateway);
+        }
 
         let data_dir = PathBuf::from(var("NIDAN_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
         let database_url =
@@ -89,7 +151,9 @@ impl Config {
                 public_origin,
                 secure_cookies: https,
                 session_idle: Duration::from_secs(session_idle_hours * 3600),
+                sms_limits: sms_limits()?,
             },
+            sms,
         })
     }
 

@@ -2,6 +2,7 @@
 //! integration tests build the same router around a test state.
 
 pub mod config;
+pub mod dev_sms;
 pub mod security;
 
 use axum::Router;
@@ -38,7 +39,11 @@ pub fn router(state: AppState) -> Router {
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(idle));
 
-    Router::new()
+    let mut router = Router::new();
+    if let Some(outbox) = dev_sms::routes(&state) {
+        router = router.merge(outbox);
+    }
+    router
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

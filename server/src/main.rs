@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::server::db::session_store::SqlSessionStore;
-use app::server::{AppState, Db, OsEntropy, PasswordHasher, Secrets, SystemClock};
-use server::config::Config;
+use app::domain::PhoneNumber;
+use app::server::sms::HttpGateway;
+use app::server::{AppState, Db, OsEntropy, PasswordHasher, Secrets, SmsGateway, SystemClock};
+use server::config::{Config, SmsBackend};
 use tracing_subscriber::EnvFilter;
 
 // glibc's allocator keeps argon2's 19 MiB blocks around after a burst of sign-ins;
@@ -23,6 +25,8 @@ enum StartError {
     Db(#[from] app::server::db::DbError),
     #[error(transparent)]
     Hash(#[from] app::server::passwords::HashError),
+    #[error("SMS gateway: {0}")]
+    Sms(#[from] app::server::sms::SmsError),
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -49,6 +53,14 @@ async fn run() -> Result<(), StartError> {
     let db = Db::connect(&config.database_url).await?;
     tracing::info!(database = %config.database_label(), data = %config.data_dir.display(), "database ready");
 
+    let sms = match config.sms {
+        SmsBackend::Outbox => SmsGateway::Outbox(db.clone()),
+        SmsBackend::Http(gateway) => SmsGateway::Http(Arc::new(HttpGateway::new(gateway)?)),
+    };
+    tracing::info!(backend = sms.name(), "SMS ready");
+    // Load the phone-number metadata now rather than on the first person's request.
+    let _ = PhoneNumber::parse("090-0000-0000");
+
     let addr = config.leptos_options.site_addr;
     let state = AppState {
         db: db.clone(),
@@ -57,6 +69,7 @@ async fn run() -> Result<(), StartError> {
         passwords: PasswordHasher::owasp()?,
         secrets: Arc::new(Secrets::new(config.secret_key)),
         settings: Arc::new(config.settings),
+        sms,
         leptos_options: config.leptos_options,
     };
 

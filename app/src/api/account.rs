@@ -13,10 +13,23 @@ pub struct AccountOverview {
     /// The verified phone number in national form (`090-1234-5678`), if any.
     pub phone: Option<String>,
     pub two_factor_enabled: bool,
+    /// A code sent and not yet entered, if any: the phone dialog's code step.
+    pub pending_phone: Option<PendingPhone>,
+}
+
+/// The phone dialog's code step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingPhone {
+    /// The number the code went to, in national form.
+    pub number: String,
+    /// Seconds until `再送する` may be used (0: now).
+    pub resend_in_secs: u64,
 }
 
 #[server(prefix = "/api", endpoint = "account_overview", input = GetUrl)]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
+    use crate::domain::PhoneNumber;
+    use crate::server::services::phone;
     use crate::server::{auth_session, db::users, web};
 
     web::finish(
@@ -27,7 +40,21 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
             let user = users::find_by_id(&state.db, id)
                 .await?
                 .ok_or(AppError::Unauthenticated)?;
-            Ok(AccountOverview { email: user.email, phone: None, two_factor_enabled: false })
+            let now = state.clock.now();
+            let pending_phone = phone::pending(&state, id, now).await?.map(|p| PendingPhone {
+                number: p.phone.national().to_owned(),
+                resend_in_secs: now.secs_until(p.resend_available_at(&state.settings.sms_limits)),
+            });
+            let phone = user.phone_e164.as_deref().map(PhoneNumber::from_e164).transpose().map_err(|e| {
+                tracing::error!(error = %e, "a stored phone number does not parse");
+                AppError::Internal
+            })?;
+            Ok(AccountOverview {
+                email: user.email,
+                phone: phone.map(|p| p.national().to_owned()),
+                two_factor_enabled: false,
+                pending_phone,
+            })
         }
         .await,
     )

@@ -4,27 +4,63 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::AuthState;
 use crate::api::account::{AccountOverview, get_account_overview};
+use crate::api::phone::DIALOG_URL;
+use crate::components::phone_dialog::{PhoneActions, PhoneDialog};
 use crate::error::AppError;
+
+const PHONE_BUTTON_ID: &str = "phone-button";
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let auth = expect_context::<AuthState>();
-    let overview = Resource::new(move || auth.version(), |_| get_account_overview());
+    let phone_actions = PhoneActions::new();
+    let query = use_query_map();
+    let dialog = Memo::new(move |_| query.read().get("dialog"));
+    let overview = Resource::new(
+        move || (auth.version(), phone_actions.version(), query.read().get("dialog"), query.read().get("done")),
+        |_| get_account_overview(),
+    );
+
+    // Focus goes back to the button that opened the dialog when it closes.
+    Effect::watch(
+        move || dialog.get().is_some(),
+        move |open, was_open, _| {
+            if !*open && was_open == Some(&true) {
+                request_animation_frame(|| {
+                    use leptos::wasm_bindgen::JsCast;
+                    let button = document().get_element_by_id(PHONE_BUTTON_ID);
+                    if let Some(el) = button.and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok()) {
+                        let _ = el.focus();
+                    }
+                });
+            }
+        },
+        false,
+    );
+
     view! {
         <Title text="アカウントの設定"/>
         <h1>"アカウントの設定"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"読み込み中…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"読み込み中…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(o) => view! { <Settings overview=o/> }.into_any(),
+                    Ok(o) => {
+                        let show_dialog = dialog.get().as_deref() == Some("phone");
+                        view! {
+                            <Settings overview=o.clone()/>
+                            {show_dialog.then(|| view! { <PhoneDialog overview=o actions=phone_actions/> })}
+                        }
+                        .into_any()
+                    }
                     Err(AppError::Unauthenticated) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -32,6 +68,7 @@ pub fn SettingsPage() -> impl IntoView {
 fn Settings(overview: AccountOverview) -> impl IntoView {
     let has_phone = overview.phone.is_some();
     let phone = overview.phone.clone().unwrap_or_else(|| "未設定".to_owned());
+    let navigate = use_navigate();
     view! {
         <section class="card" aria-labelledby="login-heading">
             <h2 id="login-heading">"ログイン情報"</h2>
@@ -43,9 +80,22 @@ fn Settings(overview: AccountOverview) -> impl IntoView {
         <section class="card" aria-labelledby="two-factor-heading">
             <h2 id="two-factor-heading">"二段階認証"</h2>
             <div class="setting-row">
-                <span class="row-label" id="phone-label">"電話番号"</span>
-                <span class="row-value" aria-labelledby="phone-label">{phone}</span>
-                <button type="button" class="secondary" disabled>"電話番号を設定する"</button>
+                <span class="row-label">"電話番号"</span>
+                <span class="row-value" data-testid="phone-value">{phone}</span>
+                // A GET form: without JavaScript it opens the dialog by loading the page with
+                // `?dialog=phone`; hydrated, the router does the same without a reload.
+                <form
+                    method="get"
+                    action="/settings"
+                    class="row-action"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        navigate(DIALOG_URL, Default::default());
+                    }
+                >
+                    <input type="hidden" name="dialog" value="phone"/>
+                    <button type="submit" id=PHONE_BUTTON_ID class="secondary">"電話番号を設定する"</button>
+                </form>
             </div>
             <div class="setting-row">
                 <span class="row-label" id="two-factor-label">"二段階認証(SMS)"</span>
@@ -62,7 +112,7 @@ fn Settings(overview: AccountOverview) -> impl IntoView {
                         <span class="switch-thumb" aria-hidden="true"></span>
                     </button>
                 </span>
-                <button type="button" class="primary" disabled>"保存する"</button>
+                <button type="button" class="primary row-action" disabled>"保存する"</button>
             </div>
             <p class="hint" id="two-factor-hint">
                 {if has_phone {
@@ -74,7 +124,7 @@ fn Settings(overview: AccountOverview) -> impl IntoView {
             <div class="setting-row">
                 <span class="row-label">"リカバリーコード"</span>
                 <span class="row-value hint">"二段階認証が有効なときに表示できます。"</span>
-                <button type="button" class="secondary" disabled=!overview.two_factor_enabled>
+                <button type="button" class="secondary row-action" disabled=!overview.two_factor_enabled>
                     "リカバリーコードを表示する"
                 </button>
             </div>

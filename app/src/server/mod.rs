@@ -10,6 +10,7 @@ pub mod passwords;
 pub mod secrets;
 pub mod services;
 pub mod settings;
+pub mod sms;
 pub mod state;
 pub mod web;
 
@@ -18,5 +19,6 @@ pub use db::Db;
 pub use entropy::{Entropy, OsEntropy, SeededEntropy};
 pub use passwords::PasswordHasher;
 pub use secrets::Secrets;
-pub use settings::{Environment, Settings};
+pub use settings::{Environment, Settings, SmsLimits};
+pub use sms::SmsGateway;
 pub use state::AppState;

@@ -21,6 +21,35 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// A session ends after this long without a request.
     pub session_idle: Duration,
+    /// SMS sending limits (SEC-2, PH-7).
+    pub sms_limits: SmsLimits,
+}
+
+/// How many codes may be sent, per what and per when (SEC-2). The defaults are the SPEC's;
+/// each can be changed through the environment (README), e.g. so that a test suite whose
+/// every request comes from 127.0.0.1 can raise the per-IP limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsLimits {
+    pub per_number_hour: u32,
+    pub per_number_day: u32,
+    pub per_account_day: u32,
+    pub per_ip_hour: u32,
+    pub global_hour: u32,
+    /// The wait between two codes of one attempt (`再送する`'s countdown).
+    pub resend_cooldown: Duration,
+}
+
+impl Default for SmsLimits {
+    fn default() -> Self {
+        Self {
+            per_number_hour: 5,
+            per_number_day: 10,
+            per_account_day: 10,
+            per_ip_hour: 20,
+            global_hour: 1_000,
+            resend_cooldown: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Settings {
@@ -31,6 +60,7 @@ impl Settings {
             public_origin: None,
             secure_cookies: false,
             session_idle: Duration::from_secs(7 * 24 * 3600),
+            sms_limits: SmsLimits::default(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::{Clock, Db, Entropy, PasswordHasher, Secrets, Settings};
+use super::{Clock, Db, Entropy, PasswordHasher, Secrets, Settings, SmsGateway};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +16,7 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub secrets: Arc<Secrets>,
     pub settings: Arc<Settings>,
+    pub sms: SmsGateway,
     pub leptos_options: LeptosOptions,
 }
 

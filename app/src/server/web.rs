@@ -26,6 +26,35 @@ pub async fn session() -> Result<Session, AppError> {
     })
 }
 
+/// The client's IP address, for the per-IP limits. The direct peer: a deployment behind a
+/// proxy must have the proxy keep its own per-client limits.
+pub fn client_ip() -> String {
+    use_context::<Parts>()
+        .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The host name people see in the address bar, without the port: the configured public
+/// origin's, else the request's `Host`. Used for the WebOTP line of code messages.
+pub fn public_host(state: &AppState) -> String {
+    let host = match &state.settings.public_origin {
+        Some(origin) => origin.split_once("://").map(|(_, h)| h.to_owned()).unwrap_or_default(),
+        None => use_context::<Parts>()
+            .and_then(|p| p.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
+            .unwrap_or_default(),
+    };
+    let without_port = strip_port(&host);
+    if without_port.is_empty() { "localhost".to_owned() } else { without_port.to_owned() }
+}
+
+/// `example.jp:3000` → `example.jp`; `[::1]:3000` → `[::1]`.
+fn strip_port(host: &str) -> &str {
+    match host.find(']') {
+        Some(end) => &host[..=end],
+        None => host.split(':').next().unwrap_or(host),
+    }
+}
+
 /// Gives an error its HTTP status when the caller is a script. A plain HTML form (no
 /// JavaScript) keeps the redirect back to its page that leptos sets, with the error in the
 /// URL, so the page can show it.
@@ -41,4 +70,16 @@ pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_port;
+
+    #[test]
+    fn ports_are_stripped_from_hosts() {
+        assert_eq!(strip_port("nidan.example"), "nidan.example");
+        assert_eq!(strip_port("127.0.0.1:3000"), "127.0.0.1");
+        assert_eq!(strip_port("[::1]:3000"), "[::1]");
+    }
 }

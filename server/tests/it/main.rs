@@ -3,4 +3,5 @@
 //! cores, linking dominates, so there is only one test binary to link.
 
 mod accounts;
+mod phone;
 mod support;

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -15,7 +16,7 @@ use tower::ServiceExt;
 
 use app::domain::Timestamp;
 use app::error::AppError;
-use app::server::{AppState, Db, ManualClock, PasswordHasher, Secrets, SeededEntropy, Settings};
+use app::server::{AppState, Db, ManualClock, PasswordHasher, Secrets, SeededEntropy, Settings, SmsGateway};
 
 pub const ORIGIN: &str = "http://localhost:3000";
 pub const HOST: &str = "localhost:3000";
@@ -44,6 +45,9 @@ enum Cleanup {
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Longer than any scenario needs on a loaded two-core machine.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn unique_name() -> String {
     format!("nidan_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
@@ -109,6 +113,7 @@ pub fn test_state(db: Db, clock: Arc<ManualClock>) -> AppState {
         passwords: PasswordHasher::insecure_for_tests().expect("argon2 params"),
         secrets: Arc::new(Secrets::new([42; 32])),
         settings: Arc::new(Settings::development()),
+        sms: SmsGateway::memory(),
         leptos_options,
     }
 }
@@ -120,26 +125,46 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    on_each_engine_with(|_| {}, scenario).await;
+}
+
+/// Like [`on_each_engine`], with the state changed by `configure` first (other limits,
+/// another SMS gateway).
+pub async fn on_each_engine_with<C, F, Fut>(configure: C, scenario: F)
+where
+    C: Fn(&mut AppState),
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     for engine in engines() {
         let (db, cleanup) = create_database(engine).await;
         let clock = Arc::new(ManualClock::new(START));
-        let state = test_state(db.clone(), clock.clone());
+        let mut state = test_state(db.clone(), clock.clone());
+        configure(&mut state);
         let router = server::router(state.clone());
-        let outcome = tokio::spawn(scenario(TestApp { engine, state, clock, router })).await;
-        db.close().await;
+        // A scenario that hangs fails instead of holding CI until its time runs out.
+        let outcome =
+            tokio::time::timeout(SCENARIO_TIMEOUT, tokio::spawn(scenario(TestApp { engine, state, clock, router }))).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), db.close()).await;
         cleanup.run().await;
-        if let Err(e) = outcome {
-            eprintln!("scenario failed on {engine:?}");
-            std::panic::resume_unwind(e.into_panic());
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                eprintln!("scenario failed on {engine:?}");
+                std::panic::resume_unwind(e.into_panic());
+            }
+            Err(_) => panic!("scenario on {engine:?} did not finish within {SCENARIO_TIMEOUT:?}"),
         }
     }
 }
 
-/// A browser-like client: keeps the session cookie, sends same-origin headers.
+/// A browser-like client: keeps the session cookie, sends same-origin headers, and comes
+/// from one IP address.
 #[derive(Clone)]
 pub struct Client {
     router: Router,
     cookie: Arc<Mutex<Option<String>>>,
+    ip: std::net::IpAddr,
 }
 
 /// A response, fully read.
@@ -167,7 +192,24 @@ impl TestResponse {
 
 impl TestApp {
     pub fn client(&self) -> Client {
-        Client { router: self.router.clone(), cookie: Arc::new(Mutex::new(None)) }
+        self.client_from("192.0.2.1")
+    }
+
+    /// A client at another address (per-IP limits).
+    pub fn client_from(&self, ip: &str) -> Client {
+        Client { router: self.router.clone(), cookie: Arc::new(Mutex::new(None)), ip: ip.parse().unwrap() }
+    }
+
+    /// The SMS the memory gateway holds, oldest first.
+    pub fn sms(&self) -> Vec<app::server::sms::SmsMessage> {
+        self.state.sms.sent()
+    }
+
+    /// The code in the newest SMS.
+    pub fn last_code(&self) -> String {
+        let body = self.sms().last().expect("an SMS was sent").body.clone();
+        let line = body.lines().last().unwrap().to_owned();
+        line.rsplit('#').next().unwrap().to_owned()
     }
 }
 
@@ -247,7 +289,8 @@ impl Client {
         b
     }
 
-    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+    pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
+        req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(self.ip, 40_000)));
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();

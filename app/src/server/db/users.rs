@@ -17,6 +17,8 @@ pub struct UserRow {
     pub email: String,
     pub password_hash: PasswordHash,
     pub created_at: Timestamp,
+    /// The verified phone number, E.164.
+    pub phone_e164: Option<String>,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, DbError> {
@@ -25,6 +27,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, DbError> {
         email: row.try_get("email")?,
         password_hash: PasswordHash::from_stored(row.try_get("password_hash")?),
         created_at: Timestamp(row.try_get("created_at")?),
+        phone_e164: row.try_get("phone_e164")?,
     })
 }
 
@@ -43,7 +46,7 @@ pub async fn insert(db: &Db, email: &Email, hash: &PasswordHash, now: Timestamp)
 }
 
 pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, DbError> {
-    let row = sqlx::query("SELECT id, email, password_hash, created_at FROM users WHERE email = $1")
+    let row = sqlx::query("SELECT id, email, password_hash, created_at, phone_e164 FROM users WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(db.pool())
         .await?;
@@ -51,7 +54,7 @@ pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, Db
 }
 
 pub async fn find_by_id(db: &Db, id: UserId) -> Result<Option<UserRow>, DbError> {
-    let row = sqlx::query("SELECT id, email, password_hash, created_at FROM users WHERE id = $1")
+    let row = sqlx::query("SELECT id, email, password_hash, created_at, phone_e164 FROM users WHERE id = $1")
         .bind(id.0)
         .fetch_optional(db.pool())
         .await?;

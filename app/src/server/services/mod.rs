@@ -2,3 +2,5 @@
 //! result; it never sees a request, a cookie or a status code.
 
 pub mod accounts;
+pub mod otp;
+pub mod phone;

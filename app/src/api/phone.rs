@@ -1,0 +1,90 @@
+//! Registering a phone number from the settings page's dialog (PH-1..PH-9). The dialog's
+//! step lives in the URL (`/settings?dialog=phone`) and on the server (a pending
+//! verification), so each step works as a plain form with JavaScript off; hydrated, the
+//! same forms run without page loads.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Where the dialog is, in the URL.
+pub const DIALOG_URL: &str = "/settings?dialog=phone";
+
+/// Sends a code to `phone` and moves the dialog to the code step.
+#[server(prefix = "/api", endpoint = "send_phone_code")]
+pub async fn send_phone_code(phone: String, enable_two_factor: Option<String>) -> Result<(), AppError> {
+    use crate::domain::PhoneNumber;
+    use crate::server::services::{otp::Requester, phone as service};
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let user = auth_session::require_user(&web::session().await?).await?;
+            let phone = PhoneNumber::parse(&phone)?;
+            let (ip, host) = (web::client_ip(), web::public_host(&state));
+            let requester = Requester { ip: &ip, host: &host };
+            service::start(&state, user, &phone, enable_two_factor.is_some(), requester, state.clock.now()).await?;
+            leptos_axum::redirect(DIALOG_URL);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Sends a new code to the same number; the previous one stops working (PH-7).
+#[server(prefix = "/api", endpoint = "resend_phone_code")]
+pub async fn resend_phone_code() -> Result<(), AppError> {
+    use crate::server::services::{otp::Requester, phone as service};
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let user = auth_session::require_user(&web::session().await?).await?;
+            let (ip, host) = (web::client_ip(), web::public_host(&state));
+            service::resend(&state, user, Requester { ip: &ip, host: &host }, state.clock.now()).await?;
+            leptos_axum::redirect(&format!("{DIALOG_URL}&resent=1"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Checks the code; a right one saves the number (PH-8).
+#[server(prefix = "/api", endpoint = "verify_phone_code")]
+pub async fn verify_phone_code(code: String) -> Result<(), AppError> {
+    use crate::domain::OtpCode;
+    use crate::server::services::phone as service;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let user = auth_session::require_user(&web::session().await?).await?;
+            let code = OtpCode::parse(&code)?;
+            service::verify(&state, user, &code, state.clock.now()).await?;
+            leptos_axum::redirect(&format!("{DIALOG_URL}&done=1"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Closes the dialog before success: the pending code dies (PH-9).
+#[server(prefix = "/api", endpoint = "abandon_phone_code")]
+pub async fn abandon_phone_code() -> Result<(), AppError> {
+    use crate::server::services::phone as service;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let user = auth_session::require_user(&web::session().await?).await?;
+            service::abandon(&state, user).await?;
+            leptos_axum::redirect("/settings");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,237 @@
+//! The dialog of `電話番号を設定する` (PH-2, PH-5, PH-7..PH-9): the number, then the code,
+//! then success. Which step shows is decided by the server (is a code pending?) and the URL
+//! (`?dialog=phone`, `&done=1`), so every step also works as a plain form without
+//! JavaScript. Closing before success, by `×`, `キャンセル` or Escape, abandons the attempt on
+//! the server, and the next open starts from the number.
+
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::account::{AccountOverview, PendingPhone};
+use crate::api::phone::{AbandonPhoneCode, ResendPhoneCode, SendPhoneCode, VerifyPhoneCode};
+use crate::components::fields::{FieldError, FormError};
+use crate::error::{AppError, Field};
+
+/// The dialog's four actions. Created by the settings page, inside the router's routes.
+#[derive(Clone, Copy)]
+pub struct PhoneActions {
+    pub send: ServerAction<SendPhoneCode>,
+    pub resend: ServerAction<ResendPhoneCode>,
+    pub verify: ServerAction<VerifyPhoneCode>,
+    pub abandon: ServerAction<AbandonPhoneCode>,
+}
+
+impl PhoneActions {
+    pub fn new() -> Self {
+        Self {
+            send: ServerAction::new(),
+            resend: ServerAction::new(),
+            verify: ServerAction::new(),
+            abandon: ServerAction::new(),
+        }
+    }
+
+    /// Changes whenever any of them completes.
+    pub fn version(&self) -> (usize, usize, usize, usize) {
+        (self.send.version().get(), self.resend.version().get(), self.verify.version().get(), self.abandon.version().get())
+    }
+}
+
+impl Default for PhoneActions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const ABANDON_FORM: &str = "phone-abandon";
+
+/// The error of an action's last run, if it failed.
+fn error_of(value: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static) -> Signal<Option<AppError>> {
+    Signal::derive(move || value().and_then(Result::err))
+}
+
+fn field_only(error: Signal<Option<AppError>>, field: Field) -> Signal<Option<AppError>> {
+    Signal::derive(move || error.get().filter(|e| e.field() == Some(field)))
+}
+
+/// Moves focus into the dialog when a step appears (client only; the server-rendered page
+/// uses `autofocus`).
+fn focus_on_mount(input: NodeRef<Input>) {
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+    });
+}
+
+#[component]
+pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl IntoView {
+    let query = use_query_map();
+    let done = move || query.read().get("done").is_some();
+    let navigate = use_navigate();
+    let succeeded = done() && overview.phone.is_some();
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            if succeeded {
+                navigate("/settings", Default::default());
+            } else {
+                actions.abandon.dispatch(AbandonPhoneCode {});
+            }
+        }
+    };
+    let step = if succeeded {
+        view! { <SuccessStep phone=overview.phone.clone().unwrap_or_default()/> }.into_any()
+    } else if let Some(pending) = overview.pending_phone.clone() {
+        view! { <CodeStep pending actions/> }.into_any()
+    } else {
+        view! { <NumberStep actions/> }.into_any()
+    };
+    view! {
+        <div class="dialog-backdrop">
+            <div
+                class="dialog"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="phone-dialog-title"
+                on:keydown=on_keydown
+            >
+                <div class="dialog-header">
+                    <h2 id="phone-dialog-title">"電話番号を設定する"</h2>
+                    {(!succeeded).then(|| view! {
+                        <ActionForm action=actions.abandon attr:id=ABANDON_FORM>
+                            <button type="submit" class="close" aria-label="閉じる">"×"</button>
+                        </ActionForm>
+                    })}
+                </div>
+                {step}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn NumberStep(actions: PhoneActions) -> impl IntoView {
+    let error = error_of(move || actions.send.value().get());
+    let mine = field_only(error, Field::Phone);
+    let input = NodeRef::<Input>::new();
+    focus_on_mount(input);
+    view! {
+        <ActionForm action=actions.send attr:novalidate=true attr:class="stack">
+            <div class="field">
+                <label for="phone">"電話番号"</label>
+                <input
+                    id="phone"
+                    name="phone"
+                    type="tel"
+                    inputmode="tel"
+                    autocomplete="tel-national"
+                    placeholder="090-1234-5678"
+                    maxlength="30"
+                    required
+                    autofocus
+                    node_ref=input
+                    aria-invalid=move || mine.get().map(|_| "true")
+                    aria-describedby=move || if mine.get().is_some() { "phone-error phone-hint" } else { "phone-hint" }
+                />
+                <FieldError id="phone-error" error=mine/>
+            </div>
+            <div class="hint" id="phone-hint">
+                <p>"SMSが受信できる携帯電話の番号を入力してください。[送信する]を押すと、入力した電話番号に6桁の認証コードが届きます。"</p>
+                <p>"固定電話やSMSサービスを提供していない携帯電話プランなどではSMSを受信できません。SMSの受信には2、3分かかる場合があります。"</p>
+                <p>"海外発行の電話番号は設定できません。"</p>
+            </div>
+            <label class="checkbox">
+                <input type="checkbox" name="enable_two_factor" value="on"/>
+                "二段階認証も有効にする"
+            </label>
+            <FormError error/>
+            <div class="dialog-actions">
+                <button type="submit" form=ABANDON_FORM class="secondary">"キャンセル"</button>
+                <button type="submit" class="primary" disabled=move || actions.send.pending().get()>"送信する"</button>
+            </div>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
+    let query = use_query_map();
+    let resent = move || query.read().get("resent").is_some() && actions.resend.value().get().is_none_or(|r| r.is_ok());
+    let verify_error = error_of(move || actions.verify.value().get());
+    let code_error = field_only(verify_error, Field::Code);
+    let resend_error = error_of(move || actions.resend.value().get());
+    let input = NodeRef::<Input>::new();
+    focus_on_mount(input);
+
+    // `再送する` counts down once hydrated; without JavaScript it stays enabled and the
+    // server answers an early press with the seconds left.
+    let remaining = RwSignal::new(None::<u64>);
+    let initial = pending.resend_in_secs;
+    Effect::new(move |_| {
+        remaining.set(Some(initial));
+        if let Ok(handle) = set_interval_with_handle(
+            move || remaining.update(|r| *r = r.map(|s| s.saturating_sub(1))),
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let waiting = move || remaining.get().filter(|s| *s > 0);
+
+    view! {
+        <p>{pending.number.clone()}" に認証コードを送信しました。SMSの受信には2、3分かかる場合があります。"</p>
+        {move || resent().then(|| view! {
+            <p class="notice" role="status">"新しいコードを送信しました。以前のコードは使えません。"</p>
+        })}
+        <ActionForm action=actions.verify attr:novalidate=true attr:class="stack">
+            <div class="field">
+                <label for="code">"認証コード"</label>
+                <input
+                    id="code"
+                    name="code"
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="one-time-code"
+                    pattern="[0-9]*"
+                    maxlength="6"
+                    required
+                    autofocus
+                    node_ref=input
+                    aria-invalid=move || code_error.get().map(|_| "true")
+                    aria-describedby=move || code_error.get().map(|_| "code-error")
+                />
+                <FieldError id="code-error" error=code_error/>
+            </div>
+            <FormError error=verify_error/>
+            <button type="submit" class="primary" disabled=move || actions.verify.pending().get()>"認証する"</button>
+        </ActionForm>
+        <ActionForm action=actions.resend attr:class="stack resend">
+            <FormError error=resend_error/>
+            <FieldError id="resend-error" error=Signal::derive(move || resend_error.get().filter(|e| e.field().is_some()))/>
+            <div class="dialog-actions">
+                <button type="submit" form=ABANDON_FORM class="secondary">"キャンセル"</button>
+                <button
+                    type="submit"
+                    class="secondary"
+                    disabled=move || waiting().is_some() || actions.resend.pending().get()
+                >
+                    "再送する"
+                    {move || waiting().map(|s| format!("({s}秒)"))}
+                </button>
+            </div>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn SuccessStep(phone: String) -> impl IntoView {
+    view! {
+        <p class="notice" role="status">"電話番号を設定しました。"</p>
+        <p class="phone-number">{phone}</p>
+        <form method="get" action="/settings" class="dialog-actions">
+            <button type="submit" class="primary" autofocus>"閉じる"</button>
+        </form>
+    }
+}

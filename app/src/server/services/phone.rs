@@ -1,0 +1,73 @@
+//! Registering or changing the account's phone number (PH-1..PH-9). Possession is proved
+//! with an SMS code (see `otp`); only then is the number checked against other accounts,
+//! by the unique index, so the send step never tells whether a number is in use (PH-4). A
+//! number can be replaced by another, never removed.
+
+use super::otp::{self, OtpError, Pending, Purpose, Requester};
+use crate::domain::{OtpCode, PhoneNumber, Timestamp};
+use crate::server::AppState;
+use crate::server::db::{DbError, users::UserId};
+
+/// The outcome of a right code.
+#[derive(Debug, Clone)]
+pub struct PhoneVerified {
+    pub phone: PhoneNumber,
+    /// The person ticked `二段階認証も有効にする` when asking for the code.
+    pub enable_two_factor: bool,
+}
+
+pub async fn start(
+    state: &AppState,
+    user: UserId,
+    phone: &PhoneNumber,
+    enable_two_factor: bool,
+    requester: Requester<'_>,
+    now: Timestamp,
+) -> Result<Pending, OtpError> {
+    otp::start(state, user, Purpose::Phone, phone, enable_two_factor, requester, now).await
+}
+
+pub async fn resend(state: &AppState, user: UserId, requester: Requester<'_>, now: Timestamp) -> Result<Pending, OtpError> {
+    otp::resend(state, user, Purpose::Phone, requester, now).await
+}
+
+pub async fn pending(state: &AppState, user: UserId, now: Timestamp) -> Result<Option<Pending>, OtpError> {
+    otp::pending(state, user, Purpose::Phone, now).await
+}
+
+pub async fn abandon(state: &AppState, user: UserId) -> Result<(), OtpError> {
+    otp::abandon(state, user, Purpose::Phone).await
+}
+
+/// Checks the code and, if right, saves the number on the account in one transaction.
+pub async fn verify(state: &AppState, user: UserId, code: &OtpCode, now: Timestamp) -> Result<PhoneVerified, OtpError> {
+    let pending = otp::check(state, user, Purpose::Phone, code, now).await?;
+    let mut tx = state.db.pool().begin().await?;
+    if !otp::consume(&mut tx, pending.id).await? {
+        return Err(OtpError::NoPending);
+    }
+    let saved = sqlx::query("UPDATE users SET phone_e164 = $1, phone_verified_at = $2 WHERE id = $3")
+        .bind(pending.phone.e164())
+        .bind(now.as_millis())
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await;
+    match saved {
+        Ok(_) => {
+            tx.commit().await?;
+            tracing::info!(user = user.0, phone = %pending.phone.masked(), "phone number verified");
+            Ok(PhoneVerified { phone: pending.phone, enable_two_factor: pending.enable_two_factor })
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            let e = DbError::from(e);
+            if e.is_unique_violation() {
+                otp::kill(state, pending.id).await?;
+                tracing::info!(user = user.0, "phone number already verified on another account");
+                Err(OtpError::PhoneTaken)
+            } else {
+                Err(e.into())
+            }
+        }
+    }
+}

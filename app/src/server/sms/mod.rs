@@ -1,0 +1,110 @@
+//! Sending SMS (SMS-1): one interface, several backends, chosen at start.
+//!
+//! - `Outbox` (the default in development): records each message in the database, logs it
+//!   masked, and shows it at `GET /dev/sms` and `GET /dev/sms.json` (SMS-2).
+//! - `Memory`: keeps messages in memory for tests to read.
+//! - `Http`: a real gateway with Twilio's Messages API shape.
+//!
+//! Production refuses to start on the outbox (see the server's config).
+
+pub mod http;
+pub mod outbox;
+
+use std::sync::{Arc, Mutex};
+
+use crate::domain::{PhoneNumber, Timestamp};
+use crate::server::Db;
+use crate::server::db::DbError;
+
+pub use http::HttpGateway;
+
+/// One message as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsMessage {
+    pub to_e164: String,
+    pub body: String,
+    pub sent_at: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmsError {
+    #[error("gateway refused the message (HTTP {0})")]
+    Rejected(u16),
+    #[error("gateway failed (HTTP {0})")]
+    Unavailable(u16),
+    #[error("gateway timed out")]
+    Timeout,
+    #[error("gateway unreachable: {0}")]
+    Network(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+#[derive(Clone)]
+pub enum SmsGateway {
+    Outbox(Db),
+    Memory(Arc<Mutex<Vec<SmsMessage>>>),
+    Http(Arc<HttpGateway>),
+}
+
+impl SmsGateway {
+    pub fn memory() -> Self {
+        Self::Memory(Arc::new(Mutex::new(Vec::new())))
+    }
+
+    /// Whether `/dev/sms` should exist.
+    pub fn is_outbox(&self) -> bool {
+        matches!(self, Self::Outbox(_))
+    }
+
+    /// A short name for logs and the start-up line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Outbox(_) => "development outbox",
+            Self::Memory(_) => "memory",
+            Self::Http(_) => "HTTP gateway",
+        }
+    }
+
+    pub async fn send(&self, to: &PhoneNumber, body: &str, now: Timestamp) -> Result<(), SmsError> {
+        let message = SmsMessage { to_e164: to.e164().to_owned(), body: body.to_owned(), sent_at: now };
+        match self {
+            Self::Outbox(db) => outbox::record(db, &message).await?,
+            Self::Memory(messages) => {
+                messages.lock().map_err(|e| SmsError::Network(e.to_string()))?.push(message);
+            }
+            Self::Http(gateway) => gateway.send(&message).await?,
+        }
+        tracing::info!(to = %to.masked(), backend = self.name(), "SMS sent");
+        Ok(())
+    }
+
+    /// Messages held by the memory backend (tests), oldest first.
+    pub fn sent(&self) -> Vec<SmsMessage> {
+        match self {
+            Self::Memory(messages) => messages.lock().map(|m| m.clone()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The text of a code message (SMS-3): the service name, the code, how long it lasts, and
+/// the WebOTP line (`@host #code`) last, so that browsers can offer to fill it in.
+pub fn code_message(code: &str, host: &str) -> String {
+    format!(
+        "【Nidan】認証コード: {code}\n10分以内に入力してください。このコードは誰にも教えないでください。\n\n@{host} #{code}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_names_the_service_and_ends_with_the_webotp_line() {
+        let body = code_message("012345", "nidan.example");
+        assert!(body.contains("Nidan"));
+        assert!(body.contains("012345"));
+        assert_eq!(body.lines().last(), Some("@nidan.example #012345"));
+    }
+}
