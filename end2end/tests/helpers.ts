@@ -27,3 +27,29 @@ export async function logIn(page: Page, email: string, password = PASSWORD): Pro
   await page.getByLabel('パスワード').fill(password);
   await page.getByRole('button', { name: 'ログイン', exact: true }).click();
 }
+
+/** A fresh Japanese mobile number in national form, e.g. `090-4821-7734`. */
+export function uniqueMobile(): { national: string; e164: string } {
+  const part = () => String(1000 + Math.floor(Math.random() * 9000));
+  const [a, b] = [part(), part()];
+  return { national: `090-${a}-${b}`, e164: `+8190${a}${b}` };
+}
+
+type OutboxMessage = { to: string; body: string; sent_at: string };
+
+/** Every SMS the development outbox holds for `e164`, newest first. */
+export async function messagesTo(page: Page, e164: string): Promise<OutboxMessage[]> {
+  const res = await page.request.get('/dev/sms.json');
+  expect(res.ok()).toBeTruthy();
+  const all = (await res.json()) as OutboxMessage[];
+  return all.filter((m) => m.to === e164);
+}
+
+/** The code of the newest SMS to `e164` (from its WebOTP line, `@host #123456`). */
+export async function latestCode(page: Page, e164: string): Promise<string> {
+  const [newest] = await messagesTo(page, e164);
+  expect(newest, `an SMS to ${e164}`).toBeTruthy();
+  const match = newest.body.match(/#(\d{6})\s*$/);
+  expect(match).not.toBeNull();
+  return match![1];
+}

@@ -94,7 +94,9 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
                 class="dialog"
                 role="dialog"
                 aria-modal="true"
-                aria-labelledby="phone-dialog-title"
+                // Not labelled by its heading: a name containing 電話番号 would make the
+                // dialog itself match "the field labelled 電話番号".
+                aria-label="SMSで番号を確認"
                 on:keydown=on_keydown
             >
                 <div class="dialog-header">
@@ -227,10 +229,20 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
 
 #[component]
 fn SuccessStep(phone: String) -> impl IntoView {
+    let navigate = use_navigate();
     view! {
         <p class="notice" role="status">"電話番号を設定しました。"</p>
         <p class="phone-number">{phone}</p>
-        <form method="get" action="/settings" class="dialog-actions">
+        // Without JavaScript, a plain GET back to the settings; hydrated, the router's.
+        <form
+            method="get"
+            action="/settings"
+            class="dialog-actions"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                navigate("/settings", Default::default());
+            }
+        >
             <button type="submit" class="primary" autofocus>"閉じる"</button>
         </form>
     }

@@ -12,8 +12,6 @@ use crate::api::phone::DIALOG_URL;
 use crate::components::phone_dialog::{PhoneActions, PhoneDialog};
 use crate::error::AppError;
 
-const PHONE_BUTTON_ID: &str = "phone-button";
-
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let auth = expect_context::<AuthState>();
@@ -25,18 +23,15 @@ pub fn SettingsPage() -> impl IntoView {
         |_| get_account_overview(),
     );
 
-    // Focus goes back to the button that opened the dialog when it closes.
+    // Focus goes back to the button that opened the dialog when it closes. The settings
+    // may re-render after the close (their data is refetched), so the button takes the
+    // focus when it is mounted with this flag set.
+    let refocus = RwSignal::new(false);
     Effect::watch(
         move || dialog.get().is_some(),
         move |open, was_open, _| {
             if !*open && was_open == Some(&true) {
-                request_animation_frame(|| {
-                    use leptos::wasm_bindgen::JsCast;
-                    let button = document().get_element_by_id(PHONE_BUTTON_ID);
-                    if let Some(el) = button.and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok()) {
-                        let _ = el.focus();
-                    }
-                });
+                refocus.set(true);
             }
         },
         false,
@@ -51,7 +46,7 @@ pub fn SettingsPage() -> impl IntoView {
                     Ok(o) => {
                         let show_dialog = dialog.get().as_deref() == Some("phone");
                         view! {
-                            <Settings overview=o.clone()/>
+                            <Settings overview=o.clone() refocus/>
                             {show_dialog.then(|| view! { <PhoneDialog overview=o actions=phone_actions/> })}
                         }
                         .into_any()
@@ -65,10 +60,19 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn Settings(overview: AccountOverview) -> impl IntoView {
+fn Settings(overview: AccountOverview, refocus: RwSignal<bool>) -> impl IntoView {
     let has_phone = overview.phone.is_some();
     let phone = overview.phone.clone().unwrap_or_else(|| "未設定".to_owned());
     let navigate = use_navigate();
+    let phone_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if refocus.get() {
+            if let Some(button) = phone_button.get() {
+                let _ = button.focus();
+                refocus.set(false);
+            }
+        }
+    });
     view! {
         <section class="card" aria-labelledby="login-heading">
             <h2 id="login-heading">"ログイン情報"</h2>
@@ -94,7 +98,7 @@ fn Settings(overview: AccountOverview) -> impl IntoView {
                     }
                 >
                     <input type="hidden" name="dialog" value="phone"/>
-                    <button type="submit" id=PHONE_BUTTON_ID class="secondary">"電話番号を設定する"</button>
+                    <button type="submit" class="secondary" node_ref=phone_button>"電話番号を設定する"</button>
                 </form>
             </div>
             <div class="setting-row">
