@@ -16,6 +16,7 @@ pub enum Field {
     Password,
     Phone,
     Code,
+    Recovery,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -66,6 +67,18 @@ pub enum AppError {
     CodeAttemptsExhausted,
     #[error("認証の手続きが見つかりません。はじめからやり直してください。")]
     NoPendingVerification,
+    #[error("二段階認証を有効にするには、先に電話番号を設定してください。")]
+    PhoneRequired,
+    #[error("二段階認証が有効になっていません。")]
+    TwoFactorOff,
+    #[error("続けるには、パスワードをもう一度入力してください。")]
+    ReauthRequired,
+    #[error("リカバリーコードが正しくないか、既に使用されています。")]
+    RecoveryCodeInvalid,
+    #[error("ログインの有効期限が切れました。もう一度メールアドレスとパスワードを入力してください。")]
+    NoPendingLogin,
+    #[error("認証コードの入力に続けて失敗したため、SMSでの認証を停止しています。リカバリーコードでログインしてください。")]
+    SmsLocked,
     #[error("エラーが発生しました。時間をおいてもう一度お試しください。")]
     Internal,
     /// Transport-level failures (network, decoding) raised by the server-function machinery.
@@ -88,6 +101,7 @@ impl AppError {
             | Self::CodeMismatch { .. }
             | Self::CodeExpired
             | Self::CodeAttemptsExhausted => Some(Field::Code),
+            Self::RecoveryCodeInvalid => Some(Field::Recovery),
             _ => None,
         }
     }
@@ -108,7 +122,12 @@ impl AppError {
             | Self::CodeMismatch { .. }
             | Self::CodeExpired
             | Self::CodeAttemptsExhausted
-            | Self::NoPendingVerification => 400,
+            | Self::NoPendingVerification
+            | Self::PhoneRequired
+            | Self::TwoFactorOff
+            | Self::RecoveryCodeInvalid => 400,
+            Self::ReauthRequired | Self::NoPendingLogin => 401,
+            Self::SmsLocked => 423,
             Self::PhoneTaken => 409,
             Self::SmsLimited { .. } | Self::ResendTooSoon { .. } => 429,
             Self::SmsFailed => 502,

@@ -152,6 +152,8 @@ impl Config {
                 secure_cookies: https,
                 session_idle: Duration::from_secs(session_idle_hours * 3600),
                 sms_limits: sms_limits()?,
+                login_free_failures_per_account: limit("NIDAN_LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)?,
+                login_free_failures_per_ip: limit("NIDAN_LOGIN_FREE_FAILURES_PER_IP", 20)?,
             },
             sms,
         })

@@ -15,6 +15,20 @@ pub struct AccountOverview {
     pub two_factor_enabled: bool,
     /// A code sent and not yet entered, if any: the phone dialog's code step.
     pub pending_phone: Option<PendingPhone>,
+    /// Unused recovery codes (the page warns at 3 or fewer, RC-4).
+    pub recovery_codes_left: i64,
+    /// Browsers that skip the second step (LG-5).
+    pub remembered_browsers: Vec<RememberedBrowser>,
+}
+
+/// A remembered browser as the settings page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RememberedBrowser {
+    pub id: i64,
+    pub label: String,
+    /// First use, Japan time.
+    pub first_used: String,
+    pub last_used: String,
 }
 
 /// The phone dialog's code step.
@@ -29,7 +43,7 @@ pub struct PendingPhone {
 #[server(prefix = "/api", endpoint = "account_overview", input = GetUrl)]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     use crate::domain::PhoneNumber;
-    use crate::server::services::phone;
+    use crate::server::services::{browsers, phone, two_factor};
     use crate::server::{auth_session, db::users, web};
 
     web::finish(
@@ -49,11 +63,24 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                 tracing::error!(error = %e, "a stored phone number does not parse");
                 AppError::Internal
             })?;
+            let two_factor = two_factor::status(&state, id).await?;
+            let remembered_browsers = browsers::list(&state, id, now)
+                .await?
+                .into_iter()
+                .map(|b| RememberedBrowser {
+                    id: b.id,
+                    label: b.label,
+                    first_used: web::jst(b.created_at),
+                    last_used: web::jst(b.last_used_at),
+                })
+                .collect();
             Ok(AccountOverview {
                 email: user.email,
                 phone: phone.map(|p| p.national().to_owned()),
-                two_factor_enabled: false,
+                two_factor_enabled: two_factor.enabled,
                 pending_phone,
+                recovery_codes_left: two_factor.codes_left,
+                remembered_browsers,
             })
         }
         .await,

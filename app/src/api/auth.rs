@@ -34,28 +34,189 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     )
 }
 
-/// Signs in with email and password, then goes to the settings page.
+/// Signs in with email and password. With two-factor on, and unless this browser is
+/// remembered, a pending sign-in starts and a code goes out by SMS (LG-1).
 #[server(prefix = "/api", endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     use crate::domain::mask::mask_email;
-    use crate::server::{auth_session, services::accounts, web};
+    use crate::server::services::{accounts, login, throttle};
+    use crate::server::{auth_session, web};
 
     web::finish(
         async {
             let state = web::state()?;
             let session = web::session().await?;
-            match accounts::authenticate(&state, &email, password).await {
-                Ok(user) => {
-                    auth_session::sign_in(&session, user, state.clock.now()).await?;
-                    tracing::info!(user = user.0, "signed in");
+            let now = state.clock.now();
+            let ip = web::client_ip();
+            let scopes = [
+                (throttle::account_scope(&email), state.settings.login_free_failures_per_account),
+                (throttle::ip_scope(&ip), state.settings.login_free_failures_per_ip),
+            ];
+            throttle::check(&state, &scopes, now).await?;
+            let user = match accounts::authenticate(&state, &email, password).await {
+                Ok(user) => user,
+                Err(e) => {
+                    tracing::info!(email = %mask_email(email.trim()), "sign-in refused");
+                    if matches!(e, accounts::AccountError::InvalidCredentials) {
+                        throttle::record_failure(&state, &scopes, now).await?;
+                    }
+                    return Err(e.into());
+                }
+            };
+            throttle::clear(&state, &scopes[0].0).await?;
+            if !login::needs_second_factor(&state, user, web::cookie(web::BROWSER_COOKIE).as_deref(), now).await? {
+                auth_session::sign_in(&session, user, now).await?;
+                tracing::info!(user = user.0, "signed in");
+                leptos_axum::redirect("/settings");
+                return Ok(());
+            }
+            auth_session::start_pending(&session, user, now).await?;
+            let host = web::public_host(&state);
+            let requester = crate::server::services::otp::Requester { ip: &ip, host: &host };
+            // A failed send still leads to the code page, which offers to resend and the
+            // recovery codes; the reason is logged.
+            if let Err(e) = login::send_code(&state, user, requester, now).await {
+                let _ = AppError::from(e);
+            }
+            leptos_axum::redirect("/login/verify");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// What the code page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginChallenge {
+    /// The registered number, masked (`090-****-5678`).
+    pub phone: String,
+    /// A code is out and can be entered.
+    pub code_sent: bool,
+    pub resend_in_secs: u64,
+    /// Too many wrong codes: only a recovery code helps (SEC-1).
+    pub sms_locked: bool,
+}
+
+#[server(prefix = "/api", endpoint = "login_challenge", input = GetUrl)]
+pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
+    use crate::server::services::login;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let now = state.clock.now();
+            let user = auth_session::pending_user(&web::session().await?, now, login::PENDING_TTL).await?;
+            let challenge = login::challenge(&state, user, now).await?;
+            Ok(LoginChallenge {
+                phone: challenge.phone.masked(),
+                code_sent: challenge.pending.is_some(),
+                resend_in_secs: challenge
+                    .pending
+                    .map(|p| now.secs_until(p.resend_available_at(&state.settings.sms_limits)))
+                    .unwrap_or(0),
+                sms_locked: challenge.sms_locked,
+            })
+        }
+        .await,
+    )
+}
+
+/// Completes a pending sign-in: a fresh session, and this browser remembered (LG-4).
+#[cfg(feature = "ssr")]
+async fn complete_sign_in(
+    state: &crate::server::AppState,
+    session: &tower_sessions::Session,
+    user: crate::server::db::users::UserId,
+    now: crate::domain::Timestamp,
+) -> Result<(), AppError> {
+    use crate::server::services::browsers;
+    use crate::server::{auth_session, web};
+
+    auth_session::sign_in(session, user, now).await?;
+    match browsers::remember(state, user, &web::user_agent(), now).await {
+        Ok(token) => web::set_browser_cookie(state, &token, browsers::REMEMBER_FOR),
+        Err(e) => tracing::warn!(error = %e, "could not remember the browser"),
+    }
+    tracing::info!(user = user.0, "signed in with the second factor");
+    Ok(())
+}
+
+/// Checks the SMS code of a pending sign-in (LG-2).
+#[server(prefix = "/api", endpoint = "verify_login_code")]
+pub async fn verify_login_code(code: String) -> Result<(), AppError> {
+    use crate::domain::OtpCode;
+    use crate::server::services::{login, otp::OtpError};
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let session = web::session().await?;
+            let now = state.clock.now();
+            let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
+            let code = OtpCode::parse(&code)?;
+            match login::verify_code(&state, user, &code, now).await {
+                Ok(()) => {
+                    complete_sign_in(&state, &session, user, now).await?;
                     leptos_axum::redirect("/settings");
                     Ok(())
                 }
-                Err(e) => {
-                    tracing::info!(email = %mask_email(email.trim()), "sign-in refused");
+                Err(e @ (OtpError::Exhausted | OtpError::Expired)) => {
+                    // Five wrong codes (or ten minutes): back to the password (LG-2).
+                    auth_session::end_pending(&session).await?;
                     Err(e.into())
                 }
+                Err(e) => Err(e.into()),
             }
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "resend_login_code")]
+pub async fn resend_login_code() -> Result<(), AppError> {
+    use crate::server::services::{login, otp::Requester};
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let now = state.clock.now();
+            let user = auth_session::pending_user(&web::session().await?, now, login::PENDING_TTL).await?;
+            let (ip, host) = (web::client_ip(), web::public_host(&state));
+            let requester = Requester { ip: &ip, host: &host };
+            let sent = login::challenge(&state, user, now).await?.pending.is_some();
+            if sent {
+                login::resend_code(&state, user, requester, now).await?;
+            } else {
+                login::send_code(&state, user, requester, now).await?;
+            }
+            leptos_axum::redirect("/login/verify?resent=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Completes a pending sign-in with a recovery code (LG-3); the settings page then says
+/// how many remain.
+#[server(prefix = "/api", endpoint = "verify_recovery_code")]
+pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
+    use crate::server::services::{login, two_factor};
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let session = web::session().await?;
+            let now = state.clock.now();
+            let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
+            let left = two_factor::use_recovery_code(&state, user, &code, now).await?;
+            login::abandon(&state, user).await?;
+            complete_sign_in(&state, &session, user, now).await?;
+            leptos_axum::redirect(&format!("/settings?recovery_left={left}"));
+            Ok(())
         }
         .await,
     )

@@ -6,3 +6,4 @@
 pub mod account;
 pub mod auth;
 pub mod phone;
+pub mod two_factor;

@@ -20,8 +20,13 @@ pub async fn send_phone_code(phone: String, enable_two_factor: Option<String>) -
     web::finish(
         async {
             let state = web::state()?;
-            let user = auth_session::require_user(&web::session().await?).await?;
+            let session = web::session().await?;
+            let user = auth_session::require_user(&session).await?;
             let phone = PhoneNumber::parse(&phone)?;
+            // Changing the number of an account with two-factor on needs a recent password (TF-4).
+            if crate::server::services::two_factor::status(&state, user).await?.enabled {
+                auth_session::require_recent_auth(&session, state.clock.now()).await?;
+            }
             let (ip, host) = (web::client_ip(), web::public_host(&state));
             let requester = Requester { ip: &ip, host: &host };
             service::start(&state, user, &phone, enable_two_factor.is_some(), requester, state.clock.now()).await?;

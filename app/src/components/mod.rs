@@ -1,5 +1,8 @@
 //! Reusable pieces of UI.
 
+pub mod countdown;
 pub mod fields;
+pub mod reauth;
+pub mod recovery_dialog;
 pub mod phone_dialog;
 pub mod user_menu;

@@ -10,7 +10,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::account::{AccountOverview, PendingPhone};
 use crate::api::phone::{AbandonPhoneCode, ResendPhoneCode, SendPhoneCode, VerifyPhoneCode};
+use crate::components::countdown::ResendButton;
 use crate::components::fields::{FieldError, FormError};
+use crate::components::reauth::ReauthForm;
 use crate::error::{AppError, Field};
 
 /// The dialog's four actions. Created by the settings page, inside the router's routes.
@@ -116,6 +118,19 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
 #[component]
 fn NumberStep(actions: PhoneActions) -> impl IntoView {
     let error = error_of(move || actions.send.value().get());
+    // Two-factor is on: a new number needs the password again first (TF-4).
+    let reauth = move || error.get() == Some(AppError::ReauthRequired);
+    move || {
+        if reauth() {
+            view! { <ReauthForm then=crate::api::phone::DIALOG_URL/> }.into_any()
+        } else {
+            view! { <NumberForm actions error/> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn NumberForm(actions: PhoneActions, error: Signal<Option<AppError>>) -> impl IntoView {
     let mine = field_only(error, Field::Phone);
     let input = NodeRef::<Input>::new();
     focus_on_mount(input);
@@ -167,21 +182,6 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
     let input = NodeRef::<Input>::new();
     focus_on_mount(input);
 
-    // `再送する` counts down once hydrated; without JavaScript it stays enabled and the
-    // server answers an early press with the seconds left.
-    let remaining = RwSignal::new(None::<u64>);
-    let initial = pending.resend_in_secs;
-    Effect::new(move |_| {
-        remaining.set(Some(initial));
-        if let Ok(handle) = set_interval_with_handle(
-            move || remaining.update(|r| *r = r.map(|s| s.saturating_sub(1))),
-            std::time::Duration::from_secs(1),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    let waiting = move || remaining.get().filter(|s| *s > 0);
-
     view! {
         <p>{pending.number.clone()}" に認証コードを送信しました。SMSの受信には2、3分かかる場合があります。"</p>
         {move || resent().then(|| view! {
@@ -214,14 +214,7 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
             <FieldError id="resend-error" error=Signal::derive(move || resend_error.get().filter(|e| e.field().is_some()))/>
             <div class="dialog-actions">
                 <button type="submit" form=ABANDON_FORM class="secondary">"キャンセル"</button>
-                <button
-                    type="submit"
-                    class="secondary"
-                    disabled=move || waiting().is_some() || actions.resend.pending().get()
-                >
-                    "再送する"
-                    {move || waiting().map(|s| format!("({s}秒)"))}
-                </button>
+                <ResendButton initial_secs=pending.resend_in_secs pending=Signal::derive(move || actions.resend.pending().get())/>
             </div>
         </ActionForm>
     }

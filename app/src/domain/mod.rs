@@ -7,11 +7,14 @@ pub mod otp;
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod phone;
+pub mod recovery;
 pub mod time;
+pub mod user_agent;
 
 pub use email::{Email, EmailError};
 pub use otp::OtpCode;
 pub use password::{Password, PasswordError};
+pub use recovery::RecoveryCode;
 #[cfg(feature = "ssr")]
 pub use phone::{PhoneError, PhoneNumber};
 pub use time::Timestamp;

@@ -6,6 +6,7 @@
 
 mod auth;
 mod home;
+mod login_verify;
 mod settings;
 
 use leptos::prelude::*;
@@ -125,6 +126,7 @@ fn Layout() -> impl IntoView {
                 <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("signup") view=auth::SignUpPage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("login") view=auth::LogInPage ssr=SsrMode::Async/>
+                <Route path=(StaticSegment("login"), StaticSegment("verify")) view=login_verify::LoginVerifyPage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("settings") view=settings::SettingsPage ssr=SsrMode::Async/>
             </Routes>
         </main>

@@ -12,6 +12,16 @@ pub const USER_ID_KEY: &str = "user_id";
 /// When the password was last entered in this session (for TF-4's recent sign-in).
 pub const AUTHENTICATED_AT_KEY: &str = "authenticated_at";
 
+/// A pending sign-in (LG-1): the account whose password was right, waiting for its second
+/// factor. Not a session of that account.
+pub const PENDING_USER_KEY: &str = "pending_user_id";
+pub const PENDING_SINCE_KEY: &str = "pending_since";
+/// Until when freshly made recovery codes may be shown without entering the password again.
+pub const CODES_REVEAL_UNTIL_KEY: &str = "codes_reveal_until";
+
+/// How recent the password must be for sensitive changes (TF-4).
+pub const RECENT_AUTH: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 fn internal(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session store failed");
     AppError::Internal
@@ -35,6 +45,59 @@ pub async fn sign_in(session: &Session, user: UserId, now: Timestamp) -> Result<
     session.insert(USER_ID_KEY, user.0).await.map_err(internal)?;
     session.insert(AUTHENTICATED_AT_KEY, now.as_millis()).await.map_err(internal)?;
     Ok(())
+}
+
+/// Starts a pending sign-in for `user` in a fresh session.
+pub async fn start_pending(session: &Session, user: UserId, now: Timestamp) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session.clear().await;
+    session.insert(PENDING_USER_KEY, user.0).await.map_err(internal)?;
+    session.insert(PENDING_SINCE_KEY, now.as_millis()).await.map_err(internal)?;
+    Ok(())
+}
+
+/// The account of the live pending sign-in (`NoPendingLogin` when none, or expired).
+pub async fn pending_user(session: &Session, now: Timestamp, ttl: std::time::Duration) -> Result<UserId, AppError> {
+    let user = session.get::<i64>(PENDING_USER_KEY).await.map_err(internal)?;
+    let since = session.get::<i64>(PENDING_SINCE_KEY).await.map_err(internal)?;
+    match (user, since) {
+        (Some(user), Some(since)) if Timestamp(since).plus(ttl) > now => Ok(UserId(user)),
+        (Some(_), _) => {
+            end_pending(session).await?;
+            Err(AppError::NoPendingLogin)
+        }
+        _ => Err(AppError::NoPendingLogin),
+    }
+}
+
+pub async fn end_pending(session: &Session) -> Result<(), AppError> {
+    session.remove::<i64>(PENDING_USER_KEY).await.map_err(internal)?;
+    session.remove::<i64>(PENDING_SINCE_KEY).await.map_err(internal)?;
+    Ok(())
+}
+
+/// `ReauthRequired` unless the password was entered in this session within 10 minutes.
+pub async fn require_recent_auth(session: &Session, now: Timestamp) -> Result<(), AppError> {
+    let at = session.get::<i64>(AUTHENTICATED_AT_KEY).await.map_err(internal)?;
+    match at {
+        Some(at) if Timestamp(at).plus(RECENT_AUTH) > now => Ok(()),
+        _ => Err(AppError::ReauthRequired),
+    }
+}
+
+/// Notes that the password was just entered again.
+pub async fn mark_recent_auth(session: &Session, now: Timestamp) -> Result<(), AppError> {
+    session.insert(AUTHENTICATED_AT_KEY, now.as_millis()).await.map_err(internal)
+}
+
+/// Lets freshly made recovery codes be shown for the next 10 minutes.
+pub async fn allow_codes_reveal(session: &Session, now: Timestamp) -> Result<(), AppError> {
+    session.insert(CODES_REVEAL_UNTIL_KEY, now.plus(RECENT_AUTH).as_millis()).await.map_err(internal)
+}
+
+pub async fn may_reveal_codes(session: &Session, now: Timestamp) -> Result<bool, AppError> {
+    let until = session.get::<i64>(CODES_REVEAL_UNTIL_KEY).await.map_err(internal)?;
+    Ok(until.is_some_and(|u| Timestamp(u) > now))
 }
 
 /// Deletes the session from the store and expires the cookie.

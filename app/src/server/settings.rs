@@ -23,6 +23,9 @@ pub struct Settings {
     pub session_idle: Duration,
     /// SMS sending limits (SEC-2, PH-7).
     pub sms_limits: SmsLimits,
+    /// Wrong passwords that cost no delay, per account and per IP (SEC-1).
+    pub login_free_failures_per_account: u32,
+    pub login_free_failures_per_ip: u32,
 }
 
 /// How many codes may be sent, per what and per when (SEC-2). The defaults are the SPEC's;
@@ -61,6 +64,8 @@ impl Settings {
             secure_cookies: false,
             session_idle: Duration::from_secs(7 * 24 * 3600),
             sms_limits: SmsLimits::default(),
+            login_free_failures_per_account: 5,
+            login_free_failures_per_ip: 20,
         }
     }
 

@@ -55,6 +55,46 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
+/// `2026/11/25 09:30`, Japan time, for the pages.
+pub fn jst(t: crate::domain::Timestamp) -> String {
+    let Ok(utc) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.as_millis()) * 1_000_000) else {
+        return String::new();
+    };
+    let dt = utc.to_offset(time::UtcOffset::from_whole_seconds(9 * 3600).unwrap_or(time::UtcOffset::UTC));
+    format!("{}/{:02}/{:02} {:02}:{:02}", dt.year(), u8::from(dt.month()), dt.day(), dt.hour(), dt.minute())
+}
+
+/// The remembered-browser cookie (LG-4).
+pub const BROWSER_COOKIE: &str = "nidan_browser";
+
+/// A cookie the request carries.
+pub fn cookie(name: &str) -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    parts.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
+        header.split(';').find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+    })
+}
+
+/// Sets the remembered-browser cookie for `max_age` (HttpOnly, SameSite=Lax, Secure over
+/// https).
+pub fn set_browser_cookie(state: &AppState, token: &str, max_age: std::time::Duration) {
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    let value = format!("{BROWSER_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}", max_age.as_secs());
+    if let (Some(res), Ok(value)) = (use_context::<ResponseOptions>(), http::HeaderValue::from_str(&value)) {
+        res.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// The request's User-Agent (for a remembered browser's label).
+pub fn user_agent() -> String {
+    use_context::<Parts>()
+        .and_then(|p| p.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// Gives an error its HTTP status when the caller is a script. A plain HTML form (no
 /// JavaScript) keeps the redirect back to its page that leptos sets, with the error in the
 /// URL, so the page can show it.

@@ -2,5 +2,9 @@
 //! result; it never sees a request, a cookie or a status code.
 
 pub mod accounts;
+pub mod browsers;
+pub mod login;
 pub mod otp;
 pub mod phone;
+pub mod throttle;
+pub mod two_factor;

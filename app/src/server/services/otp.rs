@@ -99,6 +99,8 @@ pub enum OtpError {
     Limited { rule: &'static str, retry_after_secs: u64 },
     #[error("number already verified on another account")]
     PhoneTaken,
+    #[error("the SMS factor is locked")]
+    Locked,
     #[error(transparent)]
     Sms(#[from] SmsError),
     #[error(transparent)]
@@ -126,6 +128,7 @@ impl From<OtpError> for AppError {
                 AppError::SmsLimited { retry_after_secs }
             }
             OtpError::PhoneTaken => AppError::PhoneTaken,
+            OtpError::Locked => AppError::SmsLocked,
             OtpError::Sms(e) => {
                 tracing::error!(error = %e, "SMS could not be sent");
                 AppError::SmsFailed

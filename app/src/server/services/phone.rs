@@ -4,6 +4,7 @@
 //! number can be replaced by another, never removed.
 
 use super::otp::{self, OtpError, Pending, Purpose, Requester};
+use super::{browsers, two_factor};
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::server::AppState;
 use crate::server::db::{DbError, users::UserId};
@@ -12,8 +13,8 @@ use crate::server::db::{DbError, users::UserId};
 #[derive(Debug, Clone)]
 pub struct PhoneVerified {
     pub phone: PhoneNumber,
-    /// The person ticked `二段階認証も有効にする` when asking for the code.
-    pub enable_two_factor: bool,
+    /// Two-factor was turned on with this verification (`二段階認証も有効にする`).
+    pub two_factor_enabled_now: bool,
 }
 
 pub async fn start(
@@ -54,9 +55,20 @@ pub async fn verify(state: &AppState, user: UserId, code: &OtpCode, now: Timesta
         .await;
     match saved {
         Ok(_) => {
+            // A new number: browsers remembered for the old one must pass the new one (LG-4).
+            browsers::forget_all_in(&mut tx, user).await?;
+            let two_factor_enabled_now = if pending.enable_two_factor {
+                two_factor::enable_in(state, &mut tx, user, now).await.map_err(|e| match e {
+                    two_factor::TwoFactorError::Db(e) => OtpError::Db(e),
+                    two_factor::TwoFactorError::Entropy(e) => OtpError::Entropy(e),
+                    other => OtpError::Db(DbError::Corrupt(other.to_string())),
+                })?
+            } else {
+                false
+            };
             tx.commit().await?;
             tracing::info!(user = user.0, phone = %pending.phone.masked(), "phone number verified");
-            Ok(PhoneVerified { phone: pending.phone, enable_two_factor: pending.enable_two_factor })
+            Ok(PhoneVerified { phone: pending.phone, two_factor_enabled_now })
         }
         Err(e) => {
             tx.rollback().await?;

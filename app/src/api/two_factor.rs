@@ -1,0 +1,163 @@
+//! The two-factor switch, recovery codes, re-authentication and remembered browsers
+//! (TF-1..TF-4, RC-1..RC-3, LG-5).
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One code as the recovery dialog lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodeView {
+    /// `xxxxx-xxxxx`.
+    pub code: String,
+    pub used: bool,
+}
+
+/// Saves the switch (TF-1). Turning it on shows the new recovery codes; turning it off
+/// needs a recent password (TF-4).
+#[server(prefix = "/api", endpoint = "save_two_factor")]
+pub async fn save_two_factor(enabled: Option<String>) -> Result<(), AppError> {
+    use crate::server::services::two_factor;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let session = web::session().await?;
+            let user = auth_session::require_user(&session).await?;
+            let now = state.clock.now();
+            let enable = enabled.is_some();
+            if !enable {
+                auth_session::require_recent_auth(&session, now).await?;
+            }
+            let changed = two_factor::set_enabled(&state, user, enable, now).await?;
+            if enable && changed {
+                auth_session::allow_codes_reveal(&session, now).await?;
+                leptos_axum::redirect("/settings?dialog=recovery&new=1");
+            } else {
+                leptos_axum::redirect("/settings?saved=1");
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The ten codes (RC-2). Needs a recent password, unless they were just made.
+#[server(prefix = "/api", endpoint = "recovery_codes", input = GetUrl)]
+pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
+    use crate::server::services::two_factor;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let session = web::session().await?;
+            let user = auth_session::require_user(&session).await?;
+            let now = state.clock.now();
+            if !auth_session::may_reveal_codes(&session, now).await? {
+                auth_session::require_recent_auth(&session, now).await?;
+            }
+            let codes = two_factor::list_codes(&state, user).await?;
+            tracing::info!(user = user.0, "recovery codes shown");
+            Ok(codes.into_iter().map(|c| RecoveryCodeView { code: c.code, used: c.used }).collect())
+        }
+        .await,
+    )
+}
+
+/// Replaces all ten codes (RC-3); every earlier code stops working now.
+#[server(prefix = "/api", endpoint = "regenerate_recovery_codes")]
+pub async fn regenerate_recovery_codes() -> Result<(), AppError> {
+    use crate::server::services::two_factor;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let session = web::session().await?;
+            let user = auth_session::require_user(&session).await?;
+            let now = state.clock.now();
+            auth_session::require_recent_auth(&session, now).await?;
+            two_factor::regenerate(&state, user, now).await?;
+            auth_session::allow_codes_reveal(&session, now).await?;
+            leptos_axum::redirect("/settings?dialog=recovery&regenerated=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The password again (TF-4); then back to `then`, a settings URL.
+#[server(prefix = "/api", endpoint = "confirm_password")]
+pub async fn confirm_password(password: String, then: String) -> Result<(), AppError> {
+    use crate::server::services::{accounts, throttle};
+    use crate::server::{auth_session, db::users, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let session = web::session().await?;
+            let user = auth_session::require_user(&session).await?;
+            let now = state.clock.now();
+            let email = users::find_by_id(&state.db, user).await?.ok_or(AppError::Unauthenticated)?.email;
+            let scopes = [
+                (throttle::account_scope(&email), state.settings.login_free_failures_per_account),
+                (throttle::ip_scope(&web::client_ip()), state.settings.login_free_failures_per_ip),
+            ];
+            throttle::check(&state, &scopes, now).await?;
+            match accounts::authenticate(&state, &email, password).await {
+                Ok(_) => {
+                    auth_session::mark_recent_auth(&session, now).await?;
+                    let back = if then.starts_with("/settings") && !then.contains("//") { then.as_str() } else { "/settings" };
+                    leptos_axum::redirect(back);
+                    Ok(())
+                }
+                Err(e) => {
+                    throttle::record_failure(&state, &scopes, now).await?;
+                    Err(e.into())
+                }
+            }
+        }
+        .await,
+    )
+}
+
+/// Forgets one remembered browser (LG-5).
+#[server(prefix = "/api", endpoint = "forget_browser")]
+pub async fn forget_browser(id: i64) -> Result<(), AppError> {
+    use crate::server::services::browsers;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let user = auth_session::require_user(&web::session().await?).await?;
+            browsers::forget(&state, user, id).await?;
+            leptos_axum::redirect("/settings");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Forgets every remembered browser of the account (LG-5).
+#[server(prefix = "/api", endpoint = "forget_all_browsers")]
+pub async fn forget_all_browsers() -> Result<(), AppError> {
+    use crate::server::services::browsers;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let user = auth_session::require_user(&web::session().await?).await?;
+            let mut conn = state.db.pool().acquire().await.map_err(crate::server::db::DbError::from)?;
+            browsers::forget_all_in(&mut conn, user).await.map_err(crate::server::db::DbError::from)?;
+            leptos_axum::redirect("/settings");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,131 @@
+//! The recovery codes dialog (RC-2, RC-3): the ten codes with the used ones marked, `×`
+//! (`閉じる`) at the top right, `再生成する`, and (beyond the page) copy-all and a text-file
+//! download. Opened at `/settings?dialog=recovery`; asks for the password first when it was
+//! not entered recently (TF-4).
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::two_factor::{RecoveryCodeView, RegenerateRecoveryCodes, get_recovery_codes};
+use crate::components::fields::FormError;
+use crate::components::reauth::ReauthForm;
+use crate::error::AppError;
+
+/// `data:` URL of a text file with the codes, for the download link (works without
+/// JavaScript; the CSP governs fetches, not downloads).
+fn download_href(codes: &[RecoveryCodeView]) -> String {
+    let mut text = String::from("Nidan リカバリーコード\r\n各コードは一度だけ使えます。安全な場所に保管してください。\r\n\r\n");
+    for c in codes {
+        text.push_str(&c.code);
+        if c.used {
+            text.push_str(" (使用済み)");
+        }
+        text.push_str("\r\n");
+    }
+    let encoded: String = text
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("data:text/plain;charset=utf-8,{encoded}")
+}
+
+#[component]
+pub fn RecoveryDialog(regenerate: ServerAction<RegenerateRecoveryCodes>) -> impl IntoView {
+    let query = use_query_map();
+    let codes = Resource::new(move || (regenerate.version().get(), query.read().get("regenerated")), |_| get_recovery_codes());
+    let navigate = use_navigate();
+    let close = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        navigate("/settings", Default::default());
+    };
+    let navigate_esc = use_navigate();
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            navigate_esc("/settings", Default::default());
+        }
+    };
+    view! {
+        <div class="dialog-backdrop">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="recovery-title" on:keydown=on_keydown>
+                <div class="dialog-header">
+                    <h2 id="recovery-title">"リカバリーコード"</h2>
+                    <form method="get" action="/settings" on:submit=close>
+                        <button type="submit" class="close" aria-label="閉じる">"×"</button>
+                    </form>
+                </div>
+                <Transition fallback=|| view! { <p class="loading">"読み込み中…"</p> }>
+                    {move || Suspend::new(async move {
+                        match codes.await {
+                            Ok(list) => view! { <CodeList list regenerate/> }.into_any(),
+                            Err(AppError::ReauthRequired) => view! { <ReauthForm then="/settings?dialog=recovery"/> }.into_any(),
+                            Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn CodeList(list: Vec<RecoveryCodeView>, regenerate: ServerAction<RegenerateRecoveryCodes>) -> impl IntoView {
+    let query = use_query_map();
+    let fresh = move || query.read().get("new").is_some();
+    let regenerated = move || query.read().get("regenerated").is_some();
+    let error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
+    let copied = RwSignal::new(false);
+    let all_codes: String = list.iter().filter(|c| !c.used).map(|c| c.code.clone()).collect::<Vec<_>>().join("\n");
+    let copy = move |_| {
+        let text = all_codes.clone();
+        let clipboard = window().navigator().clipboard();
+        let promise = clipboard.write_text(&text);
+        leptos::task::spawn_local(async move {
+            if wasm_bindgen_futures_await(promise).await {
+                copied.set(true);
+            }
+        });
+    };
+    let href = download_href(&list);
+    view! {
+        {move || fresh().then(|| view! {
+            <p class="notice" role="status">"二段階認証を有効にしました。次のリカバリーコードを安全な場所に保管してください。"</p>
+        })}
+        {move || regenerated().then(|| view! {
+            <p class="notice" role="status">"リカバリーコードを再生成しました。以前のリカバリーコードは使えません。"</p>
+        })}
+        <p class="hint">"携帯電話を紛失したときなど、認証コードを受け取れない場合にログインに使います。各コードは一度だけ使えます。"</p>
+        <ol class="codes" aria-label="リカバリーコード一覧">
+            {list.into_iter().map(|c| if c.used {
+                view! { <li class="used"><del><code>{c.code}</code></del>" 使用済み"</li> }.into_any()
+            } else {
+                view! { <li><code>{c.code}</code></li> }.into_any()
+            }).collect_view()}
+        </ol>
+        <div class="dialog-actions">
+            <button type="button" class="secondary" on:click=copy>"すべてコピー"</button>
+            <a class="button-link secondary-link" href=href download="nidan-recovery-codes.txt">"ダウンロード"</a>
+        </div>
+        {move || copied.get().then(|| view! { <p class="notice" role="status">"コピーしました。"</p> })}
+        <ActionForm action=regenerate attr:class="stack">
+            <FormError error/>
+            <p class="hint">"再生成すると、これまでのリカバリーコードはすべて使えなくなります。"</p>
+            <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>"再生成する"</button>
+        </ActionForm>
+    }
+}
+
+/// Awaits a JS promise; `true` when it resolved. Only ever runs in the browser.
+async fn wasm_bindgen_futures_await(promise: web_sys::js_sys::Promise) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = promise;
+        false
+    }
+}

@@ -1,0 +1,137 @@
+//! Signing in with the second factor (LG-1..LG-4, SEC-1).
+//!
+//! ```text
+//!                   right password
+//!  PasswordRequired ─────────────▶ two-factor off, or a remembered browser ─▶ Authenticated
+//!         ▲                        │
+//!         │                        └▶ SmsCodeSent (pending sign-in, 10 min, not a session
+//!         │                             │            of the account; code by SMS)
+//!         │   5 wrong codes, or 10 min  │ right code, or an unused recovery code
+//!         └─────────────────────────────┴──────────────────────────────────▶ Authenticated
+//! ```
+//!
+//! Lockout (NIST SP 800-63B §5.2.2, "rate limiting"): wrong second-factor codes are counted
+//! per account across pending sign-ins. At 100 in a row the SMS factor is locked: no more
+//! codes are sent or accepted for the account until a recovery code is used, which clears
+//! the count and the lock. A right code clears the count too.
+
+use std::time::Duration;
+
+use sqlx::Row;
+
+use super::otp::{self, OtpError, Pending, Purpose, Requester};
+use crate::domain::{OtpCode, PhoneNumber, Timestamp};
+use crate::server::AppState;
+use crate::server::db::{DbError, users::UserId};
+
+/// How long a pending sign-in lasts (LG-1).
+pub const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
+/// Consecutive wrong codes that lock the SMS factor (SEC-1).
+pub const LOCK_AFTER: i64 = 100;
+
+/// What the second step needs to show.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    pub phone: PhoneNumber,
+    pub pending: Option<Pending>,
+    pub sms_locked: bool,
+}
+
+async fn phone_and_lock(state: &AppState, user: UserId) -> Result<(PhoneNumber, bool), OtpError> {
+    let row = sqlx::query("SELECT phone_e164, sms_locked_at FROM users WHERE id = $1")
+        .bind(user.0)
+        .fetch_one(state.db.pool())
+        .await?;
+    let e164: Option<String> = row.try_get("phone_e164")?;
+    let phone = e164
+        .as_deref()
+        .map(PhoneNumber::from_e164)
+        .transpose()
+        .map_err(|e| DbError::Corrupt(format!("stored phone number: {e}")))?
+        .ok_or(OtpError::NoPending)?;
+    Ok((phone, row.try_get::<Option<i64>, _>("sms_locked_at")?.is_some()))
+}
+
+/// Sends the sign-in code, unless the SMS factor is locked.
+pub async fn send_code(state: &AppState, user: UserId, requester: Requester<'_>, now: Timestamp) -> Result<Pending, OtpError> {
+    let (phone, locked) = phone_and_lock(state, user).await?;
+    if locked {
+        return Err(OtpError::Locked);
+    }
+    otp::start(state, user, Purpose::Login, &phone, false, requester, now).await
+}
+
+pub async fn resend_code(state: &AppState, user: UserId, requester: Requester<'_>, now: Timestamp) -> Result<Pending, OtpError> {
+    if phone_and_lock(state, user).await?.1 {
+        return Err(OtpError::Locked);
+    }
+    otp::resend(state, user, Purpose::Login, requester, now).await
+}
+
+pub async fn challenge(state: &AppState, user: UserId, now: Timestamp) -> Result<Challenge, OtpError> {
+    let (phone, sms_locked) = phone_and_lock(state, user).await?;
+    let pending = otp::pending(state, user, Purpose::Login, now).await?;
+    Ok(Challenge { phone, pending, sms_locked })
+}
+
+/// Checks a sign-in code. Wrong codes count toward the lock.
+pub async fn verify_code(state: &AppState, user: UserId, code: &OtpCode, now: Timestamp) -> Result<(), OtpError> {
+    if phone_and_lock(state, user).await?.1 {
+        return Err(OtpError::Locked);
+    }
+    match otp::check(state, user, Purpose::Login, code, now).await {
+        Ok(pending) => {
+            let mut tx = state.db.pool().begin().await?;
+            if !otp::consume(&mut tx, pending.id).await? {
+                return Err(OtpError::NoPending);
+            }
+            sqlx::query("UPDATE users SET second_factor_failures = 0 WHERE id = $1").bind(user.0).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        Err(e @ (OtpError::Mismatch { .. } | OtpError::Exhausted)) => {
+            let failures: i64 = sqlx::query(
+                "UPDATE users SET second_factor_failures = second_factor_failures + 1 WHERE id = $1 RETURNING second_factor_failures",
+            )
+            .bind(user.0)
+            .fetch_one(state.db.pool())
+            .await?
+            .try_get("second_factor_failures")?;
+            if failures >= LOCK_AFTER {
+                sqlx::query("UPDATE users SET sms_locked_at = $1 WHERE id = $2 AND sms_locked_at IS NULL")
+                    .bind(now.as_millis())
+                    .bind(user.0)
+                    .execute(state.db.pool())
+                    .await?;
+                otp::abandon(state, user, Purpose::Login).await?;
+                tracing::warn!(user = user.0, failures, "SMS factor locked after consecutive failures");
+                return Err(OtpError::Locked);
+            }
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Ends the pending sign-in's code (the person went back to the password).
+pub async fn abandon(state: &AppState, user: UserId) -> Result<(), OtpError> {
+    otp::abandon(state, user, Purpose::Login).await
+}
+
+/// Whether a right password must be followed by a second factor: two-factor is on and this
+/// browser is not remembered for the account (LG-4).
+pub async fn needs_second_factor(state: &AppState, user: UserId, browser_token: Option<&str>, now: Timestamp) -> Result<bool, DbError> {
+    let on = sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
+        .bind(user.0)
+        .fetch_one(state.db.pool())
+        .await?
+        .try_get::<Option<i64>, _>("two_factor_enabled_at")?
+        .is_some();
+    if !on {
+        return Ok(false);
+    }
+    match browser_token {
+        Some(token) => Ok(!super::browsers::recognise(state, user, token, now).await?),
+        None => Ok(true),
+    }
+}

@@ -1,0 +1,261 @@
+//! Two-factor on and off (TF-1..TF-3) and recovery codes (RC-1..RC-4).
+//!
+//! Turning two-factor on needs a verified phone number and creates a fresh set of ten
+//! recovery codes; turning it off deletes them and forgets every remembered browser, so
+//! off-then-on always gives a new set. Codes are sealed with XChaCha20-Poly1305 under a key
+//! derived from the server secret (the account id is the associated data, so a sealed code
+//! moved to another account does not open) and also stored as a keyed hash, which is what
+//! a typed code is looked up by. Using a code is one conditional UPDATE, so two concurrent
+//! sign-ins with one code cannot both succeed.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use secrecy::ExposeSecret;
+use sqlx::{AnyConnection, Row};
+
+use super::browsers;
+use crate::domain::recovery::{self, RecoveryCode};
+use crate::domain::Timestamp;
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::server::db::{DbError, users::UserId};
+use crate::server::entropy::EntropyError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TwoFactorError {
+    #[error("no verified phone number")]
+    PhoneRequired,
+    #[error("two-factor is off")]
+    Off,
+    #[error("recovery code unknown or used")]
+    InvalidRecoveryCode,
+    #[error("sealed recovery code does not open")]
+    Seal,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Entropy(#[from] EntropyError),
+}
+
+impl From<sqlx::Error> for TwoFactorError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+impl From<TwoFactorError> for AppError {
+    fn from(e: TwoFactorError) -> Self {
+        match e {
+            TwoFactorError::PhoneRequired => AppError::PhoneRequired,
+            TwoFactorError::Off => AppError::TwoFactorOff,
+            TwoFactorError::InvalidRecoveryCode => AppError::RecoveryCodeInvalid,
+            TwoFactorError::Db(e) => e.into(),
+            other => {
+                tracing::error!(error = %other, "two-factor service failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// A code as the dialog lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedCode {
+    pub code: String,
+    pub used: bool,
+}
+
+/// The account's two-factor facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub enabled: bool,
+    pub has_phone: bool,
+    pub sms_locked: bool,
+    pub codes_left: i64,
+}
+
+pub async fn status(state: &AppState, user: UserId) -> Result<Status, TwoFactorError> {
+    let row = sqlx::query(
+        "SELECT two_factor_enabled_at, phone_e164, sms_locked_at, \
+         (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = users.id AND r.used_at IS NULL) AS codes_left \
+         FROM users WHERE id = $1",
+    )
+    .bind(user.0)
+    .fetch_one(state.db.pool())
+    .await?;
+    Ok(Status {
+        enabled: row.try_get::<Option<i64>, _>("two_factor_enabled_at")?.is_some(),
+        has_phone: row.try_get::<Option<String>, _>("phone_e164")?.is_some(),
+        sms_locked: row.try_get::<Option<i64>, _>("sms_locked_at")?.is_some(),
+        codes_left: row.try_get("codes_left")?,
+    })
+}
+
+fn cipher(state: &AppState) -> XChaCha20Poly1305 {
+    XChaCha20Poly1305::new(state.secrets.derive("recovery-codes").expose_secret().into())
+}
+
+fn code_hash(state: &AppState, user: UserId, code: &RecoveryCode) -> String {
+    state.secrets.keyed_hash("recovery-code", format!("{}|{}", user.0, code.as_str()).as_bytes())
+}
+
+fn seal(state: &AppState, user: UserId, code: &RecoveryCode) -> Result<String, TwoFactorError> {
+    let nonce = state.entropy.bytes::<24>()?;
+    let aad = user.0.to_be_bytes();
+    let sealed = cipher(state)
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: code.as_str().as_bytes(), aad: &aad })
+        .map_err(|_| TwoFactorError::Seal)?;
+    Ok(format!("{}{}", hex::encode(nonce), hex::encode(sealed)))
+}
+
+fn open(state: &AppState, user: UserId, sealed: &str) -> Result<String, TwoFactorError> {
+    let bytes = hex::decode(sealed).map_err(|_| TwoFactorError::Seal)?;
+    if bytes.len() < 24 {
+        return Err(TwoFactorError::Seal);
+    }
+    let (nonce, ciphertext) = bytes.split_at(24);
+    let aad = user.0.to_be_bytes();
+    let plain = cipher(state)
+        .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
+        .map_err(|_| TwoFactorError::Seal)?;
+    let code = RecoveryCode::parse(&String::from_utf8(plain).map_err(|_| TwoFactorError::Seal)?).map_err(|_| TwoFactorError::Seal)?;
+    Ok(code.display())
+}
+
+fn new_code(state: &AppState) -> Result<RecoveryCode, EntropyError> {
+    let mut indices = [0u8; recovery::LEN];
+    for i in &mut indices {
+        // 31 < 256: `below` keeps the draw uniform.
+        *i = u8::try_from(state.entropy.below(recovery::ALPHABET.len() as u32)?).unwrap_or(0);
+    }
+    Ok(RecoveryCode::from_indices(indices))
+}
+
+/// Replaces the account's codes with a fresh set, inside the caller's transaction.
+async fn replace_codes(state: &AppState, conn: &mut AnyConnection, user: UserId, now: Timestamp) -> Result<(), TwoFactorError> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.0).execute(&mut *conn).await?;
+    for position in 0..recovery::SET_SIZE {
+        let code = new_code(state)?;
+        sqlx::query(
+            "INSERT INTO recovery_codes (user_id, position, code_hash, code_sealed, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(user.0)
+        .bind(position as i64)
+        .bind(code_hash(state, user, &code))
+        .bind(seal(state, user, &code)?)
+        .bind(now.as_millis())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Turns two-factor on inside the caller's transaction (also used when a phone number is
+/// verified with `二段階認証も有効にする` ticked). A no-op when it is already on.
+pub async fn enable_in(state: &AppState, conn: &mut AnyConnection, user: UserId, now: Timestamp) -> Result<bool, TwoFactorError> {
+    let row = sqlx::query("SELECT phone_e164, two_factor_enabled_at FROM users WHERE id = $1")
+        .bind(user.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    if row.try_get::<Option<String>, _>("phone_e164")?.is_none() {
+        return Err(TwoFactorError::PhoneRequired);
+    }
+    if row.try_get::<Option<i64>, _>("two_factor_enabled_at")?.is_some() {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE users SET two_factor_enabled_at = $1, second_factor_failures = 0, sms_locked_at = NULL WHERE id = $2")
+        .bind(now.as_millis())
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?;
+    replace_codes(state, conn, user, now).await?;
+    Ok(true)
+}
+
+/// Saves the switch (TF-1). Returns whether anything changed.
+pub async fn set_enabled(state: &AppState, user: UserId, enabled: bool, now: Timestamp) -> Result<bool, TwoFactorError> {
+    let mut tx = state.db.pool().begin().await?;
+    let changed = if enabled {
+        enable_in(state, &mut tx, user, now).await?
+    } else {
+        let done = sqlx::query("UPDATE users SET two_factor_enabled_at = NULL WHERE id = $1 AND two_factor_enabled_at IS NOT NULL")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.0).execute(&mut *tx).await?;
+        browsers::forget_all_in(&mut tx, user).await?;
+        done.rows_affected() == 1
+    };
+    tx.commit().await?;
+    if changed {
+        tracing::info!(user = user.0, enabled, "two-factor switched");
+    }
+    Ok(changed)
+}
+
+/// The ten codes, opened, in order, with the used ones marked (RC-2).
+pub async fn list_codes(state: &AppState, user: UserId) -> Result<Vec<ListedCode>, TwoFactorError> {
+    let rows = sqlx::query("SELECT code_sealed, used_at FROM recovery_codes WHERE user_id = $1 ORDER BY position")
+        .bind(user.0)
+        .fetch_all(state.db.pool())
+        .await?;
+    if rows.is_empty() {
+        return Err(TwoFactorError::Off);
+    }
+    rows.iter()
+        .map(|r| {
+            Ok(ListedCode {
+                code: open(state, user, &r.try_get::<String, _>("code_sealed")?)?,
+                used: r.try_get::<Option<i64>, _>("used_at")?.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Replaces all ten codes at once (RC-3) and forgets remembered browsers (LG-4).
+pub async fn regenerate(state: &AppState, user: UserId, now: Timestamp) -> Result<(), TwoFactorError> {
+    let mut tx = state.db.pool().begin().await?;
+    let on = sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
+        .bind(user.0)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get::<Option<i64>, _>("two_factor_enabled_at")?
+        .is_some();
+    if !on {
+        return Err(TwoFactorError::Off);
+    }
+    replace_codes(state, &mut tx, user, now).await?;
+    browsers::forget_all_in(&mut tx, user).await?;
+    tx.commit().await?;
+    tracing::info!(user = user.0, "recovery codes regenerated");
+    Ok(())
+}
+
+/// Uses a recovery code for `user`: marks it used (exactly once, whatever runs at the same
+/// moment), clears the second-factor failure count and the SMS lock. Returns how many
+/// unused codes remain.
+pub async fn use_recovery_code(state: &AppState, user: UserId, typed: &str, now: Timestamp) -> Result<i64, TwoFactorError> {
+    let code = RecoveryCode::parse(typed).map_err(|_| TwoFactorError::InvalidRecoveryCode)?;
+    let mut tx = state.db.pool().begin().await?;
+    let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+        .bind(now.as_millis())
+        .bind(user.0)
+        .bind(code_hash(state, user, &code))
+        .execute(&mut *tx)
+        .await?;
+    if used.rows_affected() != 1 {
+        return Err(TwoFactorError::InvalidRecoveryCode);
+    }
+    sqlx::query("UPDATE users SET second_factor_failures = 0, sms_locked_at = NULL WHERE id = $1")
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?;
+    let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user.0)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    tx.commit().await?;
+    tracing::info!(user = user.0, left, "recovery code used");
+    Ok(left)
+}
