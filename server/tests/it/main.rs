@@ -5,3 +5,4 @@
 mod accounts;
 mod phone;
 mod support;
+mod two_factor;

@@ -163,7 +163,7 @@ where
 #[derive(Clone)]
 pub struct Client {
     router: Router,
-    cookie: Arc<Mutex<Option<String>>>,
+    cookies: Arc<Mutex<std::collections::BTreeMap<String, String>>>,
     ip: std::net::IpAddr,
 }
 
@@ -197,7 +197,7 @@ impl TestApp {
 
     /// A client at another address (per-IP limits).
     pub fn client_from(&self, ip: &str) -> Client {
-        Client { router: self.router.clone(), cookie: Arc::new(Mutex::new(None)), ip: ip.parse().unwrap() }
+        Client { router: self.router.clone(), cookies: Arc::default(), ip: ip.parse().unwrap() }
     }
 
     /// The SMS the memory gateway holds, oldest first.
@@ -231,14 +231,28 @@ fn urlencode(s: &str) -> String {
 }
 
 impl Client {
-    /// The current session cookie value (`nidan_session=…`), if any.
+    /// The current session cookie (`nidan_session=…`), if any.
     pub fn session_cookie(&self) -> Option<String> {
-        self.cookie.lock().unwrap().clone()
+        self.cookie(server::SESSION_COOKIE).map(|v| format!("{}={v}", server::SESSION_COOKIE))
     }
 
-    /// Replaces the cookie this client sends (to replay an old one).
+    /// Replaces the session cookie this client sends (to replay an old one).
     pub fn set_session_cookie(&self, cookie: Option<String>) {
-        *self.cookie.lock().unwrap() = cookie;
+        let value = cookie.and_then(|c| c.split_once('=').map(|(_, v)| v.to_owned()));
+        self.set_cookie(server::SESSION_COOKIE, value);
+    }
+
+    /// A cookie's value.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: Option<String>) {
+        let mut jar = self.cookies.lock().unwrap();
+        match value {
+            Some(v) => jar.insert(name.to_owned(), v),
+            None => jar.remove(name),
+        };
     }
 
     /// POSTs a form to a server function, as the hydrated app does.
@@ -283,8 +297,10 @@ impl Client {
     /// Sends a request built by the test, with this client's cookie.
     pub fn request(&self, method: &str, path: &str) -> http::request::Builder {
         let mut b = Request::builder().method(method).uri(path).header(header::HOST, HOST);
-        if let Some(c) = self.session_cookie() {
-            b = b.header(header::COOKIE, c);
+        let jar = self.cookies.lock().unwrap();
+        if !jar.is_empty() {
+            let header = jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            b = b.header(header::COOKIE, header);
         }
         b
     }
@@ -296,11 +312,10 @@ impl Client {
         let headers = res.headers().clone();
         for set in headers.get_all(header::SET_COOKIE) {
             let set = set.to_str().unwrap();
-            let pair = set.split(';').next().unwrap().trim().to_owned();
-            if pair.starts_with(&format!("{}=", server::SESSION_COOKIE)) {
-                let removed = set.contains("Max-Age=0") || pair.ends_with('=');
-                *self.cookie.lock().unwrap() = (!removed).then_some(pair);
-            }
+            let pair = set.split(';').next().unwrap().trim();
+            let (name, value) = pair.split_once('=').unwrap();
+            let removed = set.contains("Max-Age=0") || value.is_empty();
+            self.set_cookie(name, (!removed).then(|| value.to_owned()));
         }
         let body = res.into_body().collect().await.unwrap().to_bytes();
         TestResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
