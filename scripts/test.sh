@@ -40,6 +40,10 @@ run_e2e() {
   say "building the app (server and wasm)"
   cargo leptos build --cargo-locked
   local port="${NIDAN_E2E_PORT:-3100}"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is already in use: stop what runs there, or set NIDAN_E2E_PORT" >&2
+    return 1
+  fi
   local data
   data="$(mktemp -d)"
   say "starting the server on 127.0.0.1:$port (data in $data)"

@@ -66,10 +66,18 @@ pub async fn verify_phone_code(code: String) -> Result<(), AppError> {
     web::finish(
         async {
             let state = web::state()?;
-            let user = auth_session::require_user(&web::session().await?).await?;
+            let session = web::session().await?;
+            let user = auth_session::require_user(&session).await?;
             let code = OtpCode::parse(&code)?;
-            service::verify(&state, user, &code, state.clock.now()).await?;
-            leptos_axum::redirect(&format!("{DIALOG_URL}&done=1"));
+            let now = state.clock.now();
+            let verified = service::verify(&state, user, &code, now).await?;
+            if verified.two_factor_enabled_now {
+                // `二段階認証も有効にする` was ticked: the success step shows the new codes.
+                auth_session::allow_codes_reveal(&session, now).await?;
+                leptos_axum::redirect(&format!("{DIALOG_URL}&done=1&two_factor=1"));
+            } else {
+                leptos_axum::redirect(&format!("{DIALOG_URL}&done=1"));
+            }
             Ok(())
         }
         .await,

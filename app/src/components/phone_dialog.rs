@@ -13,6 +13,21 @@ use crate::api::phone::{AbandonPhoneCode, ResendPhoneCode, SendPhoneCode, Verify
 use crate::components::countdown::ResendButton;
 use crate::components::fields::{FieldError, FormError};
 use crate::components::reauth::ReauthForm;
+use crate::components::recovery_dialog::CodeList;
+
+/// Two-factor was turned on with the number: its new recovery codes (RC-2).
+#[component]
+fn FreshCodes() -> impl IntoView {
+    let codes = Resource::new(|| (), |_| crate::api::two_factor::get_recovery_codes());
+    view! {
+        <p class="notice">"二段階認証を有効にしました。次のリカバリーコードを安全な場所に保管してください。"</p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                codes.await.ok().map(|list| view! { <CodeList list regenerate=None/> })
+            })}
+        </Suspense>
+    }
+}
 use crate::error::{AppError, Field};
 
 /// The dialog's four actions. Created by the settings page, inside the router's routes.
@@ -83,8 +98,9 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
             }
         }
     };
+    let with_codes = query.read_untracked().get("two_factor").is_some() && overview.two_factor_enabled;
     let step = if succeeded {
-        view! { <SuccessStep phone=overview.phone.clone().unwrap_or_default()/> }.into_any()
+        view! { <SuccessStep phone=overview.phone.clone().unwrap_or_default() with_codes/> }.into_any()
     } else if let Some(pending) = overview.pending_phone.clone() {
         view! { <CodeStep pending actions/> }.into_any()
     } else {
@@ -221,11 +237,12 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
 }
 
 #[component]
-fn SuccessStep(phone: String) -> impl IntoView {
+fn SuccessStep(phone: String, with_codes: bool) -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <p class="notice" role="status">"電話番号を設定しました。"</p>
         <p class="phone-number">{phone}</p>
+        {with_codes.then(|| view! { <FreshCodes/> })}
         // Without JavaScript, a plain GET back to the settings; hydrated, the router's.
         <form
             method="get"

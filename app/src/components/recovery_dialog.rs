@@ -59,7 +59,7 @@ pub fn RecoveryDialog(regenerate: ServerAction<RegenerateRecoveryCodes>) -> impl
                 <Transition fallback=|| view! { <p class="loading">"読み込み中…"</p> }>
                     {move || Suspend::new(async move {
                         match codes.await {
-                            Ok(list) => view! { <CodeList list regenerate/> }.into_any(),
+                            Ok(list) => view! { <CodeList list regenerate=Some(regenerate)/> }.into_any(),
                             Err(AppError::ReauthRequired) => view! { <ReauthForm then="/settings?dialog=recovery"/> }.into_any(),
                             Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                         }
@@ -70,12 +70,13 @@ pub fn RecoveryDialog(regenerate: ServerAction<RegenerateRecoveryCodes>) -> impl
     }
 }
 
+/// The codes, copy and download, and (in the recovery dialog) `再生成する`.
 #[component]
-fn CodeList(list: Vec<RecoveryCodeView>, regenerate: ServerAction<RegenerateRecoveryCodes>) -> impl IntoView {
+pub fn CodeList(list: Vec<RecoveryCodeView>, regenerate: Option<ServerAction<RegenerateRecoveryCodes>>) -> impl IntoView {
     let query = use_query_map();
     let fresh = move || query.read().get("new").is_some();
     let regenerated = move || query.read().get("regenerated").is_some();
-    let error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
+
     let copied = RwSignal::new(false);
     let all_codes: String = list.iter().filter(|c| !c.used).map(|c| c.code.clone()).collect::<Vec<_>>().join("\n");
     let copy = move |_| {
@@ -109,11 +110,16 @@ fn CodeList(list: Vec<RecoveryCodeView>, regenerate: ServerAction<RegenerateReco
             <a class="button-link secondary-link" href=href download="nidan-recovery-codes.txt">"ダウンロード"</a>
         </div>
         {move || copied.get().then(|| view! { <p class="notice" role="status">"コピーしました。"</p> })}
-        <ActionForm action=regenerate attr:class="stack">
-            <FormError error/>
-            <p class="hint">"再生成すると、これまでのリカバリーコードはすべて使えなくなります。"</p>
-            <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>"再生成する"</button>
-        </ActionForm>
+        {regenerate.map(|regenerate| {
+            let error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
+            view! {
+                <ActionForm action=regenerate attr:class="stack">
+                    <FormError error/>
+                    <p class="hint">"再生成すると、これまでのリカバリーコードはすべて使えなくなります。"</p>
+                    <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>"再生成する"</button>
+                </ActionForm>
+            }
+        })}
     }
 }
 
