@@ -75,9 +75,13 @@ pub enum AppError {
     ReauthRequired,
     #[error("リカバリーコードが正しくないか、既に使用されています。")]
     RecoveryCodeInvalid,
-    #[error("ログインの有効期限が切れました。もう一度メールアドレスとパスワードを入力してください。")]
+    #[error(
+        "ログインの有効期限が切れました。もう一度メールアドレスとパスワードを入力してください。"
+    )]
     NoPendingLogin,
-    #[error("認証コードの入力に続けて失敗したため、SMSでの認証を停止しています。リカバリーコードでログインしてください。")]
+    #[error(
+        "認証コードの入力に続けて失敗したため、SMSでの認証を停止しています。リカバリーコードでログインしてください。"
+    )]
     SmsLocked,
     #[error("エラーが発生しました。時間をおいてもう一度お試しください。")]
     Internal,
@@ -91,12 +95,13 @@ impl AppError {
     pub fn field(&self) -> Option<Field> {
         match self {
             Self::EmailEmpty | Self::EmailMalformed | Self::EmailTaken => Some(Field::Email),
-            Self::PasswordTooShort { .. } | Self::PasswordTooLong { .. } | Self::PasswordTooCommon => {
-                Some(Field::Password)
-            }
-            Self::PhoneEmpty | Self::PhoneMalformed | Self::PhoneForeign | Self::PhoneNotMobile { .. } => {
-                Some(Field::Phone)
-            }
+            Self::PasswordTooShort { .. }
+            | Self::PasswordTooLong { .. }
+            | Self::PasswordTooCommon => Some(Field::Password),
+            Self::PhoneEmpty
+            | Self::PhoneMalformed
+            | Self::PhoneForeign
+            | Self::PhoneNotMobile { .. } => Some(Field::Phone),
             Self::CodeMalformed
             | Self::CodeMismatch { .. }
             | Self::CodeExpired
@@ -151,10 +156,18 @@ pub fn wait_text(secs: u64) -> String {
 
 fn not_mobile_text(kind: NonMobileKind) -> &'static str {
     match kind {
-        NonMobileKind::Landline => "固定電話の番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。",
-        NonMobileKind::IpPhone => "IP電話(050)の番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。",
-        NonMobileKind::TollFree => "フリーダイヤルなどの番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。",
-        NonMobileKind::Other => "この番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。",
+        NonMobileKind::Landline => {
+            "固定電話の番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。"
+        }
+        NonMobileKind::IpPhone => {
+            "IP電話(050)の番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。"
+        }
+        NonMobileKind::TollFree => {
+            "フリーダイヤルなどの番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。"
+        }
+        NonMobileKind::Other => {
+            "この番号はSMSを受信できないため設定できません。携帯電話の番号を入力してください。"
+        }
     }
 }
 
@@ -178,8 +191,12 @@ impl From<EmailError> for AppError {
 impl From<PasswordError> for AppError {
     fn from(e: PasswordError) -> Self {
         match e {
-            PasswordError::TooShort => Self::PasswordTooShort { min: password::MIN_CHARS },
-            PasswordError::TooLong => Self::PasswordTooLong { max: password::MAX_CHARS },
+            PasswordError::TooShort => Self::PasswordTooShort {
+                min: password::MIN_CHARS,
+            },
+            PasswordError::TooLong => Self::PasswordTooLong {
+                max: password::MAX_CHARS,
+            },
             PasswordError::TooCommon => Self::PasswordTooCommon,
         }
     }
@@ -210,10 +227,21 @@ mod tests {
 
     #[test]
     fn errors_round_trip_through_the_wire_format() {
-        let e = AppError::RateLimited { retry_after_secs: 42 };
+        let e = AppError::RateLimited {
+            retry_after_secs: 42,
+        };
         assert_eq!(AppError::de(e.ser()), e);
-        assert_eq!(e.to_string(), "試行回数が多すぎます。42秒後にもう一度お試しください。");
-        assert_eq!(AppError::SmsLimited { retry_after_secs: 3000 }.to_string(), "SMSの送信回数が上限に達しました。50分後にもう一度お試しください。");
+        assert_eq!(
+            e.to_string(),
+            "試行回数が多すぎます。42秒後にもう一度お試しください。"
+        );
+        assert_eq!(
+            AppError::SmsLimited {
+                retry_after_secs: 3000
+            }
+            .to_string(),
+            "SMSの送信回数が上限に達しました。50分後にもう一度お試しください。"
+        );
     }
 
     #[test]
@@ -227,7 +255,10 @@ mod tests {
 
     #[test]
     fn domain_errors_map_to_field_errors() {
-        assert_eq!(AppError::from(EmailError::Malformed).field(), Some(Field::Email));
+        assert_eq!(
+            AppError::from(EmailError::Malformed).field(),
+            Some(Field::Email)
+        );
         assert_eq!(
             AppError::from(PasswordError::TooShort),
             AppError::PasswordTooShort { min: 8 }

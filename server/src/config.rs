@@ -8,23 +8,32 @@ use std::time::Duration;
 
 use app::server::sms::http::HttpGatewayConfig;
 use app::server::{Entropy, Environment, OsEntropy, Settings, SmsLimits};
-use secrecy::SecretString;
 use leptos::config::{LeptosOptions, get_configuration};
+use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("leptos configuration: {0}")]
     Leptos(String),
     #[error("{name} must be {expected} (got {value:?})")]
-    Invalid { name: &'static str, expected: &'static str, value: String },
+    Invalid {
+        name: &'static str,
+        expected: &'static str,
+        value: String,
+    },
     #[error("production mode needs NIDAN_PUBLIC_URL set to the https:// address people use")]
     ProductionNeedsHttps,
-    #[error("production mode cannot send SMS to the development outbox: set NIDAN_SMS_BACKEND=http and its NIDAN_SMS_HTTP_* variables")]
+    #[error(
+        "production mode cannot send SMS to the development outbox: set NIDAN_SMS_BACKEND=http and its NIDAN_SMS_HTTP_* variables"
+    )]
     ProductionNeedsSmsGateway,
     #[error("{0} must be set when NIDAN_SMS_BACKEND=http")]
     Missing(&'static str),
     #[error("secret key file {path}: {source}")]
-    SecretFile { path: PathBuf, source: std::io::Error },
+    SecretFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no randomness to generate a secret key: {0}")]
     Entropy(String),
 }
@@ -48,14 +57,23 @@ pub struct Config {
 }
 
 /// A whole number from the environment within `range`, or `default` when unset.
-fn number(name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+fn number(
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
     match var(name) {
         None => Ok(default),
-        Some(v) => v.trim().parse::<u64>().ok().filter(|n| range.contains(n)).ok_or(ConfigError::Invalid {
-            name,
-            expected: "a whole number in the allowed range (see the README)",
-            value: v,
-        }),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or(ConfigError::Invalid {
+                name,
+                expected: "a whole number in the allowed range (see the README)",
+                value: v,
+            }),
     }
 }
 
@@ -72,7 +90,11 @@ fn sms_limits() -> Result<SmsLimits, ConfigError> {
         per_account_day: limit("NIDAN_SMS_LIMIT_PER_ACCOUNT_DAY", d.per_account_day)?,
         per_ip_hour: limit("NIDAN_SMS_LIMIT_PER_IP_HOUR", d.per_ip_hour)?,
         global_hour: limit("NIDAN_SMS_LIMIT_GLOBAL_HOUR", d.global_hour)?,
-        resend_cooldown: Duration::from_secs(number("NIDAN_SMS_RESEND_COOLDOWN_SECS", d.resend_cooldown.as_secs(), 1..=3600)?),
+        resend_cooldown: Duration::from_secs(number(
+            "NIDAN_SMS_RESEND_COOLDOWN_SECS",
+            d.resend_cooldown.as_secs(),
+            1..=3600,
+        )?),
     })
 }
 
@@ -82,7 +104,8 @@ fn sms_backend() -> Result<SmsBackend, ConfigError> {
         Some("http") => {
             let need = |name: &'static str| var(name).ok_or(ConfigError::Missing(name));
             Ok(SmsBackend::Http(HttpGatewayConfig {
-                base_url: var("NIDAN_SMS_HTTP_BASE_URL").unwrap_or_else(|| "https://api.twilio.com".to_owned()),
+                base_url: var("NIDAN_SMS_HTTP_BASE_URL")
+                    .unwrap_or_else(|| "https://api.twilio.com".to_owned()),
                 account_sid: need("NIDAN_SMS_HTTP_ACCOUNT_SID")?,
                 auth_token: SecretString::from(need("NIDAN_SMS_HTTP_AUTH_TOKEN")?),
                 from: need("NIDAN_SMS_HTTP_FROM")?,
@@ -123,7 +146,9 @@ impl Config {
             Some(url) => Some(origin_of(&url)?),
             None => None,
         };
-        let https = public_origin.as_deref().is_some_and(|o| o.starts_with("https://"));
+        let https = public_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https://"));
         if environment == Environment::Production && !https {
             return Err(ConfigError::ProductionNeedsHttps);
         }
@@ -134,8 +159,8 @@ impl Config {
         }
 
         let data_dir = PathBuf::from(var("NIDAN_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
-        let database_url =
-            var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/nidan.db", data_dir.display()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/nidan.db", data_dir.display()));
         let secret_key = match var("NIDAN_SECRET_KEY") {
             Some(hex_key) => parse_key(&hex_key)?,
             None => load_or_create_key(&data_dir.join("secret.key"), &OsEntropy)?,
@@ -162,7 +187,10 @@ impl Config {
     /// What the log may say about the database: the engine, never the credentials.
     pub fn database_label(&self) -> String {
         if self.database_url.starts_with("sqlite:") {
-            format!("SQLite ({})", self.database_url.trim_start_matches("sqlite://"))
+            format!(
+                "SQLite ({})",
+                self.database_url.trim_start_matches("sqlite://")
+            )
         } else {
             "PostgreSQL".to_owned()
         }
@@ -180,7 +208,11 @@ fn origin_of(url: &str) -> Result<String, ConfigError> {
     if scheme != "http" && scheme != "https" {
         return Err(invalid());
     }
-    let host = rest.split('/').next().filter(|h| !h.is_empty()).ok_or_else(invalid)?;
+    let host = rest
+        .split('/')
+        .next()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(invalid)?;
     Ok(format!("{scheme}://{host}"))
 }
 
@@ -196,20 +228,26 @@ fn parse_key(hex_key: &str) -> Result<[u8; 32], ConfigError> {
 
 /// Reads the key file, or creates it (mode 0600) with fresh random bytes.
 fn load_or_create_key(path: &Path, entropy: &dyn Entropy) -> Result<[u8; 32], ConfigError> {
-    let file_err = |source| ConfigError::SecretFile { path: path.to_owned(), source };
+    let file_err = |source| ConfigError::SecretFile {
+        path: path.to_owned(),
+        source,
+    };
     match std::fs::read_to_string(path) {
         Ok(contents) => parse_key(&contents),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(file_err)?;
             }
-            let key = entropy.bytes::<32>().map_err(|e| ConfigError::Entropy(e.to_string()))?;
+            let key = entropy
+                .bytes::<32>()
+                .map_err(|e| ConfigError::Entropy(e.to_string()))?;
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let mut file = options.open(path).map_err(file_err)?;
-            file.write_all(hex::encode(key).as_bytes()).map_err(file_err)?;
+            file.write_all(hex::encode(key).as_bytes())
+                .map_err(file_err)?;
             tracing::info!(path = %path.display(), "generated a new secret key");
             Ok(key)
         }
@@ -224,8 +262,14 @@ mod tests {
 
     #[test]
     fn origins_drop_the_path_and_refuse_other_schemes() {
-        assert_eq!(origin_of("https://nidan.example/a/b").unwrap(), "https://nidan.example");
-        assert_eq!(origin_of("http://127.0.0.1:3000").unwrap(), "http://127.0.0.1:3000");
+        assert_eq!(
+            origin_of("https://nidan.example/a/b").unwrap(),
+            "https://nidan.example"
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000").unwrap(),
+            "http://127.0.0.1:3000"
+        );
         assert!(origin_of("ftp://x").is_err());
         assert!(origin_of("nidan.example").is_err());
     }

@@ -29,7 +29,9 @@ fn rfc3339(ms: i64) -> String {
 }
 
 async fn messages(state: &AppState) -> Result<Vec<SmsMessage>, Response> {
-    let SmsGateway::Outbox(db) = &state.sms else { return Err(StatusCode::NOT_FOUND.into_response()) };
+    let SmsGateway::Outbox(db) = &state.sms else {
+        return Err(StatusCode::NOT_FOUND.into_response());
+    };
     outbox::list(db).await.map_err(|e| {
         tracing::error!(error = %e, "reading the outbox failed");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -40,7 +42,11 @@ async fn json(State(state): State<AppState>) -> Response {
     match messages(&state).await {
         Ok(list) => Json(
             list.into_iter()
-                .map(|m| MessageJson { to: m.to_e164, sent_at: rfc3339(m.sent_at.as_millis()), body: m.body })
+                .map(|m| MessageJson {
+                    to: m.to_e164,
+                    sent_at: rfc3339(m.sent_at.as_millis()),
+                    body: m.body,
+                })
                 .collect::<Vec<_>>(),
         )
         .into_response(),
@@ -49,7 +55,10 @@ async fn json(State(state): State<AppState>) -> Response {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 async fn html(State(state): State<AppState>) -> Response {
@@ -68,7 +77,11 @@ async fn html(State(state): State<AppState>) -> Response {
             )
         })
         .collect();
-    let empty = if list.is_empty() { "<p>まだSMSはありません。</p>" } else { "" };
+    let empty = if list.is_empty() {
+        "<p>まだSMSはありません。</p>"
+    } else {
+        ""
+    };
     Html(format!(
         "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>開発用SMS受信箱 | Nidan</title></head><body><h1>開発用SMS受信箱</h1>\
@@ -80,5 +93,9 @@ async fn html(State(state): State<AppState>) -> Response {
 
 /// The outbox routes, when the outbox is the active gateway.
 pub fn routes(state: &AppState) -> Option<Router<AppState>> {
-    state.sms.is_outbox().then(|| Router::new().route("/dev/sms", get(html)).route("/dev/sms.json", get(json)))
+    state.sms.is_outbox().then(|| {
+        Router::new()
+            .route("/dev/sms", get(html))
+            .route("/dev/sms.json", get(json))
+    })
 }

@@ -1,12 +1,16 @@
 //! Starts Nidan: reads the configuration, opens the database, builds the state and serves.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::server::db::session_store::SqlSessionStore;
 use app::domain::PhoneNumber;
+use app::server::db::session_store::SqlSessionStore;
 use app::server::sms::HttpGateway;
 use app::server::{AppState, Db, OsEntropy, PasswordHasher, Secrets, SmsGateway, SystemClock};
 use server::config::{Config, SmsBackend};
@@ -34,10 +38,9 @@ enum StartError {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_http=warn")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_http=warn")
+        }))
         .init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -77,9 +80,12 @@ async fn run() -> Result<(), StartError> {
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, server::router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        server::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

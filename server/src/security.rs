@@ -23,7 +23,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let mut res = next.run(req).await;
     if !is_asset {
         // Pages and API answers are personal: never stored by a shared or browser cache.
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     with_headers(res, &state.settings)
 }
@@ -37,28 +38,46 @@ pub fn same_origin(headers: &HeaderMap, settings: &Settings) -> bool {
     if let Some(site) = get("sec-fetch-site") {
         return site == "same-origin";
     }
-    let Some(origin) = get("origin") else { return false };
+    let Some(origin) = get("origin") else {
+        return false;
+    };
     match &settings.public_origin {
         Some(public) => origin == public,
-        None => get("host").is_some_and(|host| origin == format!("http://{host}") || origin == format!("https://{host}")),
+        None => get("host").is_some_and(|host| {
+            origin == format!("http://{host}") || origin == format!("https://{host}")
+        }),
     }
 }
 
 fn forbidden() -> Response {
     let body = serde_json::to_string(&AppError::Forbidden).unwrap_or_default();
-    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], Body::from(body)).into_response()
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(body),
+    )
+        .into_response()
 }
 
 fn with_headers(mut res: Response, settings: &Settings) -> Response {
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
     );
-    h.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -66,11 +85,13 @@ fn with_headers(mut res: Response, settings: &Settings) -> Response {
         );
     }
     if settings.secure_cookies {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     res
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -87,14 +108,54 @@ mod tests {
     #[test]
     fn origin_rules() {
         let dev = Settings::development();
-        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), &dev));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://a"), ("host", "a")]), &dev));
-        assert!(same_origin(&headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")]), &dev));
-        assert!(!same_origin(&headers(&[("origin", "http://evil.example"), ("host", "localhost:3000")]), &dev));
-        assert!(!same_origin(&headers(&[("host", "localhost:3000")]), &dev), "no Origin, no Sec-Fetch-Site");
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            &dev
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "http://a"),
+                ("host", "a")
+            ]),
+            &dev
+        ));
+        assert!(same_origin(
+            &headers(&[
+                ("origin", "http://localhost:3000"),
+                ("host", "localhost:3000")
+            ]),
+            &dev
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("origin", "http://evil.example"),
+                ("host", "localhost:3000")
+            ]),
+            &dev
+        ));
+        assert!(
+            !same_origin(&headers(&[("host", "localhost:3000")]), &dev),
+            "no Origin, no Sec-Fetch-Site"
+        );
 
-        let prod = Settings { public_origin: Some("https://nidan.example".into()), ..Settings::development() };
-        assert!(same_origin(&headers(&[("origin", "https://nidan.example"), ("host", "internal:3000")]), &prod));
-        assert!(!same_origin(&headers(&[("origin", "http://internal:3000"), ("host", "internal:3000")]), &prod));
+        let prod = Settings {
+            public_origin: Some("https://nidan.example".into()),
+            ..Settings::development()
+        };
+        assert!(same_origin(
+            &headers(&[
+                ("origin", "https://nidan.example"),
+                ("host", "internal:3000")
+            ]),
+            &prod
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("origin", "http://internal:3000"),
+                ("host", "internal:3000")
+            ]),
+            &prod
+        ));
     }
 }

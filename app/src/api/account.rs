@@ -55,14 +55,22 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                 .await?
                 .ok_or(AppError::Unauthenticated)?;
             let now = state.clock.now();
-            let pending_phone = phone::pending(&state, id, now).await?.map(|p| PendingPhone {
-                number: p.phone.national().to_owned(),
-                resend_in_secs: now.secs_until(p.resend_available_at(&state.settings.sms_limits)),
-            });
-            let phone = user.phone_e164.as_deref().map(PhoneNumber::from_e164).transpose().map_err(|e| {
-                tracing::error!(error = %e, "a stored phone number does not parse");
-                AppError::Internal
-            })?;
+            let pending_phone = phone::pending(&state, id, now)
+                .await?
+                .map(|p| PendingPhone {
+                    number: p.phone.national().to_owned(),
+                    resend_in_secs: now
+                        .secs_until(p.resend_available_at(&state.settings.sms_limits)),
+                });
+            let phone = user
+                .phone_e164
+                .as_deref()
+                .map(PhoneNumber::from_e164)
+                .transpose()
+                .map_err(|e| {
+                    tracing::error!(error = %e, "a stored phone number does not parse");
+                    AppError::Internal
+                })?;
             let two_factor = two_factor::status(&state, id).await?;
             let remembered_browsers = browsers::list(&state, id, now)
                 .await?

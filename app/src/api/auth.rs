@@ -49,8 +49,14 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             let now = state.clock.now();
             let ip = web::client_ip();
             let scopes = [
-                (throttle::account_scope(&email), state.settings.login_free_failures_per_account),
-                (throttle::ip_scope(&ip), state.settings.login_free_failures_per_ip),
+                (
+                    throttle::account_scope(&email),
+                    state.settings.login_free_failures_per_account,
+                ),
+                (
+                    throttle::ip_scope(&ip),
+                    state.settings.login_free_failures_per_ip,
+                ),
             ];
             throttle::check(&state, &scopes, now).await?;
             let user = match accounts::authenticate(&state, &email, password).await {
@@ -64,7 +70,14 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
                 }
             };
             throttle::clear(&state, &scopes[0].0).await?;
-            if !login::needs_second_factor(&state, user, web::cookie(web::BROWSER_COOKIE).as_deref(), now).await? {
+            if !login::needs_second_factor(
+                &state,
+                user,
+                web::cookie(web::BROWSER_COOKIE).as_deref(),
+                now,
+            )
+            .await?
+            {
                 auth_session::sign_in(&session, user, now).await?;
                 tracing::info!(user = user.0, "signed in");
                 leptos_axum::redirect("/settings");
@@ -72,7 +85,10 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             }
             auth_session::start_pending(&session, user, now).await?;
             let host = web::public_host(&state);
-            let requester = crate::server::services::otp::Requester { ip: &ip, host: &host };
+            let requester = crate::server::services::otp::Requester {
+                ip: &ip,
+                host: &host,
+            };
             // A failed send still leads to the code page, which offers to resend and the
             // recovery codes; the reason is logged.
             if let Err(e) = login::send_code(&state, user, requester, now).await {
@@ -106,7 +122,8 @@ pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
         async {
             let state = web::state()?;
             let now = state.clock.now();
-            let user = auth_session::pending_user(&web::session().await?, now, login::PENDING_TTL).await?;
+            let user =
+                auth_session::pending_user(&web::session().await?, now, login::PENDING_TTL).await?;
             let challenge = login::challenge(&state, user, now).await?;
             Ok(LoginChallenge {
                 phone: challenge.phone.masked(),
@@ -183,9 +200,13 @@ pub async fn resend_login_code() -> Result<(), AppError> {
         async {
             let state = web::state()?;
             let now = state.clock.now();
-            let user = auth_session::pending_user(&web::session().await?, now, login::PENDING_TTL).await?;
+            let user =
+                auth_session::pending_user(&web::session().await?, now, login::PENDING_TTL).await?;
             let (ip, host) = (web::client_ip(), web::public_host(&state));
-            let requester = Requester { ip: &ip, host: &host };
+            let requester = Requester {
+                ip: &ip,
+                host: &host,
+            };
             let sent = login::challenge(&state, user, now).await?.pending.is_some();
             if sent {
                 login::resend_code(&state, user, requester, now).await?;
@@ -247,7 +268,9 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
         async {
             let state = web::state()?;
             let session = web::session().await?;
-            let Some(id) = auth_session::current_user(&session).await? else { return Ok(None) };
+            let Some(id) = auth_session::current_user(&session).await? else {
+                return Ok(None);
+            };
             let user = users::find_by_id(&state.db, id).await?;
             Ok(user.map(|u| CurrentUser { email: u.email }))
         }

@@ -12,7 +12,10 @@ pub const DIALOG_URL: &str = "/settings?dialog=phone";
 
 /// Sends a code to `phone` and moves the dialog to the code step.
 #[server(prefix = "/api", endpoint = "send_phone_code")]
-pub async fn send_phone_code(phone: String, enable_two_factor: Option<String>) -> Result<(), AppError> {
+pub async fn send_phone_code(
+    phone: String,
+    enable_two_factor: Option<String>,
+) -> Result<(), AppError> {
     use crate::domain::PhoneNumber;
     use crate::server::services::{otp::Requester, phone as service};
     use crate::server::{auth_session, web};
@@ -24,12 +27,26 @@ pub async fn send_phone_code(phone: String, enable_two_factor: Option<String>) -
             let user = auth_session::require_user(&session).await?;
             let phone = PhoneNumber::parse(&phone)?;
             // Changing the number of an account with two-factor on needs a recent password (TF-4).
-            if crate::server::services::two_factor::status(&state, user).await?.enabled {
+            if crate::server::services::two_factor::status(&state, user)
+                .await?
+                .enabled
+            {
                 auth_session::require_recent_auth(&session, state.clock.now()).await?;
             }
             let (ip, host) = (web::client_ip(), web::public_host(&state));
-            let requester = Requester { ip: &ip, host: &host };
-            service::start(&state, user, &phone, enable_two_factor.is_some(), requester, state.clock.now()).await?;
+            let requester = Requester {
+                ip: &ip,
+                host: &host,
+            };
+            service::start(
+                &state,
+                user,
+                &phone,
+                enable_two_factor.is_some(),
+                requester,
+                state.clock.now(),
+            )
+            .await?;
             leptos_axum::redirect(DIALOG_URL);
             Ok(())
         }
@@ -48,7 +65,16 @@ pub async fn resend_phone_code() -> Result<(), AppError> {
             let state = web::state()?;
             let user = auth_session::require_user(&web::session().await?).await?;
             let (ip, host) = (web::client_ip(), web::public_host(&state));
-            service::resend(&state, user, Requester { ip: &ip, host: &host }, state.clock.now()).await?;
+            service::resend(
+                &state,
+                user,
+                Requester {
+                    ip: &ip,
+                    host: &host,
+                },
+                state.clock.now(),
+            )
+            .await?;
             leptos_axum::redirect(&format!("{DIALOG_URL}&resent=1"));
             Ok(())
         }

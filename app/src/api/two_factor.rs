@@ -62,7 +62,13 @@ pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
             }
             let codes = two_factor::list_codes(&state, user).await?;
             tracing::info!(user = user.0, "recovery codes shown");
-            Ok(codes.into_iter().map(|c| RecoveryCodeView { code: c.code, used: c.used }).collect())
+            Ok(codes
+                .into_iter()
+                .map(|c| RecoveryCodeView {
+                    code: c.code,
+                    used: c.used,
+                })
+                .collect())
         }
         .await,
     )
@@ -102,16 +108,29 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
             let session = web::session().await?;
             let user = auth_session::require_user(&session).await?;
             let now = state.clock.now();
-            let email = users::find_by_id(&state.db, user).await?.ok_or(AppError::Unauthenticated)?.email;
+            let email = users::find_by_id(&state.db, user)
+                .await?
+                .ok_or(AppError::Unauthenticated)?
+                .email;
             let scopes = [
-                (throttle::account_scope(&email), state.settings.login_free_failures_per_account),
-                (throttle::ip_scope(&web::client_ip()), state.settings.login_free_failures_per_ip),
+                (
+                    throttle::account_scope(&email),
+                    state.settings.login_free_failures_per_account,
+                ),
+                (
+                    throttle::ip_scope(&web::client_ip()),
+                    state.settings.login_free_failures_per_ip,
+                ),
             ];
             throttle::check(&state, &scopes, now).await?;
             match accounts::authenticate(&state, &email, password).await {
                 Ok(_) => {
                     auth_session::mark_recent_auth(&session, now).await?;
-                    let back = if then.starts_with("/settings") && !then.contains("//") { then.as_str() } else { "/settings" };
+                    let back = if then.starts_with("/settings") && !then.contains("//") {
+                        then.as_str()
+                    } else {
+                        "/settings"
+                    };
                     leptos_axum::redirect(back);
                     Ok(())
                 }
@@ -153,8 +172,15 @@ pub async fn forget_all_browsers() -> Result<(), AppError> {
         async {
             let state = web::state()?;
             let user = auth_session::require_user(&web::session().await?).await?;
-            let mut conn = state.db.pool().acquire().await.map_err(crate::server::db::DbError::from)?;
-            browsers::forget_all_in(&mut conn, user).await.map_err(crate::server::db::DbError::from)?;
+            let mut conn = state
+                .db
+                .pool()
+                .acquire()
+                .await
+                .map_err(crate::server::db::DbError::from)?;
+            browsers::forget_all_in(&mut conn, user)
+                .await
+                .map_err(crate::server::db::DbError::from)?;
             leptos_axum::redirect("/settings");
             Ok(())
         }

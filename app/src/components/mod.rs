@@ -2,7 +2,7 @@
 
 pub mod countdown;
 pub mod fields;
+pub mod phone_dialog;
 pub mod reauth;
 pub mod recovery_dialog;
-pub mod phone_dialog;
 pub mod user_menu;

@@ -51,7 +51,12 @@ impl PhoneActions {
 
     /// Changes whenever any of them completes.
     pub fn version(&self) -> (usize, usize, usize, usize) {
-        (self.send.version().get(), self.resend.version().get(), self.verify.version().get(), self.abandon.version().get())
+        (
+            self.send.version().get(),
+            self.resend.version().get(),
+            self.verify.version().get(),
+            self.abandon.version().get(),
+        )
     }
 }
 
@@ -64,7 +69,9 @@ impl Default for PhoneActions {
 const ABANDON_FORM: &str = "phone-abandon";
 
 /// The error of an action's last run, if it failed.
-fn error_of(value: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static) -> Signal<Option<AppError>> {
+fn error_of(
+    value: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static,
+) -> Signal<Option<AppError>> {
     Signal::derive(move || value().and_then(Result::err))
 }
 
@@ -98,9 +105,11 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
             }
         }
     };
-    let with_codes = query.read_untracked().get("two_factor").is_some() && overview.two_factor_enabled;
+    let with_codes =
+        query.read_untracked().get("two_factor").is_some() && overview.two_factor_enabled;
     let step = if succeeded {
-        view! { <SuccessStep phone=overview.phone.clone().unwrap_or_default() with_codes/> }.into_any()
+        view! { <SuccessStep phone=overview.phone.clone().unwrap_or_default() with_codes/> }
+            .into_any()
     } else if let Some(pending) = overview.pending_phone.clone() {
         view! { <CodeStep pending actions/> }.into_any()
     } else {
@@ -191,7 +200,10 @@ fn NumberForm(actions: PhoneActions, error: Signal<Option<AppError>>) -> impl In
 #[component]
 fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
     let query = use_query_map();
-    let resent = move || query.read().get("resent").is_some() && actions.resend.value().get().is_none_or(|r| r.is_ok());
+    let resent = move || {
+        query.read().get("resent").is_some()
+            && actions.resend.value().get().is_none_or(|r| r.is_ok())
+    };
     let verify_error = error_of(move || actions.verify.value().get());
     let code_error = field_only(verify_error, Field::Code);
     let resend_error = error_of(move || actions.resend.value().get());

@@ -14,7 +14,9 @@ use crate::error::AppError;
 /// `data:` URL of a text file with the codes, for the download link (works without
 /// JavaScript; the CSP governs fetches, not downloads).
 fn download_href(codes: &[RecoveryCodeView]) -> String {
-    let mut text = String::from("Nidan リカバリーコード\r\n各コードは一度だけ使えます。安全な場所に保管してください。\r\n\r\n");
+    let mut text = String::from(
+        "Nidan リカバリーコード\r\n各コードは一度だけ使えます。安全な場所に保管してください。\r\n\r\n",
+    );
     for c in codes {
         text.push_str(&c.code);
         if c.used {
@@ -35,7 +37,10 @@ fn download_href(codes: &[RecoveryCodeView]) -> String {
 #[component]
 pub fn RecoveryDialog(regenerate: ServerAction<RegenerateRecoveryCodes>) -> impl IntoView {
     let query = use_query_map();
-    let codes = Resource::new(move || (regenerate.version().get(), query.read().get("regenerated")), |_| get_recovery_codes());
+    let codes = Resource::new(
+        move || (regenerate.version().get(), query.read().get("regenerated")),
+        |_| get_recovery_codes(),
+    );
     let navigate = use_navigate();
     let close = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -72,13 +77,21 @@ pub fn RecoveryDialog(regenerate: ServerAction<RegenerateRecoveryCodes>) -> impl
 
 /// The codes, copy and download, and (in the recovery dialog) `再生成する`.
 #[component]
-pub fn CodeList(list: Vec<RecoveryCodeView>, regenerate: Option<ServerAction<RegenerateRecoveryCodes>>) -> impl IntoView {
+pub fn CodeList(
+    list: Vec<RecoveryCodeView>,
+    regenerate: Option<ServerAction<RegenerateRecoveryCodes>>,
+) -> impl IntoView {
     let query = use_query_map();
     let fresh = move || query.read().get("new").is_some();
     let regenerated = move || query.read().get("regenerated").is_some();
 
     let copied = RwSignal::new(false);
-    let all_codes: String = list.iter().filter(|c| !c.used).map(|c| c.code.clone()).collect::<Vec<_>>().join("\n");
+    let all_codes: String = list
+        .iter()
+        .filter(|c| !c.used)
+        .map(|c| c.code.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
     let copy = move |_| {
         let text = all_codes.clone();
         let clipboard = window().navigator().clipboard();

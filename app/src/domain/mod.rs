@@ -14,9 +14,9 @@ pub mod user_agent;
 pub use email::{Email, EmailError};
 pub use otp::OtpCode;
 pub use password::{Password, PasswordError};
-pub use recovery::RecoveryCode;
 #[cfg(feature = "ssr")]
 pub use phone::{PhoneError, PhoneNumber};
+pub use recovery::RecoveryCode;
 pub use time::Timestamp;
 
 /// What kind of number, other than mobile, a person gave (each gets its own message).

@@ -25,7 +25,11 @@ impl OtpCode {
                 _ => return Err(OtpFormatError),
             }
         }
-        if digits.len() == DIGITS { Ok(Self(digits)) } else { Err(OtpFormatError) }
+        if digits.len() == DIGITS {
+            Ok(Self(digits))
+        } else {
+            Err(OtpFormatError)
+        }
     }
 
     /// The code for a number below 10^6 (the caller draws it uniformly).

@@ -67,21 +67,43 @@ mod tests {
 
     #[test]
     fn length_is_counted_in_characters() {
-        assert_eq!(Password::new("short".into()).unwrap_err(), PasswordError::TooShort);
-        assert_eq!(Password::new("a".repeat(7)).unwrap_err(), PasswordError::TooShort);
+        assert_eq!(
+            Password::new("short".into()).unwrap_err(),
+            PasswordError::TooShort
+        );
+        assert_eq!(
+            Password::new("a".repeat(7)).unwrap_err(),
+            PasswordError::TooShort
+        );
         assert!(Password::new("correct horse".into()).is_ok());
         // Eight Japanese characters are 24 bytes but eight characters: accepted.
         assert!(Password::new("にだんかいにんしょう".into()).is_ok());
         assert!(Password::new("x".repeat(MAX_CHARS)).is_ok());
-        assert_eq!(Password::new("x".repeat(MAX_CHARS + 1)).unwrap_err(), PasswordError::TooLong);
+        assert_eq!(
+            Password::new("x".repeat(MAX_CHARS + 1)).unwrap_err(),
+            PasswordError::TooLong
+        );
     }
 
     #[test]
     fn common_passwords_are_refused_whatever_the_case() {
-        for p in ["password", "PassWord1", "12345678", "qwertyuiop", " iloveyou "] {
-            assert_eq!(Password::new(p.into()).unwrap_err(), PasswordError::TooCommon, "{p}");
+        for p in [
+            "password",
+            "PassWord1",
+            "12345678",
+            "qwertyuiop",
+            " iloveyou ",
+        ] {
+            assert_eq!(
+                Password::new(p.into()).unwrap_err(),
+                PasswordError::TooCommon,
+                "{p}"
+            );
         }
-        assert!(!is_common("# Common passwords"), "comment lines are not entries");
+        assert!(
+            !is_common("# Common passwords"),
+            "comment lines are not entries"
+        );
     }
 
     #[test]

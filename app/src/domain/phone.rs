@@ -49,14 +49,15 @@ impl PhoneNumber {
         if trimmed.is_empty() {
             return Err(PhoneError::Empty);
         }
-        let shape_ok = trimmed
-            .char_indices()
-            .all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')') || (c == '+' && i == 0));
+        let shape_ok = trimmed.char_indices().all(|(i, c)| {
+            c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')') || (c == '+' && i == 0)
+        });
         let digits = trimmed.chars().filter(char::is_ascii_digit).count();
         if !shape_ok || !(8..=15).contains(&digits) {
             return Err(PhoneError::Malformed);
         }
-        let number = phonenumber::parse(Some(country::Id::JP), trimmed).map_err(|_| PhoneError::Malformed)?;
+        let number = phonenumber::parse(Some(country::Id::JP), trimmed)
+            .map_err(|_| PhoneError::Malformed)?;
         if number.country().code() != JAPAN {
             return Err(PhoneError::Foreign);
         }
@@ -106,7 +107,11 @@ pub fn mask_national(national: &str) -> String {
         .map(|c| {
             if c.is_ascii_digit() {
                 seen += 1;
-                if seen <= 3 || seen > total.saturating_sub(4) { c } else { '*' }
+                if seen <= 3 || seen > total.saturating_sub(4) {
+                    c
+                } else {
+                    '*'
+                }
             } else {
                 c
             }
@@ -125,7 +130,10 @@ mod tests {
     use super::*;
 
     fn e164(input: &str) -> String {
-        PhoneNumber::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}")).e164().to_owned()
+        PhoneNumber::parse(input)
+            .unwrap_or_else(|e| panic!("{input:?}: {e}"))
+            .e164()
+            .to_owned()
     }
 
     #[test]
@@ -167,8 +175,18 @@ mod tests {
 
     #[test]
     fn foreign_numbers_are_refused() {
-        for input in ["+1 212 555 0100", "+44 7911 123456", "+8613800138000", "+82 10 1234 5678", "010 1 212 555 0100"] {
-            assert_eq!(PhoneNumber::parse(input), Err(PhoneError::Foreign), "{input:?}");
+        for input in [
+            "+1 212 555 0100",
+            "+44 7911 123456",
+            "+8613800138000",
+            "+82 10 1234 5678",
+            "010 1 212 555 0100",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(input),
+                Err(PhoneError::Foreign),
+                "{input:?}"
+            );
         }
     }
 
@@ -184,7 +202,11 @@ mod tests {
             ("0120-123-456", TollFree),
             ("0800-123-4567", TollFree),
         ] {
-            assert_eq!(PhoneNumber::parse(input), Err(PhoneError::NotMobile(kind)), "{input:?}");
+            assert_eq!(
+                PhoneNumber::parse(input),
+                Err(PhoneError::NotMobile(kind)),
+                "{input:?}"
+            );
         }
     }
 
@@ -202,7 +224,11 @@ mod tests {
             "+",
             "81+9012345678",
         ] {
-            assert_eq!(PhoneNumber::parse(input), Err(PhoneError::Malformed), "{input:?}");
+            assert_eq!(
+                PhoneNumber::parse(input),
+                Err(PhoneError::Malformed),
+                "{input:?}"
+            );
         }
         assert_eq!(PhoneNumber::parse("   "), Err(PhoneError::Empty));
         assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));

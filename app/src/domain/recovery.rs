@@ -35,12 +35,21 @@ impl RecoveryCode {
                 _ => return Err(RecoveryFormatError),
             }
         }
-        if code.len() == LEN { Ok(Self(code)) } else { Err(RecoveryFormatError) }
+        if code.len() == LEN {
+            Ok(Self(code))
+        } else {
+            Err(RecoveryFormatError)
+        }
     }
 
     /// The code made of these alphabet positions (the caller draws them uniformly).
     pub fn from_indices(indices: [u8; LEN]) -> Self {
-        Self(indices.iter().map(|i| ALPHABET[usize::from(*i) % ALPHABET.len()] as char).collect())
+        Self(
+            indices
+                .iter()
+                .map(|i| ALPHABET[usize::from(*i) % ALPHABET.len()] as char)
+                .collect(),
+        )
     }
 
     /// Normalised form, for hashing and storing.
@@ -79,7 +88,13 @@ mod tests {
         for typed in ["23456-789ab", "23456789AB", " 23456 789ab ", "23456－789ab"] {
             assert_eq!(RecoveryCode::parse(typed).unwrap(), code, "{typed:?}");
         }
-        for bad in ["23456-789a", "23456-789abc", "23456-789a0", "23456-789al", "23456_789ab"] {
+        for bad in [
+            "23456-789a",
+            "23456-789abc",
+            "23456-789a0",
+            "23456-789al",
+            "23456_789ab",
+        ] {
             assert!(RecoveryCode::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -48,6 +48,9 @@ mod tests {
         assert_eq!(t.minus(Duration::from_secs(2)), Timestamp(-1_000));
         assert_eq!(t.secs_until(Timestamp(2_001)), 2);
         assert_eq!(t.secs_until(Timestamp(0)), 0);
-        assert_eq!(Timestamp(i64::MAX).plus(Duration::from_secs(1)), Timestamp(i64::MAX));
+        assert_eq!(
+            Timestamp(i64::MAX).plus(Duration::from_secs(1)),
+            Timestamp(i64::MAX)
+        );
     }
 }

@@ -23,7 +23,13 @@ pub fn LoginVerifyPage() -> impl IntoView {
     auth.follow(move || verify.version().get() + recovery.version().get());
     let query = use_query_map();
     let challenge = Resource::new(
-        move || (resend.version().get(), verify.version().get(), query.read().get("resent")),
+        move || {
+            (
+                resend.version().get(),
+                verify.version().get(),
+                query.read().get("resent"),
+            )
+        },
         |_| get_login_challenge(),
     );
     view! {
@@ -54,13 +60,26 @@ pub fn LoginVerifyPage() -> impl IntoView {
 }
 
 #[component]
-fn CodeForm(challenge: LoginChallenge, verify: ServerAction<VerifyLoginCode>, resend: ServerAction<ResendLoginCode>) -> impl IntoView {
+fn CodeForm(
+    challenge: LoginChallenge,
+    verify: ServerAction<VerifyLoginCode>,
+    resend: ServerAction<ResendLoginCode>,
+) -> impl IntoView {
     let query = use_query_map();
     let error = Signal::derive(move || verify.value().get().and_then(Result::err));
     let code_error = Signal::derive(move || error.get().filter(|e| e.field() == Some(Field::Code)));
     let resend_error = Signal::derive(move || resend.value().get().and_then(Result::err));
-    let ended = move || matches!(error.get(), Some(AppError::CodeAttemptsExhausted | AppError::CodeExpired | AppError::NoPendingLogin));
-    let resent = move || query.read().get("resent").is_some() && resend.value().get().is_none_or(|r| r.is_ok());
+    let ended = move || {
+        matches!(
+            error.get(),
+            Some(
+                AppError::CodeAttemptsExhausted | AppError::CodeExpired | AppError::NoPendingLogin
+            )
+        )
+    };
+    let resent = move || {
+        query.read().get("resent").is_some() && resend.value().get().is_none_or(|r| r.is_ok())
+    };
     view! {
         {if challenge.code_sent {
             view! {

@@ -55,7 +55,10 @@ pub struct AuthState {
 
 impl AuthState {
     fn new() -> Self {
-        Self { epoch: RwSignal::new(0), log_out: ServerAction::new() }
+        Self {
+            epoch: RwSignal::new(0),
+            log_out: ServerAction::new(),
+        }
     }
 
     /// Changes whenever someone signs in or out.

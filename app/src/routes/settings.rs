@@ -10,7 +10,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::AuthState;
 use crate::api::account::{AccountOverview, RememberedBrowser, get_account_overview};
 use crate::api::phone::DIALOG_URL;
-use crate::api::two_factor::{ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor};
+use crate::api::two_factor::{
+    ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor,
+};
 use crate::components::fields::FormError;
 use crate::components::phone_dialog::{PhoneActions, PhoneDialog};
 use crate::components::reauth::ReauthDialog;
@@ -28,7 +30,12 @@ struct SettingsActions {
 
 impl SettingsActions {
     fn version(&self) -> (usize, usize, usize, usize) {
-        (self.save.version().get(), self.regenerate.version().get(), self.forget.version().get(), self.forget_all.version().get())
+        (
+            self.save.version().get(),
+            self.regenerate.version().get(),
+            self.forget.version().get(),
+            self.forget_all.version().get(),
+        )
     }
 }
 
@@ -45,7 +52,15 @@ pub fn SettingsPage() -> impl IntoView {
     let query = use_query_map();
     let dialog = Memo::new(move |_| query.read().get("dialog"));
     let overview = Resource::new(
-        move || (auth.version(), phone_actions.version(), actions.version(), query.read().get("dialog"), query.read().get("done")),
+        move || {
+            (
+                auth.version(),
+                phone_actions.version(),
+                actions.version(),
+                query.read().get("dialog"),
+                query.read().get("done"),
+            )
+        },
         |_| get_account_overview(),
     );
 
@@ -64,7 +79,8 @@ pub fn SettingsPage() -> impl IntoView {
     );
     let needs_reauth = move || {
         actions.save.value().get().and_then(Result::err) == Some(AppError::ReauthRequired)
-            || actions.regenerate.value().get().and_then(Result::err) == Some(AppError::ReauthRequired)
+            || actions.regenerate.value().get().and_then(Result::err)
+                == Some(AppError::ReauthRequired)
     };
 
     view! {
@@ -92,21 +108,33 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn Settings(overview: AccountOverview, refocus: RwSignal<bool>, actions: SettingsActions) -> impl IntoView {
+fn Settings(
+    overview: AccountOverview,
+    refocus: RwSignal<bool>,
+    actions: SettingsActions,
+) -> impl IntoView {
     let has_phone = overview.phone.is_some();
-    let phone = overview.phone.clone().unwrap_or_else(|| "未設定".to_owned());
+    let phone = overview
+        .phone
+        .clone()
+        .unwrap_or_else(|| "未設定".to_owned());
     let navigate = use_navigate();
     let query = use_query_map();
     let phone_button = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
-        if refocus.get() {
-            if let Some(button) = phone_button.get() {
-                let _ = button.focus();
-                refocus.set(false);
-            }
+        if refocus.get()
+            && let Some(button) = phone_button.get()
+        {
+            let _ = button.focus();
+            refocus.set(false);
         }
     });
-    let recovery_left = move || query.read().get("recovery_left").and_then(|n| n.parse::<i64>().ok());
+    let recovery_left = move || {
+        query
+            .read()
+            .get("recovery_left")
+            .and_then(|n| n.parse::<i64>().ok())
+    };
     let saved = move || query.read().get("saved").is_some();
     let navigate_codes = use_navigate();
     view! {
@@ -183,12 +211,22 @@ fn Settings(overview: AccountOverview, refocus: RwSignal<bool>, actions: Setting
 /// JavaScript; hydrated, `保存する` is enabled only while the switch differs from what is
 /// saved, and leaving the page with an unsaved change asks first.
 #[component]
-fn TwoFactorSwitch(saved: bool, has_phone: bool, action: ServerAction<SaveTwoFactor>) -> impl IntoView {
+fn TwoFactorSwitch(
+    saved: bool,
+    has_phone: bool,
+    action: ServerAction<SaveTwoFactor>,
+) -> impl IntoView {
     let desired = RwSignal::new(saved);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let dirty = move || desired.get() != saved;
-    let error = Signal::derive(move || action.value().get().and_then(Result::err).filter(|e| *e != AppError::ReauthRequired));
+    let error = Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|e| *e != AppError::ReauthRequired)
+    });
     let _unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
         if desired.get_untracked() != saved {
             ev.prevent_default();

@@ -29,12 +29,18 @@ fn internal(e: tower_sessions::session::Error) -> AppError {
 
 /// The signed-in account, if any.
 pub async fn current_user(session: &Session) -> Result<Option<UserId>, AppError> {
-    Ok(session.get::<i64>(USER_ID_KEY).await.map_err(internal)?.map(UserId))
+    Ok(session
+        .get::<i64>(USER_ID_KEY)
+        .await
+        .map_err(internal)?
+        .map(UserId))
 }
 
 /// The signed-in account, or `Unauthenticated`.
 pub async fn require_user(session: &Session) -> Result<UserId, AppError> {
-    current_user(session).await?.ok_or(AppError::Unauthenticated)
+    current_user(session)
+        .await?
+        .ok_or(AppError::Unauthenticated)
 }
 
 /// Makes `session` a session of `user`: a new id (the old one dies with its contents, so a
@@ -42,24 +48,50 @@ pub async fn require_user(session: &Session) -> Result<UserId, AppError> {
 pub async fn sign_in(session: &Session, user: UserId, now: Timestamp) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
     session.clear().await;
-    session.insert(USER_ID_KEY, user.0).await.map_err(internal)?;
-    session.insert(AUTHENTICATED_AT_KEY, now.as_millis()).await.map_err(internal)?;
+    session
+        .insert(USER_ID_KEY, user.0)
+        .await
+        .map_err(internal)?;
+    session
+        .insert(AUTHENTICATED_AT_KEY, now.as_millis())
+        .await
+        .map_err(internal)?;
     Ok(())
 }
 
 /// Starts a pending sign-in for `user` in a fresh session.
-pub async fn start_pending(session: &Session, user: UserId, now: Timestamp) -> Result<(), AppError> {
+pub async fn start_pending(
+    session: &Session,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
     session.clear().await;
-    session.insert(PENDING_USER_KEY, user.0).await.map_err(internal)?;
-    session.insert(PENDING_SINCE_KEY, now.as_millis()).await.map_err(internal)?;
+    session
+        .insert(PENDING_USER_KEY, user.0)
+        .await
+        .map_err(internal)?;
+    session
+        .insert(PENDING_SINCE_KEY, now.as_millis())
+        .await
+        .map_err(internal)?;
     Ok(())
 }
 
 /// The account of the live pending sign-in (`NoPendingLogin` when none, or expired).
-pub async fn pending_user(session: &Session, now: Timestamp, ttl: std::time::Duration) -> Result<UserId, AppError> {
-    let user = session.get::<i64>(PENDING_USER_KEY).await.map_err(internal)?;
-    let since = session.get::<i64>(PENDING_SINCE_KEY).await.map_err(internal)?;
+pub async fn pending_user(
+    session: &Session,
+    now: Timestamp,
+    ttl: std::time::Duration,
+) -> Result<UserId, AppError> {
+    let user = session
+        .get::<i64>(PENDING_USER_KEY)
+        .await
+        .map_err(internal)?;
+    let since = session
+        .get::<i64>(PENDING_SINCE_KEY)
+        .await
+        .map_err(internal)?;
     match (user, since) {
         (Some(user), Some(since)) if Timestamp(since).plus(ttl) > now => Ok(UserId(user)),
         (Some(_), _) => {
@@ -71,14 +103,23 @@ pub async fn pending_user(session: &Session, now: Timestamp, ttl: std::time::Dur
 }
 
 pub async fn end_pending(session: &Session) -> Result<(), AppError> {
-    session.remove::<i64>(PENDING_USER_KEY).await.map_err(internal)?;
-    session.remove::<i64>(PENDING_SINCE_KEY).await.map_err(internal)?;
+    session
+        .remove::<i64>(PENDING_USER_KEY)
+        .await
+        .map_err(internal)?;
+    session
+        .remove::<i64>(PENDING_SINCE_KEY)
+        .await
+        .map_err(internal)?;
     Ok(())
 }
 
 /// `ReauthRequired` unless the password was entered in this session within 10 minutes.
 pub async fn require_recent_auth(session: &Session, now: Timestamp) -> Result<(), AppError> {
-    let at = session.get::<i64>(AUTHENTICATED_AT_KEY).await.map_err(internal)?;
+    let at = session
+        .get::<i64>(AUTHENTICATED_AT_KEY)
+        .await
+        .map_err(internal)?;
     match at {
         Some(at) if Timestamp(at).plus(RECENT_AUTH) > now => Ok(()),
         _ => Err(AppError::ReauthRequired),
@@ -87,16 +128,25 @@ pub async fn require_recent_auth(session: &Session, now: Timestamp) -> Result<()
 
 /// Notes that the password was just entered again.
 pub async fn mark_recent_auth(session: &Session, now: Timestamp) -> Result<(), AppError> {
-    session.insert(AUTHENTICATED_AT_KEY, now.as_millis()).await.map_err(internal)
+    session
+        .insert(AUTHENTICATED_AT_KEY, now.as_millis())
+        .await
+        .map_err(internal)
 }
 
 /// Lets freshly made recovery codes be shown for the next 10 minutes.
 pub async fn allow_codes_reveal(session: &Session, now: Timestamp) -> Result<(), AppError> {
-    session.insert(CODES_REVEAL_UNTIL_KEY, now.plus(RECENT_AUTH).as_millis()).await.map_err(internal)
+    session
+        .insert(CODES_REVEAL_UNTIL_KEY, now.plus(RECENT_AUTH).as_millis())
+        .await
+        .map_err(internal)
 }
 
 pub async fn may_reveal_codes(session: &Session, now: Timestamp) -> Result<bool, AppError> {
-    let until = session.get::<i64>(CODES_REVEAL_UNTIL_KEY).await.map_err(internal)?;
+    let until = session
+        .get::<i64>(CODES_REVEAL_UNTIL_KEY)
+        .await
+        .map_err(internal)?;
     Ok(until.is_some_and(|u| Timestamp(u) > now))
 }
 

@@ -21,8 +21,12 @@ pub fn policy(nonce: &str, development: bool) -> String {
 
 /// Sets the header on the page being rendered. Call from the shell during SSR.
 pub fn apply() {
-    let Some(nonce) = leptos::nonce::use_nonce() else { return };
-    let Some(res) = use_context::<ResponseOptions>() else { return };
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(res) = use_context::<ResponseOptions>() else {
+        return;
+    };
     let development = use_context::<AppState>().is_none_or(|s| !s.settings.is_production());
     if let Ok(value) = HeaderValue::from_str(&policy(&nonce, development)) {
         res.insert_header(CONTENT_SECURITY_POLICY, value);

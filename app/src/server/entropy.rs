@@ -44,7 +44,9 @@ pub struct OsEntropy;
 
 impl Entropy for OsEntropy {
     fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError> {
-        OsRng.try_fill_bytes(buf).map_err(|e| EntropyError(e.to_string()))
+        OsRng
+            .try_fill_bytes(buf)
+            .map_err(|e| EntropyError(e.to_string()))
     }
 }
 

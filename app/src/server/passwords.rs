@@ -5,7 +5,9 @@
 
 use std::{fmt, sync::Arc};
 
-use argon2::password_hash::{PasswordHash as ParsedHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    PasswordHash as ParsedHash, PasswordHasher as _, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::domain::Password;
@@ -60,13 +62,20 @@ impl PasswordHasher {
     }
 
     pub fn with_params(memory_kib: u32, iterations: u32, lanes: u32) -> Result<Self, HashError> {
-        let params = Params::new(memory_kib, iterations, lanes, None).map_err(|e| HashError::Argon2(e.to_string()))?;
+        let params = Params::new(memory_kib, iterations, lanes, None)
+            .map_err(|e| HashError::Argon2(e.to_string()))?;
         let dummy = hash_blocking(&params, "nidan dummy password", &[0x5a; 16])?;
-        Ok(Self { inner: Arc::new(Inner { params, dummy }) })
+        Ok(Self {
+            inner: Arc::new(Inner { params, dummy }),
+        })
     }
 
     /// Hashes a password that passed the policy, with a fresh 16-byte salt.
-    pub async fn hash(&self, password: &Password, salt: [u8; 16]) -> Result<PasswordHash, HashError> {
+    pub async fn hash(
+        &self,
+        password: &Password,
+        salt: [u8; 16],
+    ) -> Result<PasswordHash, HashError> {
         let inner = self.inner.clone();
         let password = password.expose().to_owned();
         tokio::task::spawn_blocking(move || hash_blocking(&inner.params, &password, &salt)).await?
@@ -74,20 +83,31 @@ impl PasswordHasher {
 
     /// Whether `password` matches `stored`. With `stored = None` (unknown account) the
     /// dummy hash is checked instead and the answer is always `false`.
-    pub async fn verify(&self, password: String, stored: Option<PasswordHash>) -> Result<bool, HashError> {
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<PasswordHash>,
+    ) -> Result<bool, HashError> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let known = stored.is_some();
             let hash = stored.unwrap_or_else(|| inner.dummy.clone());
-            let parsed = ParsedHash::new(hash.as_str()).map_err(|e| HashError::Argon2(e.to_string()))?;
-            let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+            let parsed =
+                ParsedHash::new(hash.as_str()).map_err(|e| HashError::Argon2(e.to_string()))?;
+            let ok = Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
             Ok(known && ok)
         })
         .await?
     }
 }
 
-fn hash_blocking(params: &Params, password: &str, salt: &[u8; 16]) -> Result<PasswordHash, HashError> {
+fn hash_blocking(
+    params: &Params,
+    password: &str,
+    salt: &[u8; 16],
+) -> Result<PasswordHash, HashError> {
     let salt = SaltString::encode_b64(salt).map_err(|e| HashError::Argon2(e.to_string()))?;
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let hash = argon2
@@ -106,15 +126,36 @@ mod tests {
         let pw = Password::new("correct horse battery".into()).unwrap();
         let hash = hasher.hash(&pw, [1; 16]).await.unwrap();
         assert!(hash.as_str().starts_with("$argon2id$"));
-        assert!(hasher.verify("correct horse battery".into(), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify("wrong horse battery".into(), Some(hash)).await.unwrap());
+        assert!(
+            hasher
+                .verify("correct horse battery".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("wrong horse battery".into(), Some(hash))
+                .await
+                .unwrap()
+        );
         // The dummy's own password must not log anyone in.
-        assert!(!hasher.verify("nidan dummy password".into(), None).await.unwrap());
+        assert!(
+            !hasher
+                .verify("nidan dummy password".into(), None)
+                .await
+                .unwrap()
+        );
     }
 
     #[test]
     fn owasp_parameters_are_argon2id_19mib() {
         let hasher = PasswordHasher::owasp().unwrap();
-        assert!(hasher.inner.dummy.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(
+            hasher
+                .inner
+                .dummy
+                .as_str()
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
     }
 }

@@ -13,12 +13,17 @@ pub struct Secrets {
 
 impl Secrets {
     pub fn new(master: [u8; 32]) -> Self {
-        Self { master: SecretBox::new(Box::new(master)) }
+        Self {
+            master: SecretBox::new(Box::new(master)),
+        }
     }
 
     /// A 32-byte key for one purpose (HMAC-SHA256 of the purpose under the master key).
     pub fn derive(&self, purpose: &str) -> SecretBox<[u8; 32]> {
-        SecretBox::new(Box::new(hmac_sha256(self.master.expose_secret(), &[b"nidan/v1/", purpose.as_bytes()])))
+        SecretBox::new(Box::new(hmac_sha256(
+            self.master.expose_secret(),
+            &[b"nidan/v1/", purpose.as_bytes()],
+        )))
     }
 
     /// A keyed hash of `data` under the key for `purpose`, hex-encoded: how codes and tokens
@@ -57,7 +62,10 @@ mod tests {
         assert_ne!(a.expose_secret(), b.expose_secret());
         assert_eq!(a.expose_secret(), s.derive("otp").expose_secret());
         assert_eq!(format!("{s:?}"), "Secrets(***)");
-        assert_ne!(s.keyed_hash("otp", b"123456"), s.keyed_hash("recovery", b"123456"));
+        assert_ne!(
+            s.keyed_hash("otp", b"123456"),
+            s.keyed_hash("recovery", b"123456")
+        );
         assert_eq!(s.keyed_hash("otp", b"123456").len(), 64);
     }
 }

@@ -30,7 +30,11 @@ pub async fn session() -> Result<Session, AppError> {
 /// proxy must have the proxy keep its own per-client limits.
 pub fn client_ip() -> String {
     use_context::<Parts>()
-        .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()))
+        .and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        })
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
@@ -38,13 +42,25 @@ pub fn client_ip() -> String {
 /// origin's, else the request's `Host`. Used for the WebOTP line of code messages.
 pub fn public_host(state: &AppState) -> String {
     let host = match &state.settings.public_origin {
-        Some(origin) => origin.split_once("://").map(|(_, h)| h.to_owned()).unwrap_or_default(),
+        Some(origin) => origin
+            .split_once("://")
+            .map(|(_, h)| h.to_owned())
+            .unwrap_or_default(),
         None => use_context::<Parts>()
-            .and_then(|p| p.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
+            .and_then(|p| {
+                p.headers
+                    .get(http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_owned)
+            })
             .unwrap_or_default(),
     };
     let without_port = strip_port(&host);
-    if without_port.is_empty() { "localhost".to_owned() } else { without_port.to_owned() }
+    if without_port.is_empty() {
+        "localhost".to_owned()
+    } else {
+        without_port.to_owned()
+    }
 }
 
 /// `example.jp:3000` → `example.jp`; `[::1]:3000` → `[::1]`.
@@ -57,11 +73,21 @@ fn strip_port(host: &str) -> &str {
 
 /// `2026/11/25 09:30`, Japan time, for the pages.
 pub fn jst(t: crate::domain::Timestamp) -> String {
-    let Ok(utc) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.as_millis()) * 1_000_000) else {
+    let Ok(utc) =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.as_millis()) * 1_000_000)
+    else {
         return String::new();
     };
-    let dt = utc.to_offset(time::UtcOffset::from_whole_seconds(9 * 3600).unwrap_or(time::UtcOffset::UTC));
-    format!("{}/{:02}/{:02} {:02}:{:02}", dt.year(), u8::from(dt.month()), dt.day(), dt.hour(), dt.minute())
+    let dt = utc
+        .to_offset(time::UtcOffset::from_whole_seconds(9 * 3600).unwrap_or(time::UtcOffset::UTC));
+    format!(
+        "{}/{:02}/{:02} {:02}:{:02}",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute()
+    )
 }
 
 /// The remembered-browser cookie (LG-4).
@@ -70,20 +96,35 @@ pub const BROWSER_COOKIE: &str = "nidan_browser";
 /// A cookie the request carries.
 pub fn cookie(name: &str) -> Option<String> {
     let parts = use_context::<Parts>()?;
-    parts.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
-        header.split(';').find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then(|| v.to_owned())
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|header| {
+            header.split(';').find_map(|pair| {
+                let (k, v) = pair.trim().split_once('=')?;
+                (k == name).then(|| v.to_owned())
+            })
         })
-    })
 }
 
 /// Sets the remembered-browser cookie for `max_age` (HttpOnly, SameSite=Lax, Secure over
 /// https).
 pub fn set_browser_cookie(state: &AppState, token: &str, max_age: std::time::Duration) {
-    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
-    let value = format!("{BROWSER_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}", max_age.as_secs());
-    if let (Some(res), Ok(value)) = (use_context::<ResponseOptions>(), http::HeaderValue::from_str(&value)) {
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = format!(
+        "{BROWSER_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        max_age.as_secs()
+    );
+    if let (Some(res), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        http::HeaderValue::from_str(&value),
+    ) {
         res.append_header(http::header::SET_COOKIE, value);
     }
 }
@@ -91,7 +132,12 @@ pub fn set_browser_cookie(state: &AppState, token: &str, max_age: std::time::Dur
 /// The request's User-Agent (for a remembered browser's label).
 pub fn user_agent() -> String {
     use_context::<Parts>()
-        .and_then(|p| p.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .and_then(|p| {
+            p.headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
         .unwrap_or_default()
 }
 
@@ -101,12 +147,17 @@ pub fn user_agent() -> String {
 pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(e) = &result {
         let accepts_html = use_context::<Parts>()
-            .and_then(|p| p.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+            .and_then(|p| {
+                p.headers
+                    .get(ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
             .unwrap_or(false);
-        if !accepts_html {
-            if let Some(res) = use_context::<ResponseOptions>() {
-                res.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-            }
+        if !accepts_html && let Some(res) = use_context::<ResponseOptions>() {
+            res.set_status(
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            );
         }
     }
     result

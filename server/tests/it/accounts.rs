@@ -10,7 +10,9 @@ use crate::support::{Client, TestApp, count, on_each_engine};
 const PASSWORD: &str = "correct horse battery";
 
 async fn sign_up(client: &Client, email: &str) {
-    let res = client.post("/api/sign_up", &[("email", email), ("password", PASSWORD)]).await;
+    let res = client
+        .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
 
@@ -24,19 +26,39 @@ async fn who(client: &Client) -> Option<CurrentUser> {
 async fn sign_up_signs_in_with_a_safe_cookie() {
     on_each_engine(|app: TestApp| async move {
         let client = app.client();
-        let res = client.post("/api/sign_up", &[("email", " Taro@Example.JP "), ("password", PASSWORD)]).await;
+        let res = client
+            .post(
+                "/api/sign_up",
+                &[("email", " Taro@Example.JP "), ("password", PASSWORD)],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        assert_eq!(res.header("location"), Some("/settings"), "goes on to the settings page");
+        assert_eq!(
+            res.header("location"),
+            Some("/settings"),
+            "goes on to the settings page"
+        );
         let cookie = res.header("set-cookie").expect("a session cookie");
         assert!(cookie.starts_with("nidan_session="), "{cookie}");
         assert!(cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-        assert!(!cookie.contains("Secure"), "plain http in development: {cookie}");
-        assert_eq!(who(&client).await, Some(CurrentUser { email: "taro@example.jp".into() }));
+        assert!(
+            !cookie.contains("Secure"),
+            "plain http in development: {cookie}"
+        );
+        assert_eq!(
+            who(&client).await,
+            Some(CurrentUser {
+                email: "taro@example.jp".into()
+            })
+        );
 
         // The password is stored as an argon2id hash, never as given.
         use sqlx::Row;
-        let row = sqlx::query("SELECT password_hash FROM users").fetch_one(app.state.db.pool()).await.unwrap();
+        let row = sqlx::query("SELECT password_hash FROM users")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
         let hash: String = row.try_get("password_hash").unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         assert!(!hash.contains(PASSWORD));
@@ -49,10 +71,19 @@ async fn duplicate_email_is_refused_whatever_its_case() {
     on_each_engine(|app: TestApp| async move {
         sign_up(&app.client(), "hanako@example.jp").await;
         let other = app.client();
-        let res = other.post("/api/sign_up", &[("email", "HANAKO@example.jp"), ("password", PASSWORD)]).await;
+        let res = other
+            .post(
+                "/api/sign_up",
+                &[("email", "HANAKO@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::CONFLICT);
         assert_eq!(res.app_error(), AppError::EmailTaken);
-        assert_eq!(other.session_cookie(), None, "no session for a refused sign-up");
+        assert_eq!(
+            other.session_cookie(),
+            None,
+            "no session for a refused sign-up"
+        );
         assert_eq!(count(&app.state, "users").await, 1);
     })
     .await;
@@ -65,20 +96,41 @@ async fn bad_sign_up_input_gets_its_own_message_and_writes_nothing() {
         let cases = [
             ("", PASSWORD, AppError::EmailEmpty),
             ("not-an-address", PASSWORD, AppError::EmailMalformed),
-            ("taro@example.jp", "short", AppError::PasswordTooShort { min: 8 }),
-            ("taro@example.jp", "password123", AppError::PasswordTooCommon),
+            (
+                "taro@example.jp",
+                "short",
+                AppError::PasswordTooShort { min: 8 },
+            ),
+            (
+                "taro@example.jp",
+                "password123",
+                AppError::PasswordTooCommon,
+            ),
         ];
         for (email, password, expected) in cases {
-            let res = client.post("/api/sign_up", &[("email", email), ("password", password)]).await;
+            let res = client
+                .post("/api/sign_up", &[("email", email), ("password", password)])
+                .await;
             assert_eq!(res.status, StatusCode::BAD_REQUEST, "{email} / {password}");
             assert_eq!(res.app_error(), expected);
         }
         let too_long = "x".repeat(129);
-        let res = client.post("/api/sign_up", &[("email", "taro@example.jp"), ("password", &too_long)]).await;
+        let res = client
+            .post(
+                "/api/sign_up",
+                &[("email", "taro@example.jp"), ("password", &too_long)],
+            )
+            .await;
         assert_eq!(res.app_error(), AppError::PasswordTooLong { max: 128 });
         // A request missing a field entirely is refused too.
-        let res = client.post("/api/sign_up", &[("email", "taro@example.jp")]).await;
-        assert!(res.status.is_client_error() || res.status.is_server_error(), "{}", res.status);
+        let res = client
+            .post("/api/sign_up", &[("email", "taro@example.jp")])
+            .await;
+        assert!(
+            res.status.is_client_error() || res.status.is_server_error(),
+            "{}",
+            res.status
+        );
         assert_eq!(count(&app.state, "users").await, 0);
         assert_eq!(count(&app.state, "sessions").await, 0);
     })
@@ -90,9 +142,27 @@ async fn wrong_password_and_unknown_email_look_the_same() {
     on_each_engine(|app: TestApp| async move {
         sign_up(&app.client(), "jiro@example.jp").await;
         let client = app.client();
-        let wrong = client.post("/api/log_in", &[("email", "jiro@example.jp"), ("password", "wrong password!")]).await;
-        let unknown = client.post("/api/log_in", &[("email", "nobody@example.jp"), ("password", PASSWORD)]).await;
-        let garbage = client.post("/api/log_in", &[("email", "not an email"), ("password", PASSWORD)]).await;
+        let wrong = client
+            .post(
+                "/api/log_in",
+                &[
+                    ("email", "jiro@example.jp"),
+                    ("password", "wrong password!"),
+                ],
+            )
+            .await;
+        let unknown = client
+            .post(
+                "/api/log_in",
+                &[("email", "nobody@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
+        let garbage = client
+            .post(
+                "/api/log_in",
+                &[("email", "not an email"), ("password", PASSWORD)],
+            )
+            .await;
         for res in [&wrong, &unknown, &garbage] {
             assert_eq!(res.status, StatusCode::UNAUTHORIZED);
             assert_eq!(res.app_error(), AppError::InvalidCredentials);
@@ -100,9 +170,17 @@ async fn wrong_password_and_unknown_email_look_the_same() {
         }
         assert_eq!(client.session_cookie(), None);
 
-        let res = client.post("/api/log_in", &[("email", "JIRO@example.jp"), ("password", PASSWORD)]).await;
+        let res = client
+            .post(
+                "/api/log_in",
+                &[("email", "JIRO@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        assert_eq!(who(&client).await.map(|u| u.email), Some("jiro@example.jp".into()));
+        assert_eq!(
+            who(&client).await.map(|u| u.email),
+            Some("jiro@example.jp".into())
+        );
     })
     .await;
 }
@@ -114,7 +192,12 @@ async fn signing_in_rotates_the_session_id() {
         sign_up(&client, "saburo@example.jp").await;
         let first = client.session_cookie().expect("cookie after sign-up");
 
-        let res = client.post("/api/log_in", &[("email", "saburo@example.jp"), ("password", PASSWORD)]).await;
+        let res = client
+            .post(
+                "/api/log_in",
+                &[("email", "saburo@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::OK);
         let second = client.session_cookie().expect("cookie after sign-in");
         assert_ne!(first, second, "a new id at sign-in");
@@ -123,7 +206,10 @@ async fn signing_in_rotates_the_session_id() {
         let old = app.client();
         old.set_session_cookie(Some(first));
         assert_eq!(who(&old).await, None);
-        assert_eq!(who(&client).await.map(|u| u.email), Some("saburo@example.jp".into()));
+        assert_eq!(
+            who(&client).await.map(|u| u.email),
+            Some("saburo@example.jp".into())
+        );
     })
     .await;
 }
@@ -139,7 +225,11 @@ async fn signing_out_destroys_the_session_on_the_server() {
         let res = client.post("/api/log_out", &[]).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(res.header("location"), Some("/login"));
-        assert_eq!(client.session_cookie(), None, "the browser is told to drop the cookie");
+        assert_eq!(
+            client.session_cookie(),
+            None,
+            "the browser is told to drop the cookie"
+        );
         assert_eq!(count(&app.state, "sessions").await, 0);
 
         // Replaying the cookie gets nobody.
@@ -158,7 +248,11 @@ async fn cross_site_posts_are_refused_before_anything_runs() {
     on_each_engine(|app: TestApp| async move {
         let client = app.client();
         let body = "email=eve%40example.jp&password=correct+horse+battery";
-        for (origin, fetch_site) in [(None, None), (Some("https://evil.example"), None), (None, Some("cross-site"))] {
+        for (origin, fetch_site) in [
+            (None, None),
+            (Some("https://evil.example"), None),
+            (None, Some("cross-site")),
+        ] {
             let mut req = client
                 .request("POST", "/api/sign_up")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
@@ -169,7 +263,11 @@ async fn cross_site_posts_are_refused_before_anything_runs() {
                 req = req.header("sec-fetch-site", s);
             }
             let res = client.send(req.body(body.into()).unwrap()).await;
-            assert_eq!(res.status, StatusCode::FORBIDDEN, "{origin:?} {fetch_site:?}");
+            assert_eq!(
+                res.status,
+                StatusCode::FORBIDDEN,
+                "{origin:?} {fetch_site:?}"
+            );
             assert_eq!(res.app_error(), AppError::Forbidden);
         }
         assert_eq!(count(&app.state, "users").await, 0);
@@ -187,9 +285,16 @@ async fn pages_carry_security_headers_and_a_nonce_csp() {
         assert_eq!(res.header("x-frame-options"), Some("DENY"));
         assert_eq!(res.header("cache-control"), Some("no-store"));
         let csp = res.header("content-security-policy").expect("CSP");
-        let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a nonce");
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|s| s.split('\'').next())
+            .expect("a nonce");
         assert!(nonce.len() >= 16, "{nonce}");
-        assert!(res.body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+        assert!(
+            res.body.contains(&format!("nonce=\"{nonce}\"")),
+            "the hydration script carries the nonce"
+        );
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         assert!(res.body.contains("<html lang=\"ja\""));
         for label in ["メールアドレス", "パスワード", "ログイン", "新規登録"] {
@@ -210,7 +315,18 @@ async fn settings_page_needs_a_session_and_shows_the_rows() {
         sign_up(&client, "goro@example.jp").await;
         let res = client.get("/settings").await;
         assert_eq!(res.status, StatusCode::OK);
-        for text in ["アカウントの設定", "電話番号", "未設定", "電話番号を設定する", "二段階認証(SMS)", "保存する", "リカバリーコードを表示する", "ユーザーメニュー", "ログアウト", "goro@example.jp"] {
+        for text in [
+            "アカウントの設定",
+            "電話番号",
+            "未設定",
+            "電話番号を設定する",
+            "二段階認証(SMS)",
+            "保存する",
+            "リカバリーコードを表示する",
+            "ユーザーメニュー",
+            "ログアウト",
+            "goro@example.jp",
+        ] {
             assert!(res.body.contains(text), "settings page lacks {text}");
         }
     })
@@ -223,25 +339,47 @@ async fn forms_work_without_javascript() {
         let client = app.client();
         // A wrong password: back to the form, with the error for the page to show.
         let res = client
-            .post_html_form("/api/log_in", "/login", &[("email", "nobody@example.jp"), ("password", PASSWORD)])
+            .post_html_form(
+                "/api/log_in",
+                "/login",
+                &[("email", "nobody@example.jp"), ("password", PASSWORD)],
+            )
             .await;
         assert_eq!(res.status, StatusCode::FOUND);
         let back = res.header("location").expect("redirect").to_owned();
         assert!(back.starts_with("http://localhost:3000/login?"), "{back}");
-        let page = client.get(back.trim_start_matches("http://localhost:3000")).await;
-        assert!(page.body.contains("メールアドレスまたはパスワードが正しくありません。"), "error shown without JS");
+        let page = client
+            .get(back.trim_start_matches("http://localhost:3000"))
+            .await;
+        assert!(
+            page.body
+                .contains("メールアドレスまたはパスワードが正しくありません。"),
+            "error shown without JS"
+        );
         assert!(page.body.contains("role=\"alert\""));
 
         // Sign-up: straight to the settings page, signed in.
         let res = client
-            .post_html_form("/api/sign_up", "/signup", &[("email", "rokuro@example.jp"), ("password", PASSWORD)])
+            .post_html_form(
+                "/api/sign_up",
+                "/signup",
+                &[("email", "rokuro@example.jp"), ("password", PASSWORD)],
+            )
             .await;
         assert_eq!(res.status, StatusCode::FOUND);
         assert_eq!(res.header("location"), Some("/settings"));
-        assert!(client.get("/settings").await.body.contains("rokuro@example.jp"));
+        assert!(
+            client
+                .get("/settings")
+                .await
+                .body
+                .contains("rokuro@example.jp")
+        );
 
         // Sign-out from the menu's form.
-        let res = client.post_html_form("/api/log_out", "/settings", &[]).await;
+        let res = client
+            .post_html_form("/api/log_out", "/settings", &[])
+            .await;
         assert_eq!(res.status, StatusCode::FOUND);
         assert_eq!(res.header("location"), Some("/login"));
         assert_eq!(client.get("/settings").await.status, StatusCode::FOUND);

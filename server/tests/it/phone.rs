@@ -25,16 +25,22 @@ async fn signed_in(app: &TestApp, email: &str) -> Client {
 }
 
 async fn signed_in_as(client: &Client, email: &str) {
-    let res = client.post("/api/sign_up", &[("email", email), ("password", PASSWORD)]).await;
+    let res = client
+        .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
 
 async fn send(client: &Client, phone: &str) -> crate::support::TestResponse {
-    client.post("/api/send_phone_code", &[("phone", phone)]).await
+    client
+        .post("/api/send_phone_code", &[("phone", phone)])
+        .await
 }
 
 async fn verify(client: &Client, code: &str) -> crate::support::TestResponse {
-    client.post("/api/verify_phone_code", &[("code", code)]).await
+    client
+        .post("/api/verify_phone_code", &[("code", code)])
+        .await
 }
 
 async fn overview(client: &Client) -> AccountOverview {
@@ -45,7 +51,11 @@ async fn overview(client: &Client) -> AccountOverview {
 
 /// A code that is not `code`.
 fn other_than(code: &str) -> String {
-    if code == "000000" { "111111".into() } else { "000000".into() }
+    if code == "000000" {
+        "111111".into()
+    } else {
+        "000000".into()
+    }
 }
 
 #[tokio::test]
@@ -64,7 +74,11 @@ async fn a_right_code_saves_the_number() {
         assert_eq!(code.len(), 6);
         assert!(code.chars().all(|c| c.is_ascii_digit()));
         assert!(sms[0].body.contains("Nidan") && sms[0].body.contains(&code));
-        assert_eq!(sms[0].body.lines().last(), Some(format!("@localhost #{code}").as_str()), "WebOTP line");
+        assert_eq!(
+            sms[0].body.lines().last(),
+            Some(format!("@localhost #{code}").as_str()),
+            "WebOTP line"
+        );
 
         let pending = overview(&client).await.pending_phone.expect("code step");
         assert_eq!(pending.number, "090-1234-5678");
@@ -72,16 +86,25 @@ async fn a_right_code_saves_the_number() {
 
         let res = verify(&client, &code).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        assert_eq!(res.header("location"), Some("/settings?dialog=phone&done=1"));
+        assert_eq!(
+            res.header("location"),
+            Some("/settings?dialog=phone&done=1")
+        );
         let o = overview(&client).await;
         assert_eq!(o.phone.as_deref(), Some("090-1234-5678"));
         assert_eq!(o.pending_phone, None);
 
         // Single use.
-        assert_eq!(verify(&client, &code).await.app_error(), AppError::NoPendingVerification);
+        assert_eq!(
+            verify(&client, &code).await.app_error(),
+            AppError::NoPendingVerification
+        );
         // The code is stored only as a keyed hash.
         use sqlx::Row;
-        let row = sqlx::query("SELECT code_hash FROM verifications").fetch_one(app.state.db.pool()).await.unwrap();
+        let row = sqlx::query("SELECT code_hash FROM verifications")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
         let hash: String = row.try_get("code_hash").unwrap();
         assert_eq!(hash.len(), 64);
         assert!(!hash.contains(&code));
@@ -96,9 +119,24 @@ async fn refused_numbers_send_nothing_and_say_why() {
         let cases = [
             ("+1 212 555 0100", AppError::PhoneForeign),
             ("+44 7911 123456", AppError::PhoneForeign),
-            ("03-1234-5678", AppError::PhoneNotMobile { kind: NonMobileKind::Landline }),
-            ("050-1234-5678", AppError::PhoneNotMobile { kind: NonMobileKind::IpPhone }),
-            ("0120-123-456", AppError::PhoneNotMobile { kind: NonMobileKind::TollFree }),
+            (
+                "03-1234-5678",
+                AppError::PhoneNotMobile {
+                    kind: NonMobileKind::Landline,
+                },
+            ),
+            (
+                "050-1234-5678",
+                AppError::PhoneNotMobile {
+                    kind: NonMobileKind::IpPhone,
+                },
+            ),
+            (
+                "0120-123-456",
+                AppError::PhoneNotMobile {
+                    kind: NonMobileKind::TollFree,
+                },
+            ),
             ("090-1234", AppError::PhoneMalformed),
             ("電話番号", AppError::PhoneMalformed),
             ("", AppError::PhoneEmpty),
@@ -108,7 +146,10 @@ async fn refused_numbers_send_nothing_and_say_why() {
             assert_eq!(res.status, StatusCode::BAD_REQUEST, "{input}");
             assert_eq!(res.app_error(), expected, "{input}");
         }
-        assert_eq!(AppError::PhoneForeign.to_string(), "海外発行の電話番号は設定できません");
+        assert_eq!(
+            AppError::PhoneForeign.to_string(),
+            "海外発行の電話番号は設定できません"
+        );
         assert!(app.sms().is_empty());
         assert_eq!(count(&app.state, "sms_sends").await, 0);
         assert_eq!(count(&app.state, "verifications").await, 0);
@@ -124,16 +165,35 @@ async fn five_wrong_codes_kill_the_attempt() {
         let code = app.last_code();
         let wrong = other_than(&code);
         for left in [4, 3, 2, 1] {
-            assert_eq!(verify(&client, &wrong).await.app_error(), AppError::CodeMismatch { attempts_left: left });
+            assert_eq!(
+                verify(&client, &wrong).await.app_error(),
+                AppError::CodeMismatch {
+                    attempts_left: left
+                }
+            );
         }
-        assert_eq!(verify(&client, &wrong).await.app_error(), AppError::CodeAttemptsExhausted);
+        assert_eq!(
+            verify(&client, &wrong).await.app_error(),
+            AppError::CodeAttemptsExhausted
+        );
         // The right code no longer helps: a new one must be sent.
-        assert_eq!(verify(&client, &code).await.app_error(), AppError::NoPendingVerification);
+        assert_eq!(
+            verify(&client, &code).await.app_error(),
+            AppError::NoPendingVerification
+        );
         assert_eq!(overview(&client).await.phone, None);
         // Malformed input is refused without costing an attempt.
         send(&client, "090-1111-2222").await;
-        assert_eq!(verify(&client, "12ab").await.app_error(), AppError::CodeMalformed);
-        assert_eq!(verify(&client, &other_than(&app.last_code())).await.app_error(), AppError::CodeMismatch { attempts_left: 4 });
+        assert_eq!(
+            verify(&client, "12ab").await.app_error(),
+            AppError::CodeMalformed
+        );
+        assert_eq!(
+            verify(&client, &other_than(&app.last_code()))
+                .await
+                .app_error(),
+            AppError::CodeMismatch { attempts_left: 4 }
+        );
     })
     .await;
 }
@@ -145,7 +205,10 @@ async fn codes_expire_after_ten_minutes() {
         send(&client, "090-2222-3333").await;
         let code = app.last_code();
         app.clock.advance(Duration::from_secs(10 * 60));
-        assert_eq!(verify(&client, &code).await.app_error(), AppError::CodeExpired);
+        assert_eq!(
+            verify(&client, &code).await.app_error(),
+            AppError::CodeExpired
+        );
         assert_eq!(overview(&client).await.phone, None);
 
         // Just inside the ten minutes, a code still works.
@@ -170,23 +233,42 @@ async fn resend_kills_the_old_code_and_keeps_the_count() {
 
         let early = client.post("/api/resend_phone_code", &[]).await;
         assert_eq!(early.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(early.app_error(), AppError::ResendTooSoon { retry_after_secs: 60 });
+        assert_eq!(
+            early.app_error(),
+            AppError::ResendTooSoon {
+                retry_after_secs: 60
+            }
+        );
         app.clock.advance(Duration::from_secs(59));
-        assert_eq!(client.post("/api/resend_phone_code", &[]).await.app_error(), AppError::ResendTooSoon { retry_after_secs: 1 });
+        assert_eq!(
+            client.post("/api/resend_phone_code", &[]).await.app_error(),
+            AppError::ResendTooSoon {
+                retry_after_secs: 1
+            }
+        );
         app.clock.advance(Duration::from_secs(1));
         let res = client.post("/api/resend_phone_code", &[]).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        assert_eq!(res.header("location"), Some("/settings?dialog=phone&resent=1"));
+        assert_eq!(
+            res.header("location"),
+            Some("/settings?dialog=phone&resent=1")
+        );
         assert_eq!(app.sms().len(), 2);
         let new = app.last_code();
         assert_eq!(app.sms()[1].to_e164, "+819033334444", "the same number");
 
         if old != new {
             // Two wrong entries before the resend, so this third one leaves two.
-            assert_eq!(verify(&client, &old).await.app_error(), AppError::CodeMismatch { attempts_left: 2 });
+            assert_eq!(
+                verify(&client, &old).await.app_error(),
+                AppError::CodeMismatch { attempts_left: 2 }
+            );
         }
         assert_eq!(verify(&client, &new).await.status, StatusCode::OK);
-        assert_eq!(overview(&client).await.phone.as_deref(), Some("090-3333-4444"));
+        assert_eq!(
+            overview(&client).await.phone.as_deref(),
+            Some("090-3333-4444")
+        );
     })
     .await;
 }
@@ -200,18 +282,34 @@ async fn closing_the_dialog_kills_the_code() {
         let res = client.post("/api/abandon_phone_code", &[]).await;
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(res.header("location"), Some("/settings"));
-        assert_eq!(overview(&client).await.pending_phone, None, "the next open starts from the number");
-        assert_eq!(verify(&client, &code).await.app_error(), AppError::NoPendingVerification);
+        assert_eq!(
+            overview(&client).await.pending_phone,
+            None,
+            "the next open starts from the number"
+        );
+        assert_eq!(
+            verify(&client, &code).await.app_error(),
+            AppError::NoPendingVerification
+        );
 
         // Sending again (a new attempt) also kills the previous code.
         send(&client, "090-4444-5555").await;
         let first = app.last_code();
         send(&client, "090-4444-6666").await;
         if first != app.last_code() {
-            assert_eq!(verify(&client, &first).await.app_error(), AppError::CodeMismatch { attempts_left: 4 });
+            assert_eq!(
+                verify(&client, &first).await.app_error(),
+                AppError::CodeMismatch { attempts_left: 4 }
+            );
         }
-        assert_eq!(verify(&client, &app.last_code()).await.status, StatusCode::OK);
-        assert_eq!(overview(&client).await.phone.as_deref(), Some("090-4444-6666"));
+        assert_eq!(
+            verify(&client, &app.last_code()).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            overview(&client).await.phone.as_deref(),
+            Some("090-4444-6666")
+        );
     })
     .await;
 }
@@ -225,7 +323,10 @@ async fn a_number_can_be_changed_but_not_shared() {
         // Changing uses the same steps.
         send(&first, "080-5555-6666").await;
         verify(&first, &app.last_code()).await;
-        assert_eq!(overview(&first).await.phone.as_deref(), Some("080-5555-6666"));
+        assert_eq!(
+            overview(&first).await.phone.as_deref(),
+            Some("080-5555-6666")
+        );
 
         // The send step does not tell whether a number is in use (no enumeration) ...
         let second = signed_in(&app, "g2@example.jp").await;
@@ -238,7 +339,10 @@ async fn a_number_can_be_changed_but_not_shared() {
         assert_eq!(overview(&second).await.phone, None);
         // The old number is free again for someone else.
         send(&second, "090-5555-6666").await;
-        assert_eq!(verify(&second, &app.last_code()).await.status, StatusCode::OK);
+        assert_eq!(
+            verify(&second, &app.last_code()).await.status,
+            StatusCode::OK
+        );
     })
     .await;
 }
@@ -246,7 +350,10 @@ async fn a_number_can_be_changed_but_not_shared() {
 #[tokio::test]
 async fn two_accounts_racing_for_one_number_cannot_both_win() {
     on_each_engine(|app: TestApp| async move {
-        let (a, b) = (signed_in(&app, "h1@example.jp").await, signed_in(&app, "h2@example.jp").await);
+        let (a, b) = (
+            signed_in(&app, "h1@example.jp").await,
+            signed_in(&app, "h2@example.jp").await,
+        );
         send(&a, "090-6666-7777").await;
         let code_a = app.last_code();
         send(&b, "090-6666-7777").await;
@@ -254,7 +361,13 @@ async fn two_accounts_racing_for_one_number_cannot_both_win() {
         let (ra, rb) = tokio::join!(verify(&a, &code_a), verify(&b, &code_b));
         let mut statuses = [ra.status, rb.status];
         statuses.sort();
-        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} / {}", ra.body, rb.body);
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "{} / {}",
+            ra.body,
+            rb.body
+        );
         use sqlx::Row;
         let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE phone_e164 = '+819066667777'")
             .fetch_one(app.state.db.pool())
@@ -267,7 +380,11 @@ async fn two_accounts_racing_for_one_number_cannot_both_win() {
 
 fn small_limits(state: &mut app::server::AppState) {
     state.settings = Arc::new(Settings {
-        sms_limits: SmsLimits { per_ip_hour: 3, global_hour: 5, ..SmsLimits::default() },
+        sms_limits: SmsLimits {
+            per_ip_hour: 3,
+            global_hour: 5,
+            ..SmsLimits::default()
+        },
         ..Settings::development()
     });
 }
@@ -283,11 +400,19 @@ async fn per_number_limits_refuse_with_the_time_to_wait() {
         let res = send(&client, "090-7777-8888").await;
         assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
         // The first of the five was sent 300 s ago: the hour frees it in 3300 s.
-        assert_eq!(res.app_error(), AppError::SmsLimited { retry_after_secs: 3300 });
+        assert_eq!(
+            res.app_error(),
+            AppError::SmsLimited {
+                retry_after_secs: 3300
+            }
+        );
         assert_eq!(app.sms().len(), 5, "no SMS for a refused send");
         // Resending counts too.
         app.clock.advance(Duration::from_secs(60));
-        assert_eq!(client.post("/api/resend_phone_code", &[]).await.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            client.post("/api/resend_phone_code", &[]).await.status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
 
         // After the hour, again up to ten a day.
         app.clock.advance(Duration::from_secs(3600));
@@ -295,7 +420,11 @@ async fn per_number_limits_refuse_with_the_time_to_wait() {
             assert_eq!(send(&client, "090-7777-8888").await.status, StatusCode::OK);
         }
         app.clock.advance(Duration::from_secs(3600));
-        assert_eq!(send(&client, "090-7777-8888").await.app_error().status(), 429, "ten a day per number");
+        assert_eq!(
+            send(&client, "090-7777-8888").await.app_error().status(),
+            429,
+            "ten a day per number"
+        );
     })
     .await;
 }
@@ -308,7 +437,10 @@ async fn per_account_limit_is_ten_a_day() {
             let res = send(&client, &format!("090-1234-{:04}", 5600 + i)).await;
             assert_eq!(res.status, StatusCode::OK, "{i}: {}", res.body);
         }
-        assert!(matches!(send(&client, "090-1234-5699").await.app_error(), AppError::SmsLimited { .. }));
+        assert!(matches!(
+            send(&client, "090-1234-5699").await.app_error(),
+            AppError::SmsLimited { .. }
+        ));
         app.clock.advance(Duration::from_secs(24 * 3600));
         assert_eq!(send(&client, "090-1234-5699").await.status, StatusCode::OK);
     })
@@ -319,22 +451,37 @@ async fn per_account_limit_is_ten_a_day() {
 async fn per_ip_and_global_limits_hold_and_are_configurable() {
     on_each_engine_with(small_limits, |app: TestApp| async move {
         // Three accounts behind one address: the fourth send from it is refused.
-        for (i, email) in ["k1@example.jp", "k2@example.jp", "k3@example.jp"].into_iter().enumerate() {
+        for (i, email) in ["k1@example.jp", "k2@example.jp", "k3@example.jp"]
+            .into_iter()
+            .enumerate()
+        {
             let c = signed_in(&app, email).await;
-            assert_eq!(send(&c, &format!("090-1000-000{i}")).await.status, StatusCode::OK);
+            assert_eq!(
+                send(&c, &format!("090-1000-000{i}")).await.status,
+                StatusCode::OK
+            );
         }
         let c = signed_in(&app, "k4@example.jp").await;
-        assert!(matches!(send(&c, "090-1000-0009").await.app_error(), AppError::SmsLimited { .. }));
+        assert!(matches!(
+            send(&c, "090-1000-0009").await.app_error(),
+            AppError::SmsLimited { .. }
+        ));
 
         // Elsewhere it works, until the global ceiling of five an hour.
         for (i, ip) in ["198.51.100.1", "198.51.100.2"].into_iter().enumerate() {
             let c = app.client_from(ip);
             signed_in_as(&c, &format!("l{i}@example.jp")).await;
-            assert_eq!(send(&c, &format!("090-2000-000{i}")).await.status, StatusCode::OK);
+            assert_eq!(
+                send(&c, &format!("090-2000-000{i}")).await.status,
+                StatusCode::OK
+            );
         }
         let c = app.client_from("198.51.100.3");
         signed_in_as(&c, "l9@example.jp").await;
-        assert!(matches!(send(&c, "090-2000-0009").await.app_error(), AppError::SmsLimited { .. }));
+        assert!(matches!(
+            send(&c, "090-2000-0009").await.app_error(),
+            AppError::SmsLimited { .. }
+        ));
         assert_eq!(app.sms().len(), 5);
     })
     .await;
@@ -359,24 +506,61 @@ async fn the_dialog_works_as_plain_forms() {
         let page = client.get("/settings?dialog=phone").await;
         assert!(page.body.contains("role=\"dialog\""));
         assert!(page.body.contains("二段階認証も有効にする") && page.body.contains("送信する"));
-        assert!(page.body.contains("固定電話やSMSサービスを提供していない携帯電話プラン"));
-
-        let res = client.post_html_form("/api/send_phone_code", "/settings?dialog=phone", &[("phone", "03-1234-5678")]).await;
-        assert_eq!(res.status, StatusCode::FOUND);
-        let back = res.header("location").unwrap().trim_start_matches("http://localhost:3000").to_owned();
-        let page = client.get(&back).await;
-        assert!(page.body.contains("固定電話の番号はSMSを受信できないため設定できません。"), "error shown next to the field");
+        assert!(
+            page.body
+                .contains("固定電話やSMSサービスを提供していない携帯電話プラン")
+        );
 
         let res = client
-            .post_html_form("/api/send_phone_code", "/settings?dialog=phone", &[("phone", "090-8888-9999"), ("enable_two_factor", "on")])
+            .post_html_form(
+                "/api/send_phone_code",
+                "/settings?dialog=phone",
+                &[("phone", "03-1234-5678")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FOUND);
+        let back = res
+            .header("location")
+            .unwrap()
+            .trim_start_matches("http://localhost:3000")
+            .to_owned();
+        let page = client.get(&back).await;
+        assert!(
+            page.body
+                .contains("固定電話の番号はSMSを受信できないため設定できません。"),
+            "error shown next to the field"
+        );
+
+        let res = client
+            .post_html_form(
+                "/api/send_phone_code",
+                "/settings?dialog=phone",
+                &[("phone", "090-8888-9999"), ("enable_two_factor", "on")],
+            )
             .await;
         assert_eq!(res.header("location"), Some("/settings?dialog=phone"));
         let page = client.get("/settings?dialog=phone").await;
-        for text in ["認証コード", "one-time-code", "inputmode=\"numeric\"", "認証する", "再送する", "090-8888-9999"] {
+        for text in [
+            "認証コード",
+            "one-time-code",
+            "inputmode=\"numeric\"",
+            "認証する",
+            "再送する",
+            "090-8888-9999",
+        ] {
             assert!(page.body.contains(text), "code step lacks {text}");
         }
-        let res = client.post_html_form("/api/verify_phone_code", "/settings?dialog=phone", &[("code", &app.last_code())]).await;
-        assert_eq!(res.header("location"), Some("/settings?dialog=phone&done=1"));
+        let res = client
+            .post_html_form(
+                "/api/verify_phone_code",
+                "/settings?dialog=phone",
+                &[("code", &app.last_code())],
+            )
+            .await;
+        assert_eq!(
+            res.header("location"),
+            Some("/settings?dialog=phone&done=1")
+        );
         let page = client.get("/settings?dialog=phone&done=1").await;
         assert!(page.body.contains("電話番号を設定しました。") && page.body.contains("閉じる"));
     })
@@ -405,8 +589,14 @@ async fn the_outbox_serves_messages_only_while_it_is_the_gateway() {
     )
     .await;
     on_each_engine(|app: TestApp| async move {
-        assert_eq!(app.client().get_json("/dev/sms.json").await.status, StatusCode::NOT_FOUND);
-        assert_eq!(app.client().get("/dev/sms").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.client().get_json("/dev/sms.json").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.client().get("/dev/sms").await.status,
+            StatusCode::NOT_FOUND
+        );
     })
     .await;
 }
@@ -421,7 +611,11 @@ async fn fake_gateway() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
         headers: http::HeaderMap,
         body: String,
     ) -> StatusCode {
-        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         seen.lock().unwrap().push((auth, body));
         match mode.as_str() {
             "ok" => StatusCode::CREATED,
@@ -435,7 +629,10 @@ async fn fake_gateway() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
     }
     let seen: Seen = Arc::default();
     let router = axum::Router::new()
-        .route("/{mode}/2010-04-01/Accounts/{sid}/Messages.json", axum::routing::post(messages))
+        .route(
+            "/{mode}/2010-04-01/Accounts/{sid}/Messages.json",
+            axum::routing::post(messages),
+        )
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -470,18 +667,36 @@ async fn the_http_gateway_sends_and_its_failures_leave_no_usable_code() {
                     seen.lock().unwrap().clear();
                     let client = signed_in(&app, "o@example.jp").await;
                     let res = send(&client, "090-1212-3434").await;
-                    let (auth, body) = seen.lock().unwrap().last().cloned().expect("the gateway was called");
+                    let (auth, body) = seen
+                        .lock()
+                        .unwrap()
+                        .last()
+                        .cloned()
+                        .expect("the gateway was called");
                     // Basic auth with the account SID and token; a form with To, From, Body.
                     assert_eq!(auth, "Basic QUMxMjM6dG9rZW4tNDU2", "{mode}");
-                    assert!(body.contains("To=%2B819012123434") && body.contains("From=%2B15005550006") && body.contains("Body="), "{body}");
+                    assert!(
+                        body.contains("To=%2B819012123434")
+                            && body.contains("From=%2B15005550006")
+                            && body.contains("Body="),
+                        "{body}"
+                    );
                     if mode == "ok" {
                         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
                         assert!(overview(&client).await.pending_phone.is_some());
                     } else {
                         assert_eq!(res.status, StatusCode::BAD_GATEWAY, "{mode}: {}", res.body);
                         assert_eq!(res.app_error(), AppError::SmsFailed);
-                        assert_eq!(overview(&client).await.pending_phone, None, "{mode}: no usable code");
-                        assert_eq!(count(&app.state, "sms_sends").await, 0, "{mode}: the failed send costs nothing");
+                        assert_eq!(
+                            overview(&client).await.pending_phone,
+                            None,
+                            "{mode}: no usable code"
+                        );
+                        assert_eq!(
+                            count(&app.state, "sms_sends").await,
+                            0,
+                            "{mode}: the failed send costs nothing"
+                        );
                     }
                 }
             },

@@ -16,7 +16,9 @@ use tower::ServiceExt;
 
 use app::domain::Timestamp;
 use app::error::AppError;
-use app::server::{AppState, Db, ManualClock, PasswordHasher, Secrets, SeededEntropy, Settings, SmsGateway};
+use app::server::{
+    AppState, Db, ManualClock, PasswordHasher, Secrets, SeededEntropy, Settings, SmsGateway,
+};
 
 pub const ORIGIN: &str = "http://localhost:3000";
 pub const HOST: &str = "localhost:3000";
@@ -32,7 +34,6 @@ pub enum Engine {
 
 /// A running app on a database of its own.
 pub struct TestApp {
-    pub engine: Engine,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
     pub router: Router,
@@ -50,7 +51,11 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn unique_name() -> String {
-    format!("nidan_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "nidan_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// The engines to run on: SQLite always; PostgreSQL when the test command found one.
@@ -67,23 +72,37 @@ async fn create_database(engine: Engine) -> (Db, Cleanup) {
     match engine {
         Engine::Sqlite => {
             let path = std::env::temp_dir().join(format!("{name}.db"));
-            let db = Db::connect(&format!("sqlite://{}", path.display())).await.expect("sqlite");
+            let db = Db::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .expect("sqlite");
             (db, Cleanup::SqliteFile(path))
         }
         Engine::Postgres => {
             let admin_url = std::env::var("NIDAN_TEST_POSTGRES_URL").expect("postgres url");
             let admin = admin_pool(&admin_url).await;
-            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
+            admin
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create database");
             admin.close().await;
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-            let db = Db::connect(&format!("{base}/{name}")).await.expect("postgres");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            let db = Db::connect(&format!("{base}/{name}"))
+                .await
+                .expect("postgres");
             (db, Cleanup::PostgresDb { admin_url, name })
         }
     }
 }
 
 async fn admin_pool(url: &str) -> sqlx::PgPool {
-    sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.expect("connect to PostgreSQL")
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("connect to PostgreSQL")
 }
 
 impl Cleanup {
@@ -96,7 +115,9 @@ impl Cleanup {
             }
             Cleanup::PostgresDb { admin_url, name } => {
                 let admin = admin_pool(&admin_url).await;
-                let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                let _ = admin
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await;
                 admin.close().await;
             }
         }
@@ -105,11 +126,16 @@ impl Cleanup {
 
 /// The state a test runs against, on `db`.
 pub fn test_state(db: Db, clock: Arc<ManualClock>) -> AppState {
-    let leptos_options = LeptosOptions::builder().output_name("nidan").site_root("target/site").build();
+    let leptos_options = LeptosOptions::builder()
+        .output_name("nidan")
+        .site_root("target/site")
+        .build();
     AppState {
         db,
         clock,
-        entropy: Arc::new(SeededEntropy::new(u64::from(COUNTER.load(Ordering::SeqCst)))),
+        entropy: Arc::new(SeededEntropy::new(u64::from(
+            COUNTER.load(Ordering::SeqCst),
+        ))),
         passwords: PasswordHasher::insecure_for_tests().expect("argon2 params"),
         secrets: Arc::new(Secrets::new([42; 32])),
         settings: Arc::new(Settings::development()),
@@ -143,8 +169,15 @@ where
         configure(&mut state);
         let router = server::router(state.clone());
         // A scenario that hangs fails instead of holding CI until its time runs out.
-        let outcome =
-            tokio::time::timeout(SCENARIO_TIMEOUT, tokio::spawn(scenario(TestApp { engine, state, clock, router }))).await;
+        let outcome = tokio::time::timeout(
+            SCENARIO_TIMEOUT,
+            tokio::spawn(scenario(TestApp {
+                state,
+                clock,
+                router,
+            })),
+        )
+        .await;
         let _ = tokio::time::timeout(Duration::from_secs(10), db.close()).await;
         cleanup.run().await;
         match outcome {
@@ -178,7 +211,8 @@ pub struct TestResponse {
 impl TestResponse {
     /// The error a server function answered with.
     pub fn app_error(&self) -> AppError {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not an AppError ({e}): {}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not an AppError ({e}): {}", self.body))
     }
 
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
@@ -197,7 +231,11 @@ impl TestApp {
 
     /// A client at another address (per-IP limits).
     pub fn client_from(&self, ip: &str) -> Client {
-        Client { router: self.router.clone(), cookies: Arc::default(), ip: ip.parse().unwrap() }
+        Client {
+            router: self.router.clone(),
+            cookies: Arc::default(),
+            ip: ip.parse().unwrap(),
+        }
     }
 
     /// The SMS the memory gateway holds, oldest first.
@@ -224,7 +262,9 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -233,7 +273,8 @@ fn urlencode(s: &str) -> String {
 impl Client {
     /// The current session cookie (`nidan_session=…`), if any.
     pub fn session_cookie(&self) -> Option<String> {
-        self.cookie(server::SESSION_COOKIE).map(|v| format!("{}={v}", server::SESSION_COOKIE))
+        self.cookie(server::SESSION_COOKIE)
+            .map(|v| format!("{}={v}", server::SESSION_COOKIE))
     }
 
     /// Replaces the session cookie this client sends (to replay an old one).
@@ -269,7 +310,12 @@ impl Client {
 
     /// POSTs a form as a browser with JavaScript off does: it accepts HTML and says where
     /// it came from.
-    pub async fn post_html_form(&self, path: &str, referer: &str, pairs: &[(&str, &str)]) -> TestResponse {
+    pub async fn post_html_form(
+        &self,
+        path: &str,
+        referer: &str,
+        pairs: &[(&str, &str)],
+    ) -> TestResponse {
         let req = self
             .request("POST", path)
             .header(header::ORIGIN, ORIGIN)
@@ -284,29 +330,47 @@ impl Client {
 
     /// GETs a page, as a browser does.
     pub async fn get(&self, path: &str) -> TestResponse {
-        let req = self.request("GET", path).header(header::ACCEPT, "text/html").body(Body::empty()).unwrap();
+        let req = self
+            .request("GET", path)
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap();
         self.send(req).await
     }
 
     /// GETs a server function's answer, as the hydrated app does.
     pub async fn get_json(&self, path: &str) -> TestResponse {
-        let req = self.request("GET", path).header(header::ACCEPT, "application/json").body(Body::empty()).unwrap();
+        let req = self
+            .request("GET", path)
+            .header(header::ACCEPT, "application/json")
+            .body(Body::empty())
+            .unwrap();
         self.send(req).await
     }
 
     /// Sends a request built by the test, with this client's cookie.
     pub fn request(&self, method: &str, path: &str) -> http::request::Builder {
-        let mut b = Request::builder().method(method).uri(path).header(header::HOST, HOST);
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, HOST);
         let jar = self.cookies.lock().unwrap();
         if !jar.is_empty() {
-            let header = jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            let header = jar
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
             b = b.header(header::COOKIE, header);
         }
         b
     }
 
     pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
-        req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(self.ip, 40_000)));
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                self.ip, 40_000,
+            )));
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
@@ -318,7 +382,11 @@ impl Client {
             self.set_cookie(name, (!removed).then(|| value.to_owned()));
         }
         let body = res.into_body().collect().await.unwrap().to_bytes();
-        TestResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
     }
 }
 

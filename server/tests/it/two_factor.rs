@@ -20,14 +20,21 @@ const PASSWORD: &str = "correct horse battery";
 /// Signs up `email` and verifies a number; with `two_factor`, ticks `二段階認証も有効にする`.
 async fn account(app: &TestApp, email: &str, phone: &str, two_factor: bool) -> Client {
     let client = app.client();
-    let res = client.post("/api/sign_up", &[("email", email), ("password", PASSWORD)]).await;
+    let res = client
+        .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let mut form = vec![("phone", phone)];
     if two_factor {
         form.push(("enable_two_factor", "on"));
     }
-    assert_eq!(client.post("/api/send_phone_code", &form).await.status, StatusCode::OK);
-    let res = client.post("/api/verify_phone_code", &[("code", &app.last_code())]).await;
+    assert_eq!(
+        client.post("/api/send_phone_code", &form).await.status,
+        StatusCode::OK
+    );
+    let res = client
+        .post("/api/verify_phone_code", &[("code", &app.last_code())])
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     client
 }
@@ -47,7 +54,9 @@ async fn who(client: &Client) -> Option<CurrentUser> {
 }
 
 async fn password_step(client: &Client, email: &str) -> crate::support::TestResponse {
-    client.post("/api/log_in", &[("email", email), ("password", PASSWORD)]).await
+    client
+        .post("/api/log_in", &[("email", email), ("password", PASSWORD)])
+        .await
 }
 
 /// A new browser signing in up to the code page.
@@ -60,24 +69,46 @@ async fn pending_login(app: &TestApp, email: &str) -> Client {
 }
 
 fn other_than(code: &str) -> String {
-    if code == "000000" { "111111".into() } else { "000000".into() }
+    if code == "000000" {
+        "111111".into()
+    } else {
+        "000000".into()
+    }
 }
 
 #[tokio::test]
 async fn the_switch_saves_only_with_a_phone_and_on_gives_ten_codes() {
     on_each_engine(|app: TestApp| async move {
         let client = app.client();
-        client.post("/api/sign_up", &[("email", "p@example.jp"), ("password", PASSWORD)]).await;
-        let res = client.post("/api/save_two_factor", &[("enabled", "on")]).await;
+        client
+            .post(
+                "/api/sign_up",
+                &[("email", "p@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
+        let res = client
+            .post("/api/save_two_factor", &[("enabled", "on")])
+            .await;
         assert_eq!(res.app_error(), AppError::PhoneRequired);
         assert!(!overview(&client).await.two_factor_enabled);
 
         let client = account(&app, "q@example.jp", "090-1000-2000", false).await;
-        assert!(!overview(&client).await.two_factor_enabled, "verifying a number alone changes nothing");
-        assert_eq!(client.get_json("/api/recovery_codes").await.app_error(), AppError::TwoFactorOff);
-        let res = client.post("/api/save_two_factor", &[("enabled", "on")]).await;
+        assert!(
+            !overview(&client).await.two_factor_enabled,
+            "verifying a number alone changes nothing"
+        );
+        assert_eq!(
+            client.get_json("/api/recovery_codes").await.app_error(),
+            AppError::TwoFactorOff
+        );
+        let res = client
+            .post("/api/save_two_factor", &[("enabled", "on")])
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        assert_eq!(res.header("location"), Some("/settings?dialog=recovery&new=1"));
+        assert_eq!(
+            res.header("location"),
+            Some("/settings?dialog=recovery&new=1")
+        );
         let o = overview(&client).await;
         assert!(o.two_factor_enabled);
         assert_eq!(o.recovery_codes_left, 10);
@@ -90,13 +121,27 @@ async fn the_switch_saves_only_with_a_phone_and_on_gives_ten_codes() {
         for c in &list {
             assert_eq!(c.code.len(), 11);
             assert_eq!(&c.code[5..6], "-");
-            assert!(c.code.chars().all(|ch| ch == '-' || app::domain::recovery::ALPHABET.contains(&(ch as u8))), "{}", c.code);
+            assert!(
+                c.code
+                    .chars()
+                    .all(|ch| ch == '-' || app::domain::recovery::ALPHABET.contains(&(ch as u8))),
+                "{}",
+                c.code
+            );
             assert!(!c.used);
         }
         // Never stored in plaintext.
         use sqlx::Row;
-        for row in sqlx::query("SELECT code_hash, code_sealed FROM recovery_codes").fetch_all(app.state.db.pool()).await.unwrap() {
-            let stored = format!("{}{}", row.try_get::<String, _>("code_hash").unwrap(), row.try_get::<String, _>("code_sealed").unwrap());
+        for row in sqlx::query("SELECT code_hash, code_sealed FROM recovery_codes")
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap()
+        {
+            let stored = format!(
+                "{}{}",
+                row.try_get::<String, _>("code_hash").unwrap(),
+                row.try_get::<String, _>("code_sealed").unwrap()
+            );
             for c in &list {
                 assert!(!stored.contains(&c.code.replace('-', "")));
             }
@@ -109,27 +154,67 @@ async fn the_switch_saves_only_with_a_phone_and_on_gives_ten_codes() {
 async fn off_needs_a_recent_password_and_off_then_on_gives_new_codes() {
     on_each_engine(|app: TestApp| async move {
         let client = account(&app, "r@example.jp", "090-1000-3000", true).await;
-        assert!(overview(&client).await.two_factor_enabled, "the phone dialog's checkbox turned it on");
+        assert!(
+            overview(&client).await.two_factor_enabled,
+            "the phone dialog's checkbox turned it on"
+        );
         let first = codes(&client).await;
 
         app.clock.advance(Duration::from_secs(11 * 60));
         let res = client.post("/api/save_two_factor", &[]).await;
         assert_eq!(res.app_error(), AppError::ReauthRequired);
-        assert!(overview(&client).await.two_factor_enabled, "nothing changed");
-        assert_eq!(client.get_json("/api/recovery_codes").await.app_error(), AppError::ReauthRequired);
+        assert!(
+            overview(&client).await.two_factor_enabled,
+            "nothing changed"
+        );
+        assert_eq!(
+            client.get_json("/api/recovery_codes").await.app_error(),
+            AppError::ReauthRequired
+        );
 
-        let wrong = client.post("/api/confirm_password", &[("password", "wrong password"), ("then", "/settings")]).await;
+        let wrong = client
+            .post(
+                "/api/confirm_password",
+                &[("password", "wrong password"), ("then", "/settings")],
+            )
+            .await;
         assert_eq!(wrong.app_error(), AppError::InvalidCredentials);
-        let res = client.post("/api/confirm_password", &[("password", PASSWORD), ("then", "/settings?dialog=recovery")]).await;
+        let res = client
+            .post(
+                "/api/confirm_password",
+                &[
+                    ("password", PASSWORD),
+                    ("then", "/settings?dialog=recovery"),
+                ],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(res.header("location"), Some("/settings?dialog=recovery"));
-        let evil = client.post("/api/confirm_password", &[("password", PASSWORD), ("then", "https://evil.example/")]).await;
-        assert_eq!(evil.header("location"), Some("/settings"), "only back into the settings");
+        let evil = client
+            .post(
+                "/api/confirm_password",
+                &[("password", PASSWORD), ("then", "https://evil.example/")],
+            )
+            .await;
+        assert_eq!(
+            evil.header("location"),
+            Some("/settings"),
+            "only back into the settings"
+        );
 
         assert_eq!(codes(&client).await, first, "shown again, the same codes");
-        assert_eq!(client.post("/api/save_two_factor", &[]).await.status, StatusCode::OK);
+        assert_eq!(
+            client.post("/api/save_two_factor", &[]).await.status,
+            StatusCode::OK
+        );
         assert!(!overview(&client).await.two_factor_enabled);
-        assert_eq!(client.post("/api/save_two_factor", &[("enabled", "on")]).await.status, StatusCode::OK);
+        assert_eq!(
+            client
+                .post("/api/save_two_factor", &[("enabled", "on")])
+                .await
+                .status,
+            StatusCode::OK
+        );
         let second = codes(&client).await;
         assert_ne!(first, second);
     })
@@ -142,24 +227,50 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
         account(&app, "s@example.jp", "090-1000-4000", true).await;
         let sms_before = app.sms().len();
         let browser = pending_login(&app, "s@example.jp").await;
-        assert_eq!(who(&browser).await, None, "a pending sign-in is not a session of the account");
+        assert_eq!(
+            who(&browser).await,
+            None,
+            "a pending sign-in is not a session of the account"
+        );
         assert_eq!(app.sms().len(), sms_before + 1);
         assert_eq!(app.sms().last().unwrap().to_e164, "+819010004000");
         let challenge: LoginChallenge = browser.get_json("/api/login_challenge").await.json();
         assert_eq!(challenge.phone, "090-****-4000");
         assert!(challenge.code_sent && !challenge.sms_locked);
         let page = browser.get("/login/verify").await;
-        for text in ["認証コード", "認証する", "再送する", "認証コードを受け取れない方", "2、3分"] {
+        for text in [
+            "認証コード",
+            "認証する",
+            "再送する",
+            "認証コードを受け取れない方",
+            "2、3分",
+        ] {
             assert!(page.body.contains(text), "code page lacks {text}");
         }
 
-        let res = browser.post("/api/verify_login_code", &[("code", &app.last_code())]).await;
+        let res = browser
+            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(res.header("location"), Some("/settings"));
-        assert_eq!(who(&browser).await.map(|u| u.email), Some("s@example.jp".into()));
-        let token = browser.cookie("nidan_browser").expect("the browser is remembered");
-        let set = res.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.starts_with("nidan_browser=")).unwrap();
-        assert!(set.contains("HttpOnly") && set.contains("Max-Age=2592000"), "{set}");
+        assert_eq!(
+            who(&browser).await.map(|u| u.email),
+            Some("s@example.jp".into())
+        );
+        let token = browser
+            .cookie("nidan_browser")
+            .expect("the browser is remembered");
+        let set = res
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("nidan_browser="))
+            .unwrap();
+        assert!(
+            set.contains("HttpOnly") && set.contains("Max-Age=2592000"),
+            "{set}"
+        );
         assert_eq!(overview(&browser).await.remembered_browsers.len(), 1);
 
         // The same browser skips the second step next time; another is asked.
@@ -167,19 +278,33 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
         let sms_before = app.sms().len();
         let res = password_step(&browser, "s@example.jp").await;
         assert_eq!(res.header("location"), Some("/settings"));
-        assert_eq!(app.sms().len(), sms_before, "no code for a remembered browser");
+        assert_eq!(
+            app.sms().len(),
+            sms_before,
+            "no code for a remembered browser"
+        );
         pending_login(&app, "s@example.jp").await;
 
         // A forged token is asked.
         let forged = app.client();
         forged.set_cookie("nidan_browser", Some("00".repeat(32)));
-        assert_eq!(password_step(&forged, "s@example.jp").await.header("location"), Some("/login/verify"));
+        assert_eq!(
+            password_step(&forged, "s@example.jp")
+                .await
+                .header("location"),
+            Some("/login/verify")
+        );
 
         // After 30 days it is asked again.
         app.clock.advance(Duration::from_secs(30 * 24 * 3600 + 1));
         let again = app.client();
         again.set_cookie("nidan_browser", Some(token));
-        assert_eq!(password_step(&again, "s@example.jp").await.header("location"), Some("/login/verify"));
+        assert_eq!(
+            password_step(&again, "s@example.jp")
+                .await
+                .header("location"),
+            Some("/login/verify")
+        );
     })
     .await;
 }
@@ -187,7 +312,9 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
 /// Signs in with the code from `client` (which then holds a remembered browser).
 async fn remembered(app: &TestApp, email: &str) -> Client {
     let client = pending_login(app, email).await;
-    let res = client.post("/api/verify_login_code", &[("code", &app.last_code())]).await;
+    let res = client
+        .post("/api/verify_login_code", &[("code", &app.last_code())])
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     client
 }
@@ -203,7 +330,12 @@ async fn remembered_browsers_are_forgotten_by_each_event() {
     on_each_engine_with(
         |state| {
             state.settings = Arc::new(Settings {
-                sms_limits: SmsLimits { per_number_hour: 100, per_number_day: 100, per_account_day: 100, ..SmsLimits::default() },
+                sms_limits: SmsLimits {
+                    per_number_hour: 100,
+                    per_number_day: 100,
+                    per_account_day: 100,
+                    ..SmsLimits::default()
+                },
                 ..Settings::development()
             })
         },
@@ -215,7 +347,12 @@ async fn remembered_browsers_are_forgotten_by_each_event() {
             let b = remembered(&app, email).await;
             assert!(is_still_remembered(&app, &b, email).await);
             let id = overview(&b).await.remembered_browsers[0].id;
-            assert_eq!(b.post("/api/forget_browser", &[("id", &id.to_string())]).await.status, StatusCode::OK);
+            assert_eq!(
+                b.post("/api/forget_browser", &[("id", &id.to_string())])
+                    .await
+                    .status,
+                StatusCode::OK
+            );
             assert!(!is_still_remembered(&app, &b, email).await);
 
             // Forget all.
@@ -225,14 +362,23 @@ async fn remembered_browsers_are_forgotten_by_each_event() {
 
             // Regenerating recovery codes.
             let b = remembered(&app, email).await;
-            assert_eq!(b.post("/api/regenerate_recovery_codes", &[]).await.status, StatusCode::OK);
+            assert_eq!(
+                b.post("/api/regenerate_recovery_codes", &[]).await.status,
+                StatusCode::OK
+            );
             assert!(!is_still_remembered(&app, &b, email).await);
 
             // A new phone number.
             let b = remembered(&app, email).await;
             app.clock.advance(Duration::from_secs(61));
-            b.post("/api/send_phone_code", &[("phone", "090-1000-5001")]).await;
-            assert_eq!(b.post("/api/verify_phone_code", &[("code", &app.last_code())]).await.status, StatusCode::OK);
+            b.post("/api/send_phone_code", &[("phone", "090-1000-5001")])
+                .await;
+            assert_eq!(
+                b.post("/api/verify_phone_code", &[("code", &app.last_code())])
+                    .await
+                    .status,
+                StatusCode::OK
+            );
             assert!(!is_still_remembered(&app, &b, email).await);
 
             // Turning two-factor off (and on again).
@@ -252,18 +398,47 @@ async fn five_wrong_codes_or_ten_minutes_end_the_pending_sign_in() {
         let browser = pending_login(&app, "u@example.jp").await;
         let wrong = other_than(&app.last_code());
         for left in [4, 3, 2, 1] {
-            assert_eq!(browser.post("/api/verify_login_code", &[("code", &wrong)]).await.app_error(), AppError::CodeMismatch { attempts_left: left });
+            assert_eq!(
+                browser
+                    .post("/api/verify_login_code", &[("code", &wrong)])
+                    .await
+                    .app_error(),
+                AppError::CodeMismatch {
+                    attempts_left: left
+                }
+            );
         }
-        assert_eq!(browser.post("/api/verify_login_code", &[("code", &wrong)]).await.app_error(), AppError::CodeAttemptsExhausted);
-        let res = browser.post("/api/verify_login_code", &[("code", &app.last_code())]).await;
-        assert_eq!(res.app_error(), AppError::NoPendingLogin, "back to the password");
+        assert_eq!(
+            browser
+                .post("/api/verify_login_code", &[("code", &wrong)])
+                .await
+                .app_error(),
+            AppError::CodeAttemptsExhausted
+        );
+        let res = browser
+            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .await;
+        assert_eq!(
+            res.app_error(),
+            AppError::NoPendingLogin,
+            "back to the password"
+        );
         assert_eq!(who(&browser).await, None);
 
         let browser = pending_login(&app, "u@example.jp").await;
         let code = app.last_code();
         app.clock.advance(Duration::from_secs(10 * 60 + 1));
-        assert_eq!(browser.post("/api/verify_login_code", &[("code", &code)]).await.app_error(), AppError::NoPendingLogin);
-        assert_eq!(browser.get_json("/api/login_challenge").await.app_error(), AppError::NoPendingLogin);
+        assert_eq!(
+            browser
+                .post("/api/verify_login_code", &[("code", &code)])
+                .await
+                .app_error(),
+            AppError::NoPendingLogin
+        );
+        assert_eq!(
+            browser.get_json("/api/login_challenge").await.app_error(),
+            AppError::NoPendingLogin
+        );
     })
     .await;
 }
@@ -276,23 +451,58 @@ async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
 
         let browser = pending_login(&app, "v@example.jp").await;
         let typed = list[3].code.to_uppercase().replace('-', " ");
-        let res = browser.post("/api/verify_recovery_code", &[("code", &typed)]).await;
+        let res = browser
+            .post("/api/verify_recovery_code", &[("code", &typed)])
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(res.header("location"), Some("/settings?recovery_left=9"));
-        assert_eq!(who(&browser).await.map(|u| u.email), Some("v@example.jp".into()));
+        assert_eq!(
+            who(&browser).await.map(|u| u.email),
+            Some("v@example.jp".into())
+        );
         let after = codes(&owner).await;
-        assert!(after[3].used && after.iter().filter(|c| c.used).count() == 1, "shown as used");
+        assert!(
+            after[3].used && after.iter().filter(|c| c.used).count() == 1,
+            "shown as used"
+        );
 
         let again = pending_login(&app, "v@example.jp").await;
-        let res = again.post("/api/verify_recovery_code", &[("code", &list[3].code)]).await;
+        let res = again
+            .post("/api/verify_recovery_code", &[("code", &list[3].code)])
+            .await;
         assert_eq!(res.app_error(), AppError::RecoveryCodeInvalid, "works once");
-        assert_eq!(again.post("/api/verify_recovery_code", &[("code", "not-a-code")]).await.app_error(), AppError::RecoveryCodeInvalid);
+        assert_eq!(
+            again
+                .post("/api/verify_recovery_code", &[("code", "not-a-code")])
+                .await
+                .app_error(),
+            AppError::RecoveryCodeInvalid
+        );
 
-        assert_eq!(owner.post("/api/regenerate_recovery_codes", &[]).await.status, StatusCode::OK);
+        assert_eq!(
+            owner
+                .post("/api/regenerate_recovery_codes", &[])
+                .await
+                .status,
+            StatusCode::OK
+        );
         let fresh = codes(&owner).await;
         assert!(fresh.iter().all(|c| !c.used));
-        assert_eq!(again.post("/api/verify_recovery_code", &[("code", &list[5].code)]).await.app_error(), AppError::RecoveryCodeInvalid, "the old set is dead");
-        assert_eq!(again.post("/api/verify_recovery_code", &[("code", &fresh[0].code)]).await.status, StatusCode::OK);
+        assert_eq!(
+            again
+                .post("/api/verify_recovery_code", &[("code", &list[5].code)])
+                .await
+                .app_error(),
+            AppError::RecoveryCodeInvalid,
+            "the old set is dead"
+        );
+        assert_eq!(
+            again
+                .post("/api/verify_recovery_code", &[("code", &fresh[0].code)])
+                .await
+                .status,
+            StatusCode::OK
+        );
     })
     .await;
 }
@@ -302,7 +512,12 @@ async fn twenty_concurrent_sign_ins_with_one_recovery_code_give_one_success() {
     on_each_engine_with(
         |state| {
             state.settings = Arc::new(Settings {
-                sms_limits: SmsLimits { per_number_hour: 100, per_number_day: 100, per_account_day: 100, ..SmsLimits::default() },
+                sms_limits: SmsLimits {
+                    per_number_hour: 100,
+                    per_number_day: 100,
+                    per_account_day: 100,
+                    ..SmsLimits::default()
+                },
                 ..Settings::development()
             })
         },
@@ -316,7 +531,11 @@ async fn twenty_concurrent_sign_ins_with_one_recovery_code_give_one_success() {
             let attempts = browsers.iter().map(|b| {
                 let b = b.clone();
                 let code = code.clone();
-                tokio::spawn(async move { b.post("/api/verify_recovery_code", &[("code", &code)]).await.status })
+                tokio::spawn(async move {
+                    b.post("/api/verify_recovery_code", &[("code", &code)])
+                        .await
+                        .status
+                })
             });
             let mut ok = 0;
             for attempt in attempts {
@@ -354,7 +573,10 @@ async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
                 let b = pending_login(&app, "x@example.jp").await;
                 let wrong = other_than(&app.last_code());
                 for _ in 0..5 {
-                    last = b.post("/api/verify_login_code", &[("code", &wrong)]).await.app_error();
+                    last = b
+                        .post("/api/verify_login_code", &[("code", &wrong)])
+                        .await
+                        .app_error();
                 }
             }
             assert_eq!(last, AppError::SmsLocked, "the hundredth wrong code locks");
@@ -364,12 +586,27 @@ async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
             assert_eq!(app.sms().len(), sms_before, "no codes while locked");
             let challenge: LoginChallenge = b.get_json("/api/login_challenge").await.json();
             assert!(challenge.sms_locked);
-            assert_eq!(b.post("/api/verify_login_code", &[("code", "123456")]).await.app_error(), AppError::SmsLocked);
-            assert_eq!(b.post("/api/verify_recovery_code", &[("code", &recovery)]).await.status, StatusCode::OK);
+            assert_eq!(
+                b.post("/api/verify_login_code", &[("code", "123456")])
+                    .await
+                    .app_error(),
+                AppError::SmsLocked
+            );
+            assert_eq!(
+                b.post("/api/verify_recovery_code", &[("code", &recovery)])
+                    .await
+                    .status,
+                StatusCode::OK
+            );
 
             // Unlocked: a new browser gets a code again.
             let b = pending_login(&app, "x@example.jp").await;
-            assert_eq!(b.post("/api/verify_login_code", &[("code", &app.last_code())]).await.status, StatusCode::OK);
+            assert_eq!(
+                b.post("/api/verify_login_code", &[("code", &app.last_code())])
+                    .await
+                    .status,
+                StatusCode::OK
+            );
         },
     )
     .await;
@@ -379,21 +616,70 @@ async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
 async fn wrong_passwords_bring_growing_delays() {
     on_each_engine(|app: TestApp| async move {
         let client = app.client();
-        client.post("/api/sign_up", &[("email", "y@example.jp"), ("password", PASSWORD)]).await;
+        client
+            .post(
+                "/api/sign_up",
+                &[("email", "y@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
         let other = app.client_from("198.51.100.7");
         for _ in 0..5 {
-            let res = other.post("/api/log_in", &[("email", "y@example.jp"), ("password", "wrong password")]).await;
+            let res = other
+                .post(
+                    "/api/log_in",
+                    &[("email", "y@example.jp"), ("password", "wrong password")],
+                )
+                .await;
             assert_eq!(res.app_error(), AppError::InvalidCredentials);
         }
         // The sixth comes too soon, even with the right password.
-        let res = other.post("/api/log_in", &[("email", "Y@example.jp"), ("password", PASSWORD)]).await;
+        let res = other
+            .post(
+                "/api/log_in",
+                &[("email", "Y@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(res.app_error(), AppError::RateLimited { retry_after_secs: 1 });
+        assert_eq!(
+            res.app_error(),
+            AppError::RateLimited {
+                retry_after_secs: 1
+            }
+        );
         app.clock.advance(Duration::from_secs(1));
-        assert_eq!(other.post("/api/log_in", &[("email", "y@example.jp"), ("password", "wrong again!")]).await.app_error(), AppError::InvalidCredentials);
-        assert_eq!(other.post("/api/log_in", &[("email", "y@example.jp"), ("password", PASSWORD)]).await.app_error(), AppError::RateLimited { retry_after_secs: 2 });
+        assert_eq!(
+            other
+                .post(
+                    "/api/log_in",
+                    &[("email", "y@example.jp"), ("password", "wrong again!")]
+                )
+                .await
+                .app_error(),
+            AppError::InvalidCredentials
+        );
+        assert_eq!(
+            other
+                .post(
+                    "/api/log_in",
+                    &[("email", "y@example.jp"), ("password", PASSWORD)]
+                )
+                .await
+                .app_error(),
+            AppError::RateLimited {
+                retry_after_secs: 2
+            }
+        );
         app.clock.advance(Duration::from_secs(2));
-        assert_eq!(other.post("/api/log_in", &[("email", "y@example.jp"), ("password", PASSWORD)]).await.status, StatusCode::OK);
+        assert_eq!(
+            other
+                .post(
+                    "/api/log_in",
+                    &[("email", "y@example.jp"), ("password", PASSWORD)]
+                )
+                .await
+                .status,
+            StatusCode::OK
+        );
     })
     .await;
 }
@@ -404,11 +690,24 @@ async fn changing_the_number_of_a_two_factor_account_needs_a_recent_password() {
         let client = account(&app, "z@example.jp", "090-1001-0000", true).await;
         app.clock.advance(Duration::from_secs(11 * 60));
         let sms_before = app.sms().len();
-        let res = client.post("/api/send_phone_code", &[("phone", "090-1001-0001")]).await;
+        let res = client
+            .post("/api/send_phone_code", &[("phone", "090-1001-0001")])
+            .await;
         assert_eq!(res.app_error(), AppError::ReauthRequired);
         assert_eq!(app.sms().len(), sms_before);
-        client.post("/api/confirm_password", &[("password", PASSWORD), ("then", "/settings?dialog=phone")]).await;
-        assert_eq!(client.post("/api/send_phone_code", &[("phone", "090-1001-0001")]).await.status, StatusCode::OK);
+        client
+            .post(
+                "/api/confirm_password",
+                &[("password", PASSWORD), ("then", "/settings?dialog=phone")],
+            )
+            .await;
+        assert_eq!(
+            client
+                .post("/api/send_phone_code", &[("phone", "090-1001-0001")])
+                .await
+                .status,
+            StatusCode::OK
+        );
     })
     .await;
 }

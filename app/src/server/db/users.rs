@@ -32,7 +32,12 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, DbError> {
 }
 
 /// Inserts a user. A taken email comes back as a unique violation (`users_email_key`).
-pub async fn insert(db: &Db, email: &Email, hash: &PasswordHash, now: Timestamp) -> Result<UserId, DbError> {
+pub async fn insert(
+    db: &Db,
+    email: &Email,
+    hash: &PasswordHash,
+    now: Timestamp,
+) -> Result<UserId, DbError> {
     let row = sqlx::query(
         "INSERT INTO users (email, password_hash, created_at, password_changed_at) \
          VALUES ($1, $2, $3, $3) RETURNING id",
@@ -46,17 +51,21 @@ pub async fn insert(db: &Db, email: &Email, hash: &PasswordHash, now: Timestamp)
 }
 
 pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, DbError> {
-    let row = sqlx::query("SELECT id, email, password_hash, created_at, phone_e164 FROM users WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, email, password_hash, created_at, phone_e164 FROM users WHERE email = $1",
+    )
+    .bind(email.as_str())
+    .fetch_optional(db.pool())
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn find_by_id(db: &Db, id: UserId) -> Result<Option<UserRow>, DbError> {
-    let row = sqlx::query("SELECT id, email, password_hash, created_at, phone_e164 FROM users WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, email, password_hash, created_at, phone_e164 FROM users WHERE id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(db.pool())
+    .await?;
     row.as_ref().map(from_row).transpose()
 }

@@ -6,10 +6,10 @@
 
 use crate::domain::{Email, Password, Timestamp};
 use crate::error::AppError;
+use crate::server::AppState;
 use crate::server::db::{DbError, users, users::UserId};
 use crate::server::entropy::EntropyError;
 use crate::server::passwords::HashError;
-use crate::server::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -39,7 +39,12 @@ impl From<AccountError> for AppError {
 }
 
 /// Creates an account. The unique index decides a race between two sign-ups.
-pub async fn sign_up(state: &AppState, email: &Email, password: &Password, now: Timestamp) -> Result<UserId, AccountError> {
+pub async fn sign_up(
+    state: &AppState,
+    email: &Email,
+    password: &Password,
+    now: Timestamp,
+) -> Result<UserId, AccountError> {
     let salt = state.entropy.bytes::<16>()?;
     let hash = state.passwords.hash(password, salt).await?;
     match users::insert(&state.db, email, &hash, now).await {
@@ -54,7 +59,11 @@ pub async fn sign_up(state: &AppState, email: &Email, password: &Password, now: 
 
 /// Checks an email and password. The input email is parsed leniently: anything that is not
 /// a well-formed address simply matches no account.
-pub async fn authenticate(state: &AppState, email: &str, password: String) -> Result<UserId, AccountError> {
+pub async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<UserId, AccountError> {
     let user = match Email::parse(email) {
         Ok(email) => users::find_by_email(&state.db, &email).await?,
         Err(_) => None,

@@ -25,11 +25,18 @@ pub struct Remembered {
 }
 
 fn token_hash(state: &AppState, token: &str) -> String {
-    state.secrets.keyed_hash("remembered-browser", token.as_bytes())
+    state
+        .secrets
+        .keyed_hash("remembered-browser", token.as_bytes())
 }
 
 /// Remembers this browser for `user`; returns the token for the cookie.
-pub async fn remember(state: &AppState, user: UserId, user_agent_header: &str, now: Timestamp) -> Result<String, RememberError> {
+pub async fn remember(
+    state: &AppState,
+    user: UserId,
+    user_agent_header: &str,
+    now: Timestamp,
+) -> Result<String, RememberError> {
     let token = hex::encode(state.entropy.bytes::<32>()?);
     sqlx::query(
         "INSERT INTO remembered_browsers (user_id, token_hash, label, created_at, last_used_at, expires_at) \
@@ -67,7 +74,12 @@ pub enum RememberError {
 }
 
 /// Whether `token` is a live remembered browser of `user`; if so, notes its use.
-pub async fn recognise(state: &AppState, user: UserId, token: &str, now: Timestamp) -> Result<bool, DbError> {
+pub async fn recognise(
+    state: &AppState,
+    user: UserId,
+    token: &str,
+    now: Timestamp,
+) -> Result<bool, DbError> {
     let done = sqlx::query(
         "UPDATE remembered_browsers SET last_used_at = $1 WHERE token_hash = $2 AND user_id = $3 AND expires_at > $1",
     )
@@ -79,7 +91,11 @@ pub async fn recognise(state: &AppState, user: UserId, token: &str, now: Timesta
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn list(state: &AppState, user: UserId, now: Timestamp) -> Result<Vec<Remembered>, DbError> {
+pub async fn list(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<Vec<Remembered>, DbError> {
     let rows = sqlx::query(
         "SELECT id, label, created_at, last_used_at FROM remembered_browsers \
          WHERE user_id = $1 AND expires_at > $2 ORDER BY last_used_at DESC",
@@ -113,6 +129,9 @@ pub async fn forget(state: &AppState, user: UserId, id: i64) -> Result<(), DbErr
 /// Forgets every browser of `user`, inside the caller's transaction (two-factor off, a new
 /// phone number, new recovery codes).
 pub async fn forget_all_in(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM remembered_browsers WHERE user_id = $1").bind(user.0).execute(conn).await?;
+    sqlx::query("DELETE FROM remembered_browsers WHERE user_id = $1")
+        .bind(user.0)
+        .execute(conn)
+        .await?;
     Ok(())
 }

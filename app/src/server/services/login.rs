@@ -49,11 +49,19 @@ async fn phone_and_lock(state: &AppState, user: UserId) -> Result<(PhoneNumber, 
         .transpose()
         .map_err(|e| DbError::Corrupt(format!("stored phone number: {e}")))?
         .ok_or(OtpError::NoPending)?;
-    Ok((phone, row.try_get::<Option<i64>, _>("sms_locked_at")?.is_some()))
+    Ok((
+        phone,
+        row.try_get::<Option<i64>, _>("sms_locked_at")?.is_some(),
+    ))
 }
 
 /// Sends the sign-in code, unless the SMS factor is locked.
-pub async fn send_code(state: &AppState, user: UserId, requester: Requester<'_>, now: Timestamp) -> Result<Pending, OtpError> {
+pub async fn send_code(
+    state: &AppState,
+    user: UserId,
+    requester: Requester<'_>,
+    now: Timestamp,
+) -> Result<Pending, OtpError> {
     let (phone, locked) = phone_and_lock(state, user).await?;
     if locked {
         return Err(OtpError::Locked);
@@ -61,21 +69,39 @@ pub async fn send_code(state: &AppState, user: UserId, requester: Requester<'_>,
     otp::start(state, user, Purpose::Login, &phone, false, requester, now).await
 }
 
-pub async fn resend_code(state: &AppState, user: UserId, requester: Requester<'_>, now: Timestamp) -> Result<Pending, OtpError> {
+pub async fn resend_code(
+    state: &AppState,
+    user: UserId,
+    requester: Requester<'_>,
+    now: Timestamp,
+) -> Result<Pending, OtpError> {
     if phone_and_lock(state, user).await?.1 {
         return Err(OtpError::Locked);
     }
     otp::resend(state, user, Purpose::Login, requester, now).await
 }
 
-pub async fn challenge(state: &AppState, user: UserId, now: Timestamp) -> Result<Challenge, OtpError> {
+pub async fn challenge(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<Challenge, OtpError> {
     let (phone, sms_locked) = phone_and_lock(state, user).await?;
     let pending = otp::pending(state, user, Purpose::Login, now).await?;
-    Ok(Challenge { phone, pending, sms_locked })
+    Ok(Challenge {
+        phone,
+        pending,
+        sms_locked,
+    })
 }
 
 /// Checks a sign-in code. Wrong codes count toward the lock.
-pub async fn verify_code(state: &AppState, user: UserId, code: &OtpCode, now: Timestamp) -> Result<(), OtpError> {
+pub async fn verify_code(
+    state: &AppState,
+    user: UserId,
+    code: &OtpCode,
+    now: Timestamp,
+) -> Result<(), OtpError> {
     if phone_and_lock(state, user).await?.1 {
         return Err(OtpError::Locked);
     }
@@ -85,7 +111,10 @@ pub async fn verify_code(state: &AppState, user: UserId, code: &OtpCode, now: Ti
             if !otp::consume(&mut tx, pending.id).await? {
                 return Err(OtpError::NoPending);
             }
-            sqlx::query("UPDATE users SET second_factor_failures = 0 WHERE id = $1").bind(user.0).execute(&mut *tx).await?;
+            sqlx::query("UPDATE users SET second_factor_failures = 0 WHERE id = $1")
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(())
         }
@@ -98,13 +127,19 @@ pub async fn verify_code(state: &AppState, user: UserId, code: &OtpCode, now: Ti
             .await?
             .try_get("second_factor_failures")?;
             if failures >= LOCK_AFTER {
-                sqlx::query("UPDATE users SET sms_locked_at = $1 WHERE id = $2 AND sms_locked_at IS NULL")
-                    .bind(now.as_millis())
-                    .bind(user.0)
-                    .execute(state.db.pool())
-                    .await?;
+                sqlx::query(
+                    "UPDATE users SET sms_locked_at = $1 WHERE id = $2 AND sms_locked_at IS NULL",
+                )
+                .bind(now.as_millis())
+                .bind(user.0)
+                .execute(state.db.pool())
+                .await?;
                 otp::abandon(state, user, Purpose::Login).await?;
-                tracing::warn!(user = user.0, failures, "SMS factor locked after consecutive failures");
+                tracing::warn!(
+                    user = user.0,
+                    failures,
+                    "SMS factor locked after consecutive failures"
+                );
                 return Err(OtpError::Locked);
             }
             Err(e)
@@ -120,7 +155,12 @@ pub async fn abandon(state: &AppState, user: UserId) -> Result<(), OtpError> {
 
 /// Whether a right password must be followed by a second factor: two-factor is on and this
 /// browser is not remembered for the account (LG-4).
-pub async fn needs_second_factor(state: &AppState, user: UserId, browser_token: Option<&str>, now: Timestamp) -> Result<bool, DbError> {
+pub async fn needs_second_factor(
+    state: &AppState,
+    user: UserId,
+    browser_token: Option<&str>,
+    now: Timestamp,
+) -> Result<bool, DbError> {
     let on = sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
         .bind(user.0)
         .fetch_one(state.db.pool())

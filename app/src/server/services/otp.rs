@@ -96,7 +96,10 @@ pub enum OtpError {
     #[error("resend too soon")]
     ResendTooSoon { retry_after_secs: u64 },
     #[error("SMS limit reached ({rule})")]
-    Limited { rule: &'static str, retry_after_secs: u64 },
+    Limited {
+        rule: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("number already verified on another account")]
     PhoneTaken,
     #[error("the SMS factor is locked")]
@@ -122,8 +125,13 @@ impl From<OtpError> for AppError {
             OtpError::Expired => AppError::CodeExpired,
             OtpError::Mismatch { attempts_left } => AppError::CodeMismatch { attempts_left },
             OtpError::Exhausted => AppError::CodeAttemptsExhausted,
-            OtpError::ResendTooSoon { retry_after_secs } => AppError::ResendTooSoon { retry_after_secs },
-            OtpError::Limited { rule, retry_after_secs } => {
+            OtpError::ResendTooSoon { retry_after_secs } => {
+                AppError::ResendTooSoon { retry_after_secs }
+            }
+            OtpError::Limited {
+                rule,
+                retry_after_secs,
+            } => {
                 tracing::warn!(rule, "SMS limit reached");
                 AppError::SmsLimited { retry_after_secs }
             }
@@ -142,8 +150,20 @@ impl From<OtpError> for AppError {
     }
 }
 
-fn code_hash(state: &AppState, purpose: Purpose, user: UserId, phone: &PhoneNumber, code: &OtpCode) -> String {
-    let bound = format!("{}|{}|{}|{}", purpose.as_str(), user.0, phone.e164(), code.as_str());
+fn code_hash(
+    state: &AppState,
+    purpose: Purpose,
+    user: UserId,
+    phone: &PhoneNumber,
+    code: &OtpCode,
+) -> String {
+    let bound = format!(
+        "{}|{}|{}|{}",
+        purpose.as_str(),
+        user.0,
+        phone.e164(),
+        code.as_str()
+    );
     state.secrets.keyed_hash("otp-code", bound.as_bytes())
 }
 
@@ -155,7 +175,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Pending, DbError> {
     let e164: String = row.try_get("phone_e164")?;
     Ok(Pending {
         id: row.try_get("id")?,
-        phone: PhoneNumber::from_e164(&e164).map_err(|e| DbError::Corrupt(format!("stored phone number: {e}")))?,
+        phone: PhoneNumber::from_e164(&e164)
+            .map_err(|e| DbError::Corrupt(format!("stored phone number: {e}")))?,
         code_sent_at: Timestamp(row.try_get("code_sent_at")?),
         expires_at: Timestamp(row.try_get("expires_at")?),
         attempts: row.try_get("attempts")?,
@@ -163,9 +184,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Pending, DbError> {
     })
 }
 
-const PENDING_COLUMNS: &str = "id, phone_e164, code_sent_at, expires_at, attempts, enable_two_factor";
+const PENDING_COLUMNS: &str =
+    "id, phone_e164, code_sent_at, expires_at, attempts, enable_two_factor";
 
-async fn load_pending(conn: &mut AnyConnection, user: UserId, purpose: Purpose) -> Result<Option<Pending>, OtpError> {
+async fn load_pending(
+    conn: &mut AnyConnection,
+    user: UserId,
+    purpose: Purpose,
+) -> Result<Option<Pending>, OtpError> {
     let row = sqlx::query(&format!(
         "SELECT {PENDING_COLUMNS} FROM verifications \
          WHERE user_id = $1 AND purpose = $2 AND state = 'pending' ORDER BY id DESC LIMIT 1"
@@ -178,9 +204,16 @@ async fn load_pending(conn: &mut AnyConnection, user: UserId, purpose: Purpose) 
 }
 
 /// The live verification of `user` for `purpose`, if any (an expired one is not live).
-pub async fn pending(state: &AppState, user: UserId, purpose: Purpose, now: Timestamp) -> Result<Option<Pending>, OtpError> {
+pub async fn pending(
+    state: &AppState,
+    user: UserId,
+    purpose: Purpose,
+    now: Timestamp,
+) -> Result<Option<Pending>, OtpError> {
     let mut conn = state.db.pool().acquire().await?;
-    Ok(load_pending(&mut conn, user, purpose).await?.filter(|p| p.expires_at > now))
+    Ok(load_pending(&mut conn, user, purpose)
+        .await?
+        .filter(|p| p.expires_at > now))
 }
 
 async fn set_state(conn: &mut AnyConnection, id: i64, state: &str) -> Result<(), sqlx::Error> {
@@ -206,7 +239,9 @@ pub async fn abandon(state: &AppState, user: UserId, purpose: Purpose) -> Result
 /// connection, which serialises them already.
 async fn lock_sends(state: &AppState, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     if state.db.kind() == DbKind::Postgres {
-        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7243001)) AS l").execute(conn).await?;
+        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7243001)) AS l")
+            .execute(conn)
+            .await?;
     }
     Ok(())
 }
@@ -230,9 +265,24 @@ async fn record_send(
         Everyone,
     }
     let rules = [
-        ("per number per hour", Scope::Number(phone.e164()), HOUR, limits.per_number_hour),
-        ("per number per day", Scope::Number(phone.e164()), DAY, limits.per_number_day),
-        ("per account per day", Scope::Account(user.0), DAY, limits.per_account_day),
+        (
+            "per number per hour",
+            Scope::Number(phone.e164()),
+            HOUR,
+            limits.per_number_hour,
+        ),
+        (
+            "per number per day",
+            Scope::Number(phone.e164()),
+            DAY,
+            limits.per_number_day,
+        ),
+        (
+            "per account per day",
+            Scope::Account(user.0),
+            DAY,
+            limits.per_account_day,
+        ),
         ("per IP per hour", Scope::Ip(ip), HOUR, limits.per_ip_hour),
         ("global per hour", Scope::Everyone, HOUR, limits.global_hour),
     ];
@@ -261,9 +311,15 @@ async fn record_send(
         let row = query.fetch_one(&mut *conn).await?;
         let count: i64 = row.try_get("n")?;
         if count >= i64::from(limit) {
-            let oldest = row.try_get::<Option<i64>, _>("oldest")?.map(Timestamp).unwrap_or(now);
+            let oldest = row
+                .try_get::<Option<i64>, _>("oldest")?
+                .map(Timestamp)
+                .unwrap_or(now);
             let retry_after_secs = now.secs_until(oldest.plus(window)).max(1);
-            return Err(OtpError::Limited { rule, retry_after_secs });
+            return Err(OtpError::Limited {
+                rule,
+                retry_after_secs,
+            });
         }
     }
     let row = sqlx::query("INSERT INTO sms_sends (user_id, phone_e164, ip, sent_at) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -278,12 +334,22 @@ async fn record_send(
 
 /// Sends the code; if the gateway fails, kills the verification and takes the send back
 /// from the limits, so that a failure leaves no usable code and costs the person nothing.
-async fn deliver(state: &AppState, pending: &Pending, send_id: i64, code: &OtpCode, host: &str, now: Timestamp) -> Result<(), OtpError> {
+async fn deliver(
+    state: &AppState,
+    pending: &Pending,
+    send_id: i64,
+    code: &OtpCode,
+    host: &str,
+    now: Timestamp,
+) -> Result<(), OtpError> {
     let body = code_message(code.as_str(), host);
     if let Err(e) = state.sms.send(&pending.phone, &body, now).await {
         let mut tx = state.db.pool().begin().await?;
         set_state(&mut tx, pending.id, "dead").await?;
-        sqlx::query("DELETE FROM sms_sends WHERE id = $1").bind(send_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sms_sends WHERE id = $1")
+            .bind(send_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         return Err(e.into());
     }
@@ -305,7 +371,15 @@ pub async fn start(
     let hash = code_hash(state, purpose, user, phone, &code);
     let mut tx = state.db.pool().begin().await?;
     lock_sends(state, &mut tx).await?;
-    let send_id = record_send(&mut tx, &state.settings.sms_limits, user, phone, requester.ip, now).await?;
+    let send_id = record_send(
+        &mut tx,
+        &state.settings.sms_limits,
+        user,
+        phone,
+        requester.ip,
+        now,
+    )
+    .await?;
     sqlx::query("UPDATE verifications SET state = 'abandoned' WHERE user_id = $1 AND purpose = $2 AND state = 'pending'")
         .bind(user.0)
         .bind(purpose.as_str())
@@ -342,10 +416,18 @@ pub async fn start(
 
 /// Sends a new code for the pending verification (PH-7): the old code dies, the count of
 /// wrong entries stays, and the cooldown and limits apply.
-pub async fn resend(state: &AppState, user: UserId, purpose: Purpose, requester: Requester<'_>, now: Timestamp) -> Result<Pending, OtpError> {
+pub async fn resend(
+    state: &AppState,
+    user: UserId,
+    purpose: Purpose,
+    requester: Requester<'_>,
+    now: Timestamp,
+) -> Result<Pending, OtpError> {
     let mut tx = state.db.pool().begin().await?;
     lock_sends(state, &mut tx).await?;
-    let pending = load_pending(&mut tx, user, purpose).await?.ok_or(OtpError::NoPending)?;
+    let pending = load_pending(&mut tx, user, purpose)
+        .await?
+        .ok_or(OtpError::NoPending)?;
     if pending.expires_at <= now {
         set_state(&mut tx, pending.id, "dead").await?;
         tx.commit().await?;
@@ -354,7 +436,9 @@ pub async fn resend(state: &AppState, user: UserId, purpose: Purpose, requester:
     let limits = &state.settings.sms_limits;
     let available = pending.resend_available_at(limits);
     if available > now {
-        return Err(OtpError::ResendTooSoon { retry_after_secs: now.secs_until(available) });
+        return Err(OtpError::ResendTooSoon {
+            retry_after_secs: now.secs_until(available),
+        });
     }
     let send_id = record_send(&mut tx, limits, user, &pending.phone, requester.ip, now).await?;
     let code = new_code(state)?;
@@ -367,16 +451,28 @@ pub async fn resend(state: &AppState, user: UserId, purpose: Purpose, requester:
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    let pending = Pending { code_sent_at: now, expires_at, ..pending };
+    let pending = Pending {
+        code_sent_at: now,
+        expires_at,
+        ..pending
+    };
     deliver(state, &pending, send_id, &code, requester.host, now).await?;
     Ok(pending)
 }
 
 /// Checks a code against the pending verification. On success the verification is still
 /// pending: the caller consumes it with [`consume`] in the transaction that acts on it.
-pub async fn check(state: &AppState, user: UserId, purpose: Purpose, code: &OtpCode, now: Timestamp) -> Result<Pending, OtpError> {
+pub async fn check(
+    state: &AppState,
+    user: UserId,
+    purpose: Purpose,
+    code: &OtpCode,
+    now: Timestamp,
+) -> Result<Pending, OtpError> {
     let mut conn = state.db.pool().acquire().await?;
-    let pending = load_pending(&mut conn, user, purpose).await?.ok_or(OtpError::NoPending)?;
+    let pending = load_pending(&mut conn, user, purpose)
+        .await?
+        .ok_or(OtpError::NoPending)?;
     if pending.expires_at <= now {
         set_state(&mut conn, pending.id, "dead").await?;
         return Err(OtpError::Expired);
@@ -405,15 +501,19 @@ pub async fn check(state: &AppState, user: UserId, purpose: Purpose, code: &OtpC
         set_state(&mut conn, pending.id, "dead").await?;
         return Err(OtpError::Exhausted);
     }
-    Err(OtpError::Mismatch { attempts_left: u32::try_from(left).unwrap_or(0) })
+    Err(OtpError::Mismatch {
+        attempts_left: u32::try_from(left).unwrap_or(0),
+    })
 }
 
 /// Marks a checked verification used. `false` when another request used it first.
 pub async fn consume(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE verifications SET state = 'verified' WHERE id = $1 AND state = 'pending'")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE verifications SET state = 'verified' WHERE id = $1 AND state = 'pending'",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

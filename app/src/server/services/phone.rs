@@ -25,14 +25,32 @@ pub async fn start(
     requester: Requester<'_>,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
-    otp::start(state, user, Purpose::Phone, phone, enable_two_factor, requester, now).await
+    otp::start(
+        state,
+        user,
+        Purpose::Phone,
+        phone,
+        enable_two_factor,
+        requester,
+        now,
+    )
+    .await
 }
 
-pub async fn resend(state: &AppState, user: UserId, requester: Requester<'_>, now: Timestamp) -> Result<Pending, OtpError> {
+pub async fn resend(
+    state: &AppState,
+    user: UserId,
+    requester: Requester<'_>,
+    now: Timestamp,
+) -> Result<Pending, OtpError> {
     otp::resend(state, user, Purpose::Phone, requester, now).await
 }
 
-pub async fn pending(state: &AppState, user: UserId, now: Timestamp) -> Result<Option<Pending>, OtpError> {
+pub async fn pending(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<Option<Pending>, OtpError> {
     otp::pending(state, user, Purpose::Phone, now).await
 }
 
@@ -41,41 +59,55 @@ pub async fn abandon(state: &AppState, user: UserId) -> Result<(), OtpError> {
 }
 
 /// Checks the code and, if right, saves the number on the account in one transaction.
-pub async fn verify(state: &AppState, user: UserId, code: &OtpCode, now: Timestamp) -> Result<PhoneVerified, OtpError> {
+pub async fn verify(
+    state: &AppState,
+    user: UserId,
+    code: &OtpCode,
+    now: Timestamp,
+) -> Result<PhoneVerified, OtpError> {
     let pending = otp::check(state, user, Purpose::Phone, code, now).await?;
     let mut tx = state.db.pool().begin().await?;
     if !otp::consume(&mut tx, pending.id).await? {
         return Err(OtpError::NoPending);
     }
-    let saved = sqlx::query("UPDATE users SET phone_e164 = $1, phone_verified_at = $2 WHERE id = $3")
-        .bind(pending.phone.e164())
-        .bind(now.as_millis())
-        .bind(user.0)
-        .execute(&mut *tx)
-        .await;
+    let saved =
+        sqlx::query("UPDATE users SET phone_e164 = $1, phone_verified_at = $2 WHERE id = $3")
+            .bind(pending.phone.e164())
+            .bind(now.as_millis())
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await;
     match saved {
         Ok(_) => {
             // A new number: browsers remembered for the old one must pass the new one (LG-4).
             browsers::forget_all_in(&mut tx, user).await?;
             let two_factor_enabled_now = if pending.enable_two_factor {
-                two_factor::enable_in(state, &mut tx, user, now).await.map_err(|e| match e {
-                    two_factor::TwoFactorError::Db(e) => OtpError::Db(e),
-                    two_factor::TwoFactorError::Entropy(e) => OtpError::Entropy(e),
-                    other => OtpError::Db(DbError::Corrupt(other.to_string())),
-                })?
+                two_factor::enable_in(state, &mut tx, user, now)
+                    .await
+                    .map_err(|e| match e {
+                        two_factor::TwoFactorError::Db(e) => OtpError::Db(e),
+                        two_factor::TwoFactorError::Entropy(e) => OtpError::Entropy(e),
+                        other => OtpError::Db(DbError::Corrupt(other.to_string())),
+                    })?
             } else {
                 false
             };
             tx.commit().await?;
             tracing::info!(user = user.0, phone = %pending.phone.masked(), "phone number verified");
-            Ok(PhoneVerified { phone: pending.phone, two_factor_enabled_now })
+            Ok(PhoneVerified {
+                phone: pending.phone,
+                two_factor_enabled_now,
+            })
         }
         Err(e) => {
             tx.rollback().await?;
             let e = DbError::from(e);
             if e.is_unique_violation() {
                 otp::kill(state, pending.id).await?;
-                tracing::info!(user = user.0, "phone number already verified on another account");
+                tracing::info!(
+                    user = user.0,
+                    "phone number already verified on another account"
+                );
                 Err(OtpError::PhoneTaken)
             } else {
                 Err(e.into())

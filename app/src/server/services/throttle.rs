@@ -43,7 +43,9 @@ impl From<sqlx::Error> for ThrottleError {
 
 /// The account's scope key: the normalised email, or the trimmed input when it is no email.
 pub fn account_scope(email: &str) -> String {
-    let key = Email::parse(email).map(|e| e.as_str().to_owned()).unwrap_or_else(|_| email.trim().to_lowercase());
+    let key = Email::parse(email)
+        .map(|e| e.as_str().to_owned())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
     format!("account:{key}")
 }
 
@@ -53,11 +55,19 @@ pub fn ip_scope(ip: &str) -> String {
 
 /// The wait after `failures` failures of which `free` cost nothing.
 fn delay(failures: u64, free: u64) -> Option<u64> {
-    (failures >= free).then(|| 1u64.checked_shl(u32::try_from(failures - free).unwrap_or(31)).unwrap_or(u64::MAX).min(MAX_DELAY_SECS))
+    (failures >= free).then(|| {
+        1u64.checked_shl(u32::try_from(failures - free).unwrap_or(31))
+            .unwrap_or(u64::MAX)
+            .min(MAX_DELAY_SECS)
+    })
 }
 
 /// Refuses an attempt that comes too soon after failures on this account or from this IP.
-pub async fn check(state: &AppState, scopes: &[(String, u32)], now: Timestamp) -> Result<(), ThrottleError> {
+pub async fn check(
+    state: &AppState,
+    scopes: &[(String, u32)],
+    now: Timestamp,
+) -> Result<(), ThrottleError> {
     for (scope, free) in scopes {
         let row = sqlx::query("SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE scope = $1 AND at > $2")
             .bind(scope)
@@ -65,18 +75,26 @@ pub async fn check(state: &AppState, scopes: &[(String, u32)], now: Timestamp) -
             .fetch_one(state.db.pool())
             .await?;
         let failures = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
-        let Some(last) = row.try_get::<Option<i64>, _>("last")?.map(Timestamp) else { continue };
+        let Some(last) = row.try_get::<Option<i64>, _>("last")?.map(Timestamp) else {
+            continue;
+        };
         if let Some(wait) = delay(failures, u64::from(*free)) {
             let until = last.plus(Duration::from_secs(wait));
             if until > now {
-                return Err(ThrottleError::Throttled { retry_after_secs: now.secs_until(until) });
+                return Err(ThrottleError::Throttled {
+                    retry_after_secs: now.secs_until(until),
+                });
             }
         }
     }
     Ok(())
 }
 
-pub async fn record_failure(state: &AppState, scopes: &[(String, u32)], now: Timestamp) -> Result<(), ThrottleError> {
+pub async fn record_failure(
+    state: &AppState,
+    scopes: &[(String, u32)],
+    now: Timestamp,
+) -> Result<(), ThrottleError> {
     let mut tx = state.db.pool().begin().await?;
     for (scope, _) in scopes {
         sqlx::query("INSERT INTO login_failures (scope, at) VALUES ($1, $2)")
@@ -86,13 +104,19 @@ pub async fn record_failure(state: &AppState, scopes: &[(String, u32)], now: Tim
             .await?;
     }
     // Old rows no longer count; drop them as we go.
-    sqlx::query("DELETE FROM login_failures WHERE at <= $1").bind(now.minus(WINDOW).as_millis()).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+        .bind(now.minus(WINDOW).as_millis())
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn clear(state: &AppState, scope: &str) -> Result<(), ThrottleError> {
-    sqlx::query("DELETE FROM login_failures WHERE scope = $1").bind(scope).execute(state.db.pool()).await?;
+    sqlx::query("DELETE FROM login_failures WHERE scope = $1")
+        .bind(scope)
+        .execute(state.db.pool())
+        .await?;
     Ok(())
 }
 

@@ -14,8 +14,8 @@ use secrecy::ExposeSecret;
 use sqlx::{AnyConnection, Row};
 
 use super::browsers;
-use crate::domain::recovery::{self, RecoveryCode};
 use crate::domain::Timestamp;
+use crate::domain::recovery::{self, RecoveryCode};
 use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::db::{DbError, users::UserId};
@@ -84,7 +84,9 @@ pub async fn status(state: &AppState, user: UserId) -> Result<Status, TwoFactorE
     .fetch_one(state.db.pool())
     .await?;
     Ok(Status {
-        enabled: row.try_get::<Option<i64>, _>("two_factor_enabled_at")?.is_some(),
+        enabled: row
+            .try_get::<Option<i64>, _>("two_factor_enabled_at")?
+            .is_some(),
         has_phone: row.try_get::<Option<String>, _>("phone_e164")?.is_some(),
         sms_locked: row.try_get::<Option<i64>, _>("sms_locked_at")?.is_some(),
         codes_left: row.try_get("codes_left")?,
@@ -92,18 +94,33 @@ pub async fn status(state: &AppState, user: UserId) -> Result<Status, TwoFactorE
 }
 
 fn cipher(state: &AppState) -> XChaCha20Poly1305 {
-    XChaCha20Poly1305::new(state.secrets.derive("recovery-codes").expose_secret().into())
+    XChaCha20Poly1305::new(
+        state
+            .secrets
+            .derive("recovery-codes")
+            .expose_secret()
+            .into(),
+    )
 }
 
 fn code_hash(state: &AppState, user: UserId, code: &RecoveryCode) -> String {
-    state.secrets.keyed_hash("recovery-code", format!("{}|{}", user.0, code.as_str()).as_bytes())
+    state.secrets.keyed_hash(
+        "recovery-code",
+        format!("{}|{}", user.0, code.as_str()).as_bytes(),
+    )
 }
 
 fn seal(state: &AppState, user: UserId, code: &RecoveryCode) -> Result<String, TwoFactorError> {
     let nonce = state.entropy.bytes::<24>()?;
     let aad = user.0.to_be_bytes();
     let sealed = cipher(state)
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: code.as_str().as_bytes(), aad: &aad })
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: code.as_str().as_bytes(),
+                aad: &aad,
+            },
+        )
         .map_err(|_| TwoFactorError::Seal)?;
     Ok(format!("{}{}", hex::encode(nonce), hex::encode(sealed)))
 }
@@ -116,9 +133,16 @@ fn open(state: &AppState, user: UserId, sealed: &str) -> Result<String, TwoFacto
     let (nonce, ciphertext) = bytes.split_at(24);
     let aad = user.0.to_be_bytes();
     let plain = cipher(state)
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: &aad,
+            },
+        )
         .map_err(|_| TwoFactorError::Seal)?;
-    let code = RecoveryCode::parse(&String::from_utf8(plain).map_err(|_| TwoFactorError::Seal)?).map_err(|_| TwoFactorError::Seal)?;
+    let code = RecoveryCode::parse(&String::from_utf8(plain).map_err(|_| TwoFactorError::Seal)?)
+        .map_err(|_| TwoFactorError::Seal)?;
     Ok(code.display())
 }
 
@@ -132,8 +156,16 @@ fn new_code(state: &AppState) -> Result<RecoveryCode, EntropyError> {
 }
 
 /// Replaces the account's codes with a fresh set, inside the caller's transaction.
-async fn replace_codes(state: &AppState, conn: &mut AnyConnection, user: UserId, now: Timestamp) -> Result<(), TwoFactorError> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.0).execute(&mut *conn).await?;
+async fn replace_codes(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(), TwoFactorError> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?;
     for position in 0..recovery::SET_SIZE {
         let code = new_code(state)?;
         sqlx::query(
@@ -152,7 +184,12 @@ async fn replace_codes(state: &AppState, conn: &mut AnyConnection, user: UserId,
 
 /// Turns two-factor on inside the caller's transaction (also used when a phone number is
 /// verified with `二段階認証も有効にする` ticked). A no-op when it is already on.
-pub async fn enable_in(state: &AppState, conn: &mut AnyConnection, user: UserId, now: Timestamp) -> Result<bool, TwoFactorError> {
+pub async fn enable_in(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    user: UserId,
+    now: Timestamp,
+) -> Result<bool, TwoFactorError> {
     let row = sqlx::query("SELECT phone_e164, two_factor_enabled_at FROM users WHERE id = $1")
         .bind(user.0)
         .fetch_one(&mut *conn)
@@ -160,7 +197,10 @@ pub async fn enable_in(state: &AppState, conn: &mut AnyConnection, user: UserId,
     if row.try_get::<Option<String>, _>("phone_e164")?.is_none() {
         return Err(TwoFactorError::PhoneRequired);
     }
-    if row.try_get::<Option<i64>, _>("two_factor_enabled_at")?.is_some() {
+    if row
+        .try_get::<Option<i64>, _>("two_factor_enabled_at")?
+        .is_some()
+    {
         return Ok(false);
     }
     sqlx::query("UPDATE users SET two_factor_enabled_at = $1, second_factor_failures = 0, sms_locked_at = NULL WHERE id = $2")
@@ -173,7 +213,12 @@ pub async fn enable_in(state: &AppState, conn: &mut AnyConnection, user: UserId,
 }
 
 /// Saves the switch (TF-1). Returns whether anything changed.
-pub async fn set_enabled(state: &AppState, user: UserId, enabled: bool, now: Timestamp) -> Result<bool, TwoFactorError> {
+pub async fn set_enabled(
+    state: &AppState,
+    user: UserId,
+    enabled: bool,
+    now: Timestamp,
+) -> Result<bool, TwoFactorError> {
     let mut tx = state.db.pool().begin().await?;
     let changed = if enabled {
         enable_in(state, &mut tx, user, now).await?
@@ -182,7 +227,10 @@ pub async fn set_enabled(state: &AppState, user: UserId, enabled: bool, now: Tim
             .bind(user.0)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.0).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
         browsers::forget_all_in(&mut tx, user).await?;
         done.rows_affected() == 1
     };
@@ -195,10 +243,12 @@ pub async fn set_enabled(state: &AppState, user: UserId, enabled: bool, now: Tim
 
 /// The ten codes, opened, in order, with the used ones marked (RC-2).
 pub async fn list_codes(state: &AppState, user: UserId) -> Result<Vec<ListedCode>, TwoFactorError> {
-    let rows = sqlx::query("SELECT code_sealed, used_at FROM recovery_codes WHERE user_id = $1 ORDER BY position")
-        .bind(user.0)
-        .fetch_all(state.db.pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT code_sealed, used_at FROM recovery_codes WHERE user_id = $1 ORDER BY position",
+    )
+    .bind(user.0)
+    .fetch_all(state.db.pool())
+    .await?;
     if rows.is_empty() {
         return Err(TwoFactorError::Off);
     }
@@ -213,7 +263,11 @@ pub async fn list_codes(state: &AppState, user: UserId) -> Result<Vec<ListedCode
 }
 
 /// Replaces all ten codes at once (RC-3) and forgets remembered browsers (LG-4).
-pub async fn regenerate(state: &AppState, user: UserId, now: Timestamp) -> Result<(), TwoFactorError> {
+pub async fn regenerate(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(), TwoFactorError> {
     let mut tx = state.db.pool().begin().await?;
     let on = sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
         .bind(user.0)
@@ -234,7 +288,12 @@ pub async fn regenerate(state: &AppState, user: UserId, now: Timestamp) -> Resul
 /// Uses a recovery code for `user`: marks it used (exactly once, whatever runs at the same
 /// moment), clears the second-factor failure count and the SMS lock. Returns how many
 /// unused codes remain.
-pub async fn use_recovery_code(state: &AppState, user: UserId, typed: &str, now: Timestamp) -> Result<i64, TwoFactorError> {
+pub async fn use_recovery_code(
+    state: &AppState,
+    user: UserId,
+    typed: &str,
+    now: Timestamp,
+) -> Result<i64, TwoFactorError> {
     let code = RecoveryCode::parse(typed).map_err(|_| TwoFactorError::InvalidRecoveryCode)?;
     let mut tx = state.db.pool().begin().await?;
     let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
@@ -250,11 +309,13 @@ pub async fn use_recovery_code(state: &AppState, user: UserId, typed: &str, now:
         .bind(user.0)
         .execute(&mut *tx)
         .await?;
-    let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user.0)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
+    let left: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(user.0)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("n")?;
     tx.commit().await?;
     tracing::info!(user = user.0, left, "recovery code used");
     Ok(left)

@@ -38,11 +38,21 @@ impl HttpGateway {
             config.base_url.trim_end_matches('/'),
             config.account_sid
         );
-        Ok(Self { client, endpoint, account_sid: config.account_sid, auth_token: config.auth_token, from: config.from })
+        Ok(Self {
+            client,
+            endpoint,
+            account_sid: config.account_sid,
+            auth_token: config.auth_token,
+            from: config.from,
+        })
     }
 
     pub async fn send(&self, message: &SmsMessage) -> Result<(), SmsError> {
-        let form = [("To", message.to_e164.as_str()), ("From", self.from.as_str()), ("Body", message.body.as_str())];
+        let form = [
+            ("To", message.to_e164.as_str()),
+            ("From", self.from.as_str()),
+            ("Body", message.body.as_str()),
+        ];
         let res = self
             .client
             .post(&self.endpoint)
@@ -50,7 +60,13 @@ impl HttpGateway {
             .form(&form)
             .send()
             .await
-            .map_err(|e| if e.is_timeout() { SmsError::Timeout } else { SmsError::Network(e.without_url().to_string()) })?;
+            .map_err(|e| {
+                if e.is_timeout() {
+                    SmsError::Timeout
+                } else {
+                    SmsError::Network(e.without_url().to_string())
+                }
+            })?;
         let status = res.status();
         if status.is_success() {
             Ok(())

@@ -67,11 +67,18 @@ impl SmsGateway {
     }
 
     pub async fn send(&self, to: &PhoneNumber, body: &str, now: Timestamp) -> Result<(), SmsError> {
-        let message = SmsMessage { to_e164: to.e164().to_owned(), body: body.to_owned(), sent_at: now };
+        let message = SmsMessage {
+            to_e164: to.e164().to_owned(),
+            body: body.to_owned(),
+            sent_at: now,
+        };
         match self {
             Self::Outbox(db) => outbox::record(db, &message).await?,
             Self::Memory(messages) => {
-                messages.lock().map_err(|e| SmsError::Network(e.to_string()))?.push(message);
+                messages
+                    .lock()
+                    .map_err(|e| SmsError::Network(e.to_string()))?
+                    .push(message);
             }
             Self::Http(gateway) => gateway.send(&message).await?,
         }

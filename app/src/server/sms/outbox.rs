@@ -22,10 +22,11 @@ pub async fn record(db: &Db, message: &SmsMessage) -> Result<(), DbError> {
 
 /// The newest messages first.
 pub async fn list(db: &Db) -> Result<Vec<SmsMessage>, DbError> {
-    let rows = sqlx::query("SELECT to_e164, body, sent_at FROM sms_outbox ORDER BY id DESC LIMIT $1")
-        .bind(LIST_LIMIT)
-        .fetch_all(db.pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT to_e164, body, sent_at FROM sms_outbox ORDER BY id DESC LIMIT $1")
+            .bind(LIST_LIMIT)
+            .fetch_all(db.pool())
+            .await?;
     rows.iter()
         .map(|r| {
             Ok(SmsMessage {
