@@ -51,6 +51,7 @@ run_e2e() {
   # resend countdown is shortened so that a test can wait it out.
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site NIDAN_DATA_DIR="$data" \
     NIDAN_SMS_LIMIT_PER_IP_HOUR=10000 NIDAN_SMS_LIMIT_GLOBAL_HOUR=10000 NIDAN_SMS_RESEND_COOLDOWN_SECS=3 \
+    NIDAN_SIGNUP_FREE_PER_IP=10000 NIDAN_LOGIN_FREE_FAILURES_PER_IP=10000 \
     RUST_LOG="${RUST_LOG:-warn}" "$CARGO_TARGET_DIR/debug/server" > "$data/server.log" 2>&1 &
   local pid=$!
   trap "kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true" EXIT

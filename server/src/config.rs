@@ -179,6 +179,7 @@ impl Config {
                 sms_limits: sms_limits()?,
                 login_free_failures_per_account: limit("NIDAN_LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)?,
                 login_free_failures_per_ip: limit("NIDAN_LOGIN_FREE_FAILURES_PER_IP", 20)?,
+                signup_free_per_ip: limit("NIDAN_SIGNUP_FREE_PER_IP", 20)?,
             },
             sms,
         })

@@ -76,7 +76,7 @@ async fn run() -> Result<(), StartError> {
         leptos_options: config.leptos_options,
     };
 
-    tokio::spawn(delete_expired_sessions(SqlSessionStore::new(db)));
+    tokio::spawn(housekeeping(state.clone(), SqlSessionStore::new(db)));
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
@@ -89,10 +89,16 @@ async fn run() -> Result<(), StartError> {
     Ok(())
 }
 
-async fn delete_expired_sessions(store: SqlSessionStore) {
+/// Hourly: expired sessions, and rows no rule reads any more.
+async fn housekeeping(state: AppState, store: SqlSessionStore) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
+        match app::server::services::maintenance::purge(&state, state.clock.now()).await {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "old rows removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+        }
         match store.delete_expired(time::OffsetDateTime::now_utc()).await {
             Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
             Ok(_) => {}

@@ -16,7 +16,8 @@ pub struct CurrentUser {
 #[server(prefix = "/api", endpoint = "sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use crate::domain::{Email, Password};
-    use crate::server::{auth_session, services::accounts, web};
+    use crate::server::services::{accounts, throttle};
+    use crate::server::{auth_session, web};
 
     web::finish(
         async {
@@ -25,6 +26,12 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
             let email = Email::parse(&email)?;
             let password = Password::new(password)?;
             let now = state.clock.now();
+            // Every sign-up costs an argon2 hash: past a number per IP, they slow down.
+            let scope = [(
+                format!("signup-{}", throttle::ip_scope(&web::client_ip())),
+                state.settings.signup_free_per_ip,
+            )];
+            let _counted = throttle::begin_attempt(&state, &scope, now).await?;
             let user = accounts::sign_up(&state, &email, &password, now).await?;
             auth_session::sign_in(&session, user, now).await?;
             leptos_axum::redirect("/settings");
@@ -48,28 +55,17 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             let session = web::session().await?;
             let now = state.clock.now();
             let ip = web::client_ip();
-            let scopes = [
-                (
-                    throttle::account_scope(&email),
-                    state.settings.login_free_failures_per_account,
-                ),
-                (
-                    throttle::ip_scope(&ip),
-                    state.settings.login_free_failures_per_ip,
-                ),
-            ];
-            throttle::check(&state, &scopes, now).await?;
+            let scopes = throttle::login_scopes(&state.settings, &email, &ip);
+            // Counted before it is judged; a right password takes it back.
+            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
             let user = match accounts::authenticate(&state, &email, password).await {
                 Ok(user) => user,
                 Err(e) => {
                     tracing::info!(email = %mask_email(email.trim()), "sign-in refused");
-                    if matches!(e, accounts::AccountError::InvalidCredentials) {
-                        throttle::record_failure(&state, &scopes, now).await?;
-                    }
                     return Err(e.into());
                 }
             };
-            throttle::clear(&state, &scopes[0].0).await?;
+            throttle::succeeded(&state, attempt, Some(&scopes[0].0)).await?;
             if !login::needs_second_factor(
                 &state,
                 user,
@@ -92,7 +88,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             // A failed send still leads to the code page, which offers to resend and the
             // recovery codes; the reason is logged.
             if let Err(e) = login::send_code(&state, user, requester, now).await {
-                let _ = AppError::from(e);
+                tracing::warn!(user = user.0, error = %e, "sign-in code not sent");
             }
             leptos_axum::redirect("/login/verify");
             Ok(())
@@ -224,7 +220,7 @@ pub async fn resend_login_code() -> Result<(), AppError> {
 /// how many remain.
 #[server(prefix = "/api", endpoint = "verify_recovery_code")]
 pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
-    use crate::server::services::{login, two_factor};
+    use crate::server::services::{login, throttle, two_factor};
     use crate::server::{auth_session, web};
 
     web::finish(
@@ -233,7 +229,21 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
             let session = web::session().await?;
             let now = state.clock.now();
             let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
+            // Wrong recovery codes count like wrong passwords (SEC-1).
+            let account = format!("recovery-user:{}", user.0);
+            let scopes = [
+                (
+                    account.clone(),
+                    state.settings.login_free_failures_per_account,
+                ),
+                (
+                    throttle::ip_scope(&web::client_ip()),
+                    state.settings.login_free_failures_per_ip,
+                ),
+            ];
+            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
             let left = two_factor::use_recovery_code(&state, user, &code, now).await?;
+            throttle::succeeded(&state, attempt, Some(&account)).await?;
             login::abandon(&state, user).await?;
             complete_sign_in(&state, &session, user, now).await?;
             leptos_axum::redirect(&format!("/settings?recovery_left={left}"));

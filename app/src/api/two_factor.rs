@@ -112,19 +112,11 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
                 .await?
                 .ok_or(AppError::Unauthenticated)?
                 .email;
-            let scopes = [
-                (
-                    throttle::account_scope(&email),
-                    state.settings.login_free_failures_per_account,
-                ),
-                (
-                    throttle::ip_scope(&web::client_ip()),
-                    state.settings.login_free_failures_per_ip,
-                ),
-            ];
-            throttle::check(&state, &scopes, now).await?;
+            let scopes = throttle::login_scopes(&state.settings, &email, &web::client_ip());
+            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
             match accounts::authenticate(&state, &email, password).await {
                 Ok(_) => {
+                    throttle::succeeded(&state, attempt, Some(&scopes[0].0)).await?;
                     auth_session::mark_recent_auth(&session, now).await?;
                     let back = if then.starts_with("/settings") && !then.contains("//") {
                         then.as_str()
@@ -134,10 +126,7 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
                     leptos_axum::redirect(back);
                     Ok(())
                 }
-                Err(e) => {
-                    throttle::record_failure(&state, &scopes, now).await?;
-                    Err(e.into())
-                }
+                Err(e) => Err(e.into()),
             }
         }
         .await,

@@ -23,8 +23,13 @@ impl RecoveryCode {
     pub fn parse(input: &str) -> Result<Self, RecoveryFormatError> {
         let mut code = String::with_capacity(LEN);
         for c in input.chars() {
+            // Full-width letters and digits (U+FF01..U+FF5E) as typed with a Japanese IME.
+            let c = match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                other => other,
+            };
             match c {
-                ' ' | '　' | '-' | 'ー' | '－' => {}
+                ' ' | '　' | '-' | 'ー' => {}
                 c if c.is_ascii_alphanumeric() => {
                     let c = c.to_ascii_lowercase();
                     if !ALPHABET.contains(&(c as u8)) {
@@ -85,7 +90,13 @@ mod tests {
     fn input_ignores_case_spaces_and_hyphens() {
         let code = RecoveryCode::from_indices([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
         assert_eq!(code.display(), "23456-789ab");
-        for typed in ["23456-789ab", "23456789AB", " 23456 789ab ", "23456－789ab"] {
+        for typed in [
+            "23456-789ab",
+            "23456789AB",
+            " 23456 789ab ",
+            "23456－789ab",
+            "２３４５６－７８９ＡＢ",
+        ] {
             assert_eq!(RecoveryCode::parse(typed).unwrap(), code, "{typed:?}");
         }
         for bad in [

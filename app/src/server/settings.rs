@@ -26,6 +26,8 @@ pub struct Settings {
     /// Wrong passwords that cost no delay, per account and per IP (SEC-1).
     pub login_free_failures_per_account: u32,
     pub login_free_failures_per_ip: u32,
+    /// Sign-ups from one IP within 15 minutes before they slow down.
+    pub signup_free_per_ip: u32,
 }
 
 /// How many codes may be sent, per what and per when (SEC-2). The defaults are the SPEC's;
@@ -66,6 +68,7 @@ impl Settings {
             sms_limits: SmsLimits::default(),
             login_free_failures_per_account: 5,
             login_free_failures_per_ip: 20,
+            signup_free_per_ip: 20,
         }
     }
 

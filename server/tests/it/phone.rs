@@ -257,13 +257,12 @@ async fn resend_kills_the_old_code_and_keeps_the_count() {
         let new = app.last_code();
         assert_eq!(app.sms()[1].to_e164, "+819033334444", "the same number");
 
-        if old != new {
-            // Two wrong entries before the resend, so this third one leaves two.
-            assert_eq!(
-                verify(&client, &old).await.app_error(),
-                AppError::CodeMismatch { attempts_left: 2 }
-            );
-        }
+        assert_ne!(old, new, "a new code");
+        // Two wrong entries before the resend, so this third one leaves two.
+        assert_eq!(
+            verify(&client, &old).await.app_error(),
+            AppError::CodeMismatch { attempts_left: 2 }
+        );
         assert_eq!(verify(&client, &new).await.status, StatusCode::OK);
         assert_eq!(
             overview(&client).await.phone.as_deref(),
@@ -296,12 +295,11 @@ async fn closing_the_dialog_kills_the_code() {
         send(&client, "090-4444-5555").await;
         let first = app.last_code();
         send(&client, "090-4444-6666").await;
-        if first != app.last_code() {
-            assert_eq!(
-                verify(&client, &first).await.app_error(),
-                AppError::CodeMismatch { attempts_left: 4 }
-            );
-        }
+        assert_ne!(first, app.last_code(), "a new code");
+        assert_eq!(
+            verify(&client, &first).await.app_error(),
+            AppError::CodeMismatch { attempts_left: 4 }
+        );
         assert_eq!(
             verify(&client, &app.last_code()).await.status,
             StatusCode::OK
@@ -391,7 +389,17 @@ fn small_limits(state: &mut app::server::AppState) {
 
 #[tokio::test]
 async fn per_number_limits_refuse_with_the_time_to_wait() {
-    on_each_engine(|app: TestApp| async move {
+    // The per-account limit is raised so that only the per-number rules can refuse.
+    let only_per_number = |state: &mut app::server::AppState| {
+        state.settings = Arc::new(Settings {
+            sms_limits: SmsLimits {
+                per_account_day: 100,
+                ..SmsLimits::default()
+            },
+            ..Settings::development()
+        })
+    };
+    on_each_engine_with(only_per_number, |app: TestApp| async move {
         let client = signed_in(&app, "i@example.jp").await;
         for _ in 0..5 {
             assert_eq!(send(&client, "090-7777-8888").await.status, StatusCode::OK);
@@ -557,12 +565,21 @@ async fn the_dialog_works_as_plain_forms() {
                 &[("code", &app.last_code())],
             )
             .await;
+        // `二段階認証も有効にする` was ticked: two-factor is on, and the success step lists the codes.
         assert_eq!(
             res.header("location"),
-            Some("/settings?dialog=phone&done=1")
+            Some("/settings?dialog=phone&done=1&two_factor=1")
         );
-        let page = client.get("/settings?dialog=phone&done=1").await;
+        let page = client
+            .get("/settings?dialog=phone&done=1&two_factor=1")
+            .await;
         assert!(page.body.contains("電話番号を設定しました。") && page.body.contains("閉じる"));
+        assert!(page.body.contains("二段階認証を有効にしました。"));
+        assert_eq!(
+            page.body.matches("<li><code>").count(),
+            10,
+            "the ten new recovery codes"
+        );
     })
     .await;
 }

@@ -711,3 +711,113 @@ async fn changing_the_number_of_a_two_factor_account_needs_a_recent_password() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_remembered_browser_counts_only_for_its_own_account() {
+    on_each_engine(|app: TestApp| async move {
+        account(&app, "aa@example.jp", "090-1002-0000", true).await;
+        account(&app, "bb@example.jp", "090-1002-0001", true).await;
+        let browser = remembered(&app, "aa@example.jp").await;
+        // Account B from the browser remembered for A: asked for B's code.
+        browser.post("/api/log_out", &[]).await;
+        assert_eq!(
+            password_step(&browser, "bb@example.jp")
+                .await
+                .header("location"),
+            Some("/login/verify")
+        );
+        // B cannot forget A's browser by its id.
+        let b = remembered(&app, "bb@example.jp").await;
+        let a_id = {
+            let a = app.client();
+            a.set_cookie("nidan_browser", browser.cookie("nidan_browser"));
+            password_step(&a, "aa@example.jp").await;
+            overview(&a).await.remembered_browsers[0].id
+        };
+        b.post("/api/forget_browser", &[("id", &a_id.to_string())])
+            .await;
+        assert!(is_still_remembered(&app, &browser, "aa@example.jp").await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_second_factor_rotates_the_session_id() {
+    on_each_engine(|app: TestApp| async move {
+        account(&app, "cc@example.jp", "090-1002-0002", true).await;
+        let browser = pending_login(&app, "cc@example.jp").await;
+        let pending = browser.session_cookie().expect("a pending sign-in session");
+        let res = browser
+            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .await;
+        assert_eq!(res.status, StatusCode::OK);
+        let signed_in = browser.session_cookie().expect("a session");
+        assert_ne!(pending, signed_in);
+        let replay = app.client();
+        replay.set_session_cookie(Some(pending));
+        assert_eq!(who(&replay).await, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_number_ends_sign_ins_waiting_for_a_code_to_the_old_one() {
+    on_each_engine(|app: TestApp| async move {
+        let owner = account(&app, "dd@example.jp", "090-1002-0003", true).await;
+        let intruder = pending_login(&app, "dd@example.jp").await;
+        let old_code = app.last_code();
+        app.clock.advance(Duration::from_secs(61));
+        owner
+            .post("/api/send_phone_code", &[("phone", "090-1002-0004")])
+            .await;
+        let res = owner
+            .post("/api/verify_phone_code", &[("code", &app.last_code())])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let res = intruder
+            .post("/api/verify_login_code", &[("code", &old_code)])
+            .await;
+        assert_eq!(res.app_error(), AppError::NoPendingVerification);
+        assert_eq!(who(&intruder).await, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_cannot_slip_past_the_delays() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.client();
+        client
+            .post(
+                "/api/sign_up",
+                &[("email", "ee@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
+        let attacker = app.client_from("198.51.100.9");
+        let guesses = (0..12).map(|i| {
+            let c = attacker.clone();
+            tokio::spawn(async move {
+                c.post(
+                    "/api/log_in",
+                    &[
+                        ("email", "ee@example.jp"),
+                        ("password", &format!("guess number {i}")),
+                    ],
+                )
+                .await
+                .app_error()
+            })
+        });
+        let mut judged = 0;
+        for g in guesses {
+            if g.await.unwrap() == AppError::InvalidCredentials {
+                judged += 1;
+            }
+        }
+        assert_eq!(
+            judged, 5,
+            "only the free attempts are judged; the rest must wait"
+        );
+    })
+    .await;
+}

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod browsers;
 pub mod login;
+pub mod maintenance;
 pub mod otp;
 pub mod phone;
 pub mod throttle;

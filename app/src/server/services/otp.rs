@@ -72,7 +72,6 @@ pub struct Pending {
     pub phone: PhoneNumber,
     pub code_sent_at: Timestamp,
     pub expires_at: Timestamp,
-    pub attempts: i64,
     pub enable_two_factor: bool,
 }
 
@@ -104,6 +103,8 @@ pub enum OtpError {
     PhoneTaken,
     #[error("the SMS factor is locked")]
     Locked,
+    #[error(transparent)]
+    TwoFactor(#[from] super::two_factor::TwoFactorError),
     #[error(transparent)]
     Sms(#[from] SmsError),
     #[error(transparent)]
@@ -137,6 +138,7 @@ impl From<OtpError> for AppError {
             }
             OtpError::PhoneTaken => AppError::PhoneTaken,
             OtpError::Locked => AppError::SmsLocked,
+            OtpError::TwoFactor(e) => e.into(),
             OtpError::Sms(e) => {
                 tracing::error!(error = %e, "SMS could not be sent");
                 AppError::SmsFailed
@@ -179,7 +181,6 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Pending, DbError> {
             .map_err(|e| DbError::Corrupt(format!("stored phone number: {e}")))?,
         code_sent_at: Timestamp(row.try_get("code_sent_at")?),
         expires_at: Timestamp(row.try_get("expires_at")?),
-        attempts: row.try_get("attempts")?,
         enable_two_factor: row.try_get::<i64, _>("enable_two_factor")? != 0,
     })
 }
@@ -406,10 +407,20 @@ pub async fn start(
         phone: phone.clone(),
         code_sent_at: now,
         expires_at,
-        attempts: 0,
         enable_two_factor,
     };
     deliver(state, &pending, send_id, &code, requester.host, now).await?;
+    // Only now that the new code is out does the previous one die: a failed send leaves
+    // the person with the code they already have (the newest pending row is the live one).
+    sqlx::query(
+        "UPDATE verifications SET state = 'abandoned' \
+         WHERE user_id = $1 AND purpose = $2 AND state = 'pending' AND id <> $3",
+    )
+    .bind(user.0)
+    .bind(purpose.as_str())
+    .bind(pending.id)
+    .execute(state.db.pool())
+    .await?;
     tracing::info!(user = user.0, purpose = purpose.as_str(), to = %phone.masked(), "verification started");
     Ok(pending)
 }
@@ -487,8 +498,18 @@ pub async fn check(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(reserved) = reserved else {
-        set_state(&mut conn, pending.id, "dead").await?;
-        return Err(OtpError::Exhausted);
+        // Either all five entries are used, or the verification stopped being pending
+        // (used, resent elsewhere, abandoned) since it was loaded.
+        let row = sqlx::query("SELECT state, attempts FROM verifications WHERE id = $1")
+            .bind(pending.id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let still_pending = row.try_get::<String, _>("state")? == "pending";
+        if still_pending && row.try_get::<i64, _>("attempts")? >= MAX_ATTEMPTS {
+            set_state(&mut conn, pending.id, "dead").await?;
+            return Err(OtpError::Exhausted);
+        }
+        return Err(OtpError::NoPending);
     };
     let used: i64 = reserved.try_get("attempts")?;
     let stored: String = reserved.try_get("code_hash")?;

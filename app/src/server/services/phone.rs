@@ -79,16 +79,18 @@ pub async fn verify(
             .await;
     match saved {
         Ok(_) => {
-            // A new number: browsers remembered for the old one must pass the new one (LG-4).
+            // A new number: browsers remembered for the old one must pass the new one (LG-4),
+            // and a sign-in waiting for a code sent to the old number is over.
             browsers::forget_all_in(&mut tx, user).await?;
+            sqlx::query(
+                "UPDATE verifications SET state = 'abandoned' \
+                 WHERE user_id = $1 AND purpose = 'login' AND state = 'pending'",
+            )
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
             let two_factor_enabled_now = if pending.enable_two_factor {
-                two_factor::enable_in(state, &mut tx, user, now)
-                    .await
-                    .map_err(|e| match e {
-                        two_factor::TwoFactorError::Db(e) => OtpError::Db(e),
-                        two_factor::TwoFactorError::Entropy(e) => OtpError::Entropy(e),
-                        other => OtpError::Db(DbError::Corrupt(other.to_string())),
-                    })?
+                two_factor::enable_in(state, &mut tx, user, now).await?
             } else {
                 false
             };

@@ -62,17 +62,48 @@ fn delay(failures: u64, free: u64) -> Option<u64> {
     })
 }
 
-/// Refuses an attempt that comes too soon after failures on this account or from this IP.
-pub async fn check(
+/// The scopes a password attempt counts against: the account and the client IP.
+pub fn login_scopes(
+    settings: &crate::server::Settings,
+    email: &str,
+    ip: &str,
+) -> [(String, u32); 2] {
+    [
+        (
+            account_scope(email),
+            settings.login_free_failures_per_account,
+        ),
+        (ip_scope(ip), settings.login_free_failures_per_ip),
+    ]
+}
+
+/// An attempt counted before it was judged; dropped from the count if it succeeds.
+#[derive(Debug)]
+#[must_use]
+pub struct Attempt {
+    ids: Vec<i64>,
+}
+
+/// Counts an attempt against every scope before it is judged, refusing it if it comes too
+/// soon after earlier ones. Check and count are one serialised step (one transaction; an
+/// advisory lock on PostgreSQL, SQLite's single connection otherwise), so parallel attempts
+/// cannot all pass the check before any of them is counted.
+pub async fn begin_attempt(
     state: &AppState,
     scopes: &[(String, u32)],
     now: Timestamp,
-) -> Result<(), ThrottleError> {
+) -> Result<Attempt, ThrottleError> {
+    let mut tx = state.db.pool().begin().await?;
+    if state.db.kind() == crate::server::db::DbKind::Postgres {
+        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7243002)) AS l")
+            .execute(&mut *tx)
+            .await?;
+    }
     for (scope, free) in scopes {
         let row = sqlx::query("SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE scope = $1 AND at > $2")
             .bind(scope)
             .bind(now.minus(WINDOW).as_millis())
-            .fetch_one(state.db.pool())
+            .fetch_one(&mut *tx)
             .await?;
         let failures = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
         let Some(last) = row.try_get::<Option<i64>, _>("last")?.map(Timestamp) else {
@@ -87,21 +118,15 @@ pub async fn check(
             }
         }
     }
-    Ok(())
-}
-
-pub async fn record_failure(
-    state: &AppState,
-    scopes: &[(String, u32)],
-    now: Timestamp,
-) -> Result<(), ThrottleError> {
-    let mut tx = state.db.pool().begin().await?;
+    let mut ids = Vec::with_capacity(scopes.len());
     for (scope, _) in scopes {
-        sqlx::query("INSERT INTO login_failures (scope, at) VALUES ($1, $2)")
-            .bind(scope)
-            .bind(now.as_millis())
-            .execute(&mut *tx)
-            .await?;
+        let row =
+            sqlx::query("INSERT INTO login_failures (scope, at) VALUES ($1, $2) RETURNING id")
+                .bind(scope)
+                .bind(now.as_millis())
+                .fetch_one(&mut *tx)
+                .await?;
+        ids.push(row.try_get("id")?);
     }
     // Old rows no longer count; drop them as we go.
     sqlx::query("DELETE FROM login_failures WHERE at <= $1")
@@ -109,14 +134,30 @@ pub async fn record_failure(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(Attempt { ids })
 }
 
-pub async fn clear(state: &AppState, scope: &str) -> Result<(), ThrottleError> {
-    sqlx::query("DELETE FROM login_failures WHERE scope = $1")
-        .bind(scope)
-        .execute(state.db.pool())
-        .await?;
+/// The attempt succeeded: it no longer counts, and neither do earlier failures in `clear`
+/// (the account's scope, after a right password).
+pub async fn succeeded(
+    state: &AppState,
+    attempt: Attempt,
+    clear: Option<&str>,
+) -> Result<(), ThrottleError> {
+    let mut tx = state.db.pool().begin().await?;
+    for id in attempt.ids {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(scope) = clear {
+        sqlx::query("DELETE FROM login_failures WHERE scope = $1")
+            .bind(scope)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
