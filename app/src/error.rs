@@ -37,6 +37,8 @@ pub enum AppError {
     InvalidCredentials,
     #[error("ログインしてください。")]
     Unauthenticated,
+    #[error("現在のパスワードが正しくありません。")]
+    CurrentPasswordWrong,
     #[error("このリクエストは受け付けられません。ページを再読み込みしてからお試しください。")]
     Forbidden,
     #[error("試行回数が多すぎます。{}後にもう一度お試しください。", wait_text(*retry_after_secs))]
@@ -136,7 +138,7 @@ impl AppError {
             Self::PhoneTaken => 409,
             Self::SmsLimited { .. } | Self::ResendTooSoon { .. } => 429,
             Self::SmsFailed => 502,
-            Self::InvalidCredentials | Self::Unauthenticated => 401,
+            Self::InvalidCredentials | Self::Unauthenticated | Self::CurrentPasswordWrong => 401,
             Self::Forbidden => 403,
             Self::EmailTaken => 409,
             Self::RateLimited { .. } => 429,

@@ -96,3 +96,21 @@ test.describe('without JavaScript', () => {
     await expect(page.getByRole('main').getByText(email)).toBeVisible();
   });
 });
+
+test('the password can be changed, and the new one signs in', async ({ page }) => {
+  const email = uniqueEmail('pw');
+  await signUp(page, email);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'パスワードを変更する' }).click();
+  await expect(page).toHaveURL(/\/settings\/password$/);
+  await page.getByLabel('現在のパスワード').fill(PASSWORD);
+  await page.getByLabel('新しいパスワード').fill('a brand new passphrase');
+  await page.getByRole('button', { name: '変更する' }).click();
+  await expect(page.getByText('パスワードを変更しました。', { exact: false })).toBeVisible();
+  await page.getByRole('button', { name: 'ユーザーメニュー' }).click();
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await hydrated(page);
+  await logIn(page, email, 'a brand new passphrase');
+  await expect(page).toHaveURL(/\/settings$/);
+});

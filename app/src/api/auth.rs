@@ -287,3 +287,44 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
         .await,
     )
 }
+
+/// Changes the password. Every other session of the account ends and remembered browsers
+/// are forgotten (LG-4); this browser stays signed in with a new session id.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::domain::Password;
+    use crate::server::services::{accounts, throttle};
+    use crate::server::{auth_session, db::users, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let session = web::session().await?;
+            let user = auth_session::require_user(&session).await?;
+            let new = Password::new(new_password)?;
+            let now = state.clock.now();
+            let email = users::find_by_id(&state.db, user)
+                .await?
+                .ok_or(AppError::Unauthenticated)?
+                .email;
+            let scopes = throttle::login_scopes(&state.settings, &email, &web::client_ip());
+            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
+            match accounts::change_password(&state, user, current_password, &new, now).await {
+                Ok(()) => {
+                    throttle::succeeded(&state, attempt, Some(&scopes[0].0)).await?;
+                    auth_session::sign_in(&session, user, now).await?;
+                    leptos_axum::redirect("/settings?password_changed=1");
+                    Ok(())
+                }
+                Err(accounts::AccountError::InvalidCredentials) => {
+                    Err(AppError::CurrentPasswordWrong)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        .await,
+    )
+}

@@ -7,6 +7,7 @@
 mod auth;
 mod home;
 mod login_verify;
+mod password;
 mod settings;
 
 use leptos::prelude::*;
@@ -131,6 +132,7 @@ fn Layout() -> impl IntoView {
                 <Route path=StaticSegment("login") view=auth::LogInPage ssr=SsrMode::Async/>
                 <Route path=(StaticSegment("login"), StaticSegment("verify")) view=login_verify::LoginVerifyPage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("settings") view=settings::SettingsPage ssr=SsrMode::Async/>
+                <Route path=(StaticSegment("settings"), StaticSegment("password")) view=password::ChangePasswordPage ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

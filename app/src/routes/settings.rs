@@ -136,6 +136,7 @@ fn Settings(
             .and_then(|n| n.parse::<i64>().ok())
     };
     let saved = move || query.read().get("saved").is_some();
+    let password_changed = move || query.read().get("password_changed").is_some();
     let navigate_codes = use_navigate();
     view! {
         {move || recovery_left().map(|n| view! {
@@ -145,11 +146,19 @@ fn Settings(
             </div>
         })}
         {move || saved().then(|| view! { <p class="notice" role="status">"設定を保存しました。"</p> })}
+        {move || password_changed().then(|| view! {
+            <p class="notice" role="status">"パスワードを変更しました。ほかの端末のログインと記憶しているブラウザは解除されました。"</p>
+        })}
         <section class="card" aria-labelledby="login-heading">
             <h2 id="login-heading">"ログイン情報"</h2>
             <div class="setting-row">
                 <span class="row-label">"メールアドレス"</span>
                 <span class="row-value">{overview.email.clone()}</span>
+            </div>
+            <div class="setting-row">
+                <span class="row-label">"パスワード"</span>
+                <span class="row-value" aria-hidden="true">"••••••••"</span>
+                <a class="button-link secondary-link row-action" href="/settings/password">"パスワードを変更する"</a>
             </div>
         </section>
         <section class="card" aria-labelledby="two-factor-heading">

@@ -821,3 +821,84 @@ async fn parallel_wrong_passwords_cannot_slip_past_the_delays() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions_and_forgets_browsers() {
+    on_each_engine(|app: TestApp| async move {
+        let owner = account(&app, "ff@example.jp", "090-1002-0005", true).await;
+        let browser = remembered(&app, "ff@example.jp").await;
+        let other_session = browser.session_cookie();
+
+        let res = owner
+            .post(
+                "/api/change_password",
+                &[
+                    ("current_password", "not it"),
+                    ("new_password", "a brand new passphrase"),
+                ],
+            )
+            .await;
+        assert_eq!(res.app_error(), AppError::CurrentPasswordWrong);
+        let res = owner
+            .post(
+                "/api/change_password",
+                &[("current_password", PASSWORD), ("new_password", "short")],
+            )
+            .await;
+        assert_eq!(res.app_error(), AppError::PasswordTooShort { min: 8 });
+        assert!(
+            is_still_remembered(&app, &browser, "ff@example.jp").await,
+            "nothing changed yet"
+        );
+
+        let res = owner
+            .post(
+                "/api/change_password",
+                &[
+                    ("current_password", PASSWORD),
+                    ("new_password", "a brand new passphrase"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.header("location"), Some("/settings?password_changed=1"));
+        assert_eq!(
+            who(&owner).await.map(|u| u.email),
+            Some("ff@example.jp".into()),
+            "this browser stays in"
+        );
+
+        let stale = app.client();
+        stale.set_session_cookie(other_session);
+        assert_eq!(who(&stale).await, None, "other sessions end");
+        let probe = app.client();
+        probe.set_cookie("nidan_browser", browser.cookie("nidan_browser"));
+        let res = probe
+            .post(
+                "/api/log_in",
+                &[
+                    ("email", "ff@example.jp"),
+                    ("password", "a brand new passphrase"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.header("location"),
+            Some("/login/verify"),
+            "the browser is forgotten"
+        );
+        let res = app
+            .client()
+            .post(
+                "/api/log_in",
+                &[("email", "ff@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            res.app_error(),
+            AppError::InvalidCredentials,
+            "the old password is dead"
+        );
+    })
+    .await;
+}

@@ -78,3 +78,48 @@ pub async fn authenticate(
         _ => Err(AccountError::InvalidCredentials),
     }
 }
+
+/// Changes the password (after checking the current one) in one transaction that also ends
+/// every session of the account and forgets every remembered browser (LG-4): whoever knew
+/// the old password is out everywhere. The caller signs the current browser in again.
+pub async fn change_password(
+    state: &AppState,
+    user: UserId,
+    current: String,
+    new: &Password,
+    now: Timestamp,
+) -> Result<(), AccountError> {
+    let row = users::find_by_id(&state.db, user)
+        .await?
+        .ok_or(AccountError::InvalidCredentials)?;
+    if !state
+        .passwords
+        .verify(current, Some(row.password_hash))
+        .await?
+    {
+        return Err(AccountError::InvalidCredentials);
+    }
+    let salt = state.entropy.bytes::<16>()?;
+    let hash = state.passwords.hash(new, salt).await?;
+    let mut tx = state.db.pool().begin().await.map_err(DbError::from)?;
+    for (sql, with_hash) in [
+        (
+            "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+            true,
+        ),
+        ("DELETE FROM remembered_browsers WHERE user_id = $1", false),
+        ("DELETE FROM sessions WHERE user_id = $1", false),
+    ] {
+        let mut query = sqlx::query(sql).bind(user.0);
+        if with_hash {
+            query = query.bind(hash.as_str()).bind(now.as_millis());
+        }
+        query.execute(&mut *tx).await.map_err(DbError::from)?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    tracing::info!(
+        user = user.0,
+        "password changed; sessions and remembered browsers ended"
+    );
+    Ok(())
+}
