@@ -47,8 +47,11 @@ export async function messagesTo(page: Page, e164: string): Promise<OutboxMessag
 
 /** The code of the newest SMS to `e164` (from its WebOTP line, `@host #123456`). */
 export async function latestCode(page: Page, e164: string): Promise<string> {
+  // The send may still be in flight when a test asks: wait for the message to arrive.
+  await expect
+    .poll(async () => (await messagesTo(page, e164)).length, { message: `an SMS to ${e164}` })
+    .toBeGreaterThan(0);
   const [newest] = await messagesTo(page, e164);
-  expect(newest, `an SMS to ${e164}`).toBeTruthy();
   const match = newest.body.match(/#(\d{6})\s*$/);
   expect(match).not.toBeNull();
   return match![1];

@@ -11,6 +11,7 @@ async function withPhone(page: Page, email: string, enableTwoFactor = false) {
   await dialog.getByLabel('電話番号').fill(number.national);
   if (enableTwoFactor) await dialog.getByRole('checkbox', { name: '二段階認証も有効にする' }).check();
   await dialog.getByRole('button', { name: '送信する' }).click();
+  await expect(dialog.getByLabel('認証コード')).toBeVisible();
   await dialog.getByLabel('認証コード').fill(await latestCode(page, number.e164));
   await dialog.getByRole('button', { name: '認証する' }).click();
   await expect(dialog.getByText('電話番号を設定しました。')).toBeVisible();

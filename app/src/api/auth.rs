@@ -301,9 +301,7 @@ pub async fn change_password(
 
     web::finish(
         async {
-            let state = web::state()?;
-            let session = web::session().await?;
-            let user = auth_session::require_user(&session).await?;
+            let (state, session, user) = web::signed_in().await?;
             let new = Password::new(new_password)?;
             let now = state.clock.now();
             let email = users::find_by_id(&state.db, user)

@@ -22,9 +22,7 @@ pub async fn send_phone_code(
 
     web::finish(
         async {
-            let state = web::state()?;
-            let session = web::session().await?;
-            let user = auth_session::require_user(&session).await?;
+            let (state, session, user) = web::signed_in().await?;
             let phone = PhoneNumber::parse(&phone)?;
             // Changing the number of an account with two-factor on needs a recent password (TF-4).
             if crate::server::services::two_factor::status(&state, user)
@@ -58,12 +56,11 @@ pub async fn send_phone_code(
 #[server(prefix = "/api", endpoint = "resend_phone_code")]
 pub async fn resend_phone_code() -> Result<(), AppError> {
     use crate::server::services::{otp::Requester, phone as service};
-    use crate::server::{auth_session, web};
+    use crate::server::web;
 
     web::finish(
         async {
-            let state = web::state()?;
-            let user = auth_session::require_user(&web::session().await?).await?;
+            let (state, _, user) = web::signed_in().await?;
             let (ip, host) = (web::client_ip(), web::public_host(&state));
             service::resend(
                 &state,
@@ -91,9 +88,7 @@ pub async fn verify_phone_code(code: String) -> Result<(), AppError> {
 
     web::finish(
         async {
-            let state = web::state()?;
-            let session = web::session().await?;
-            let user = auth_session::require_user(&session).await?;
+            let (state, session, user) = web::signed_in().await?;
             let code = OtpCode::parse(&code)?;
             let now = state.clock.now();
             let verified = service::verify(&state, user, &code, now).await?;
@@ -114,12 +109,11 @@ pub async fn verify_phone_code(code: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "abandon_phone_code")]
 pub async fn abandon_phone_code() -> Result<(), AppError> {
     use crate::server::services::phone as service;
-    use crate::server::{auth_session, web};
+    use crate::server::web;
 
     web::finish(
         async {
-            let state = web::state()?;
-            let user = auth_session::require_user(&web::session().await?).await?;
+            let (state, _, user) = web::signed_in().await?;
             service::abandon(&state, user).await?;
             leptos_axum::redirect("/settings");
             Ok(())

@@ -24,9 +24,7 @@ pub async fn save_two_factor(enabled: Option<String>) -> Result<(), AppError> {
 
     web::finish(
         async {
-            let state = web::state()?;
-            let session = web::session().await?;
-            let user = auth_session::require_user(&session).await?;
+            let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             let enable = enabled.is_some();
             if !enable {
@@ -53,9 +51,7 @@ pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
 
     web::finish(
         async {
-            let state = web::state()?;
-            let session = web::session().await?;
-            let user = auth_session::require_user(&session).await?;
+            let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             if !auth_session::may_reveal_codes(&session, now).await? {
                 auth_session::require_recent_auth(&session, now).await?;
@@ -82,9 +78,7 @@ pub async fn regenerate_recovery_codes() -> Result<(), AppError> {
 
     web::finish(
         async {
-            let state = web::state()?;
-            let session = web::session().await?;
-            let user = auth_session::require_user(&session).await?;
+            let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             auth_session::require_recent_auth(&session, now).await?;
             two_factor::regenerate(&state, user, now).await?;
@@ -104,9 +98,7 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
 
     web::finish(
         async {
-            let state = web::state()?;
-            let session = web::session().await?;
-            let user = auth_session::require_user(&session).await?;
+            let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             let email = users::find_by_id(&state.db, user)
                 .await?
@@ -137,12 +129,11 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
 #[server(prefix = "/api", endpoint = "forget_browser")]
 pub async fn forget_browser(id: i64) -> Result<(), AppError> {
     use crate::server::services::browsers;
-    use crate::server::{auth_session, web};
+    use crate::server::web;
 
     web::finish(
         async {
-            let state = web::state()?;
-            let user = auth_session::require_user(&web::session().await?).await?;
+            let (state, _, user) = web::signed_in().await?;
             browsers::forget(&state, user, id).await?;
             leptos_axum::redirect("/settings");
             Ok(())
@@ -155,12 +146,11 @@ pub async fn forget_browser(id: i64) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "forget_all_browsers")]
 pub async fn forget_all_browsers() -> Result<(), AppError> {
     use crate::server::services::browsers;
-    use crate::server::{auth_session, web};
+    use crate::server::web;
 
     web::finish(
         async {
-            let state = web::state()?;
-            let user = auth_session::require_user(&web::session().await?).await?;
+            let (state, _, user) = web::signed_in().await?;
             let mut conn = state
                 .db
                 .pool()

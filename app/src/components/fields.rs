@@ -1,6 +1,7 @@
 //! Form fields with their errors beside them (announced with role `alert`), shared by the
 //! sign-up and sign-in forms.
 
+use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::domain::password::{MAX_CHARS, MIN_CHARS};
@@ -86,6 +87,37 @@ pub fn PasswordField(error: Signal<Option<AppError>>, new_password: bool) -> imp
                 </p>
             })}
             <FieldError id="password-error" error=mine/>
+        </div>
+    }
+}
+
+/// The six-digit code field (PH-5): a numeric keyboard on phones, and
+/// `autocomplete="one-time-code"` so that browsers offer the code from the SMS (with the
+/// message's WebOTP line). Shows the code errors of `error` beside it.
+#[component]
+pub fn CodeField(
+    error: Signal<Option<AppError>>,
+    #[prop(optional)] input: NodeRef<Input>,
+) -> impl IntoView {
+    let mine = only(error, Field::Code);
+    view! {
+        <div class="field">
+            <label for="code">"認証コード"</label>
+            <input
+                id="code"
+                name="code"
+                type="text"
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                pattern="[0-9]*"
+                maxlength="6"
+                required
+                autofocus
+                node_ref=input
+                aria-invalid=move || mine.get().map(|_| "true")
+                aria-describedby=move || mine.get().map(|_| "code-error")
+            />
+            <FieldError id="code-error" error=mine/>
         </div>
     }
 }

@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::account::{AccountOverview, PendingPhone};
 use crate::api::phone::{AbandonPhoneCode, ResendPhoneCode, SendPhoneCode, VerifyPhoneCode};
 use crate::components::countdown::ResendButton;
-use crate::components::fields::{FieldError, FormError};
+use crate::components::fields::{CodeField, FieldError, FormError};
 use crate::components::reauth::ReauthForm;
 use crate::components::recovery_dialog::CodeList;
 
@@ -205,7 +205,6 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
             && actions.resend.value().get().is_none_or(|r| r.is_ok())
     };
     let verify_error = error_of(move || actions.verify.value().get());
-    let code_error = field_only(verify_error, Field::Code);
     let resend_error = error_of(move || actions.resend.value().get());
     let input = NodeRef::<Input>::new();
     focus_on_mount(input);
@@ -216,24 +215,7 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
             <p class="notice" role="status">"新しいコードを送信しました。以前のコードは使えません。"</p>
         })}
         <ActionForm action=actions.verify attr:novalidate=true attr:class="stack">
-            <div class="field">
-                <label for="code">"認証コード"</label>
-                <input
-                    id="code"
-                    name="code"
-                    type="text"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    pattern="[0-9]*"
-                    maxlength="6"
-                    required
-                    autofocus
-                    node_ref=input
-                    aria-invalid=move || code_error.get().map(|_| "true")
-                    aria-describedby=move || code_error.get().map(|_| "code-error")
-                />
-                <FieldError id="code-error" error=code_error/>
-            </div>
+            <CodeField error=verify_error input/>
             <FormError error=verify_error/>
             <button type="submit" class="primary" disabled=move || actions.verify.pending().get()>"認証する"</button>
         </ActionForm>

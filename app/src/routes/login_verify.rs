@@ -11,7 +11,7 @@ use crate::api::auth::{
     LoginChallenge, ResendLoginCode, VerifyLoginCode, VerifyRecoveryCode, get_login_challenge,
 };
 use crate::components::countdown::ResendButton;
-use crate::components::fields::{FieldError, FormError};
+use crate::components::fields::{CodeField, FieldError, FormError};
 use crate::error::{AppError, Field};
 
 #[component]
@@ -67,7 +67,6 @@ fn CodeForm(
 ) -> impl IntoView {
     let query = use_query_map();
     let error = Signal::derive(move || verify.value().get().and_then(Result::err));
-    let code_error = Signal::derive(move || error.get().filter(|e| e.field() == Some(Field::Code)));
     let resend_error = Signal::derive(move || resend.value().get().and_then(Result::err));
     let ended = move || {
         matches!(
@@ -94,23 +93,7 @@ fn CodeForm(
             <p class="notice" role="status">"新しいコードを送信しました。以前のコードは使えません。"</p>
         })}
         <ActionForm action=verify attr:novalidate=true attr:class="stack">
-            <div class="field">
-                <label for="code">"認証コード"</label>
-                <input
-                    id="code"
-                    name="code"
-                    type="text"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    pattern="[0-9]*"
-                    maxlength="6"
-                    required
-                    autofocus
-                    aria-invalid=move || code_error.get().map(|_| "true")
-                    aria-describedby=move || code_error.get().map(|_| "code-error")
-                />
-                <FieldError id="code-error" error=code_error/>
-            </div>
+            <CodeField error/>
             <FormError error/>
             {move || ended().then(|| view! { <p><a href="/login">"ログイン画面に戻る"</a></p> })}
             <button type="submit" class="primary" disabled=move || verify.pending().get()>"認証する"</button>

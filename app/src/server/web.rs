@@ -26,6 +26,16 @@ pub async fn session() -> Result<Session, AppError> {
     })
 }
 
+/// The state, the session and its signed-in account: what most server functions start
+/// with. `Unauthenticated` when nobody is signed in.
+pub async fn signed_in() -> Result<(AppState, Session, crate::server::db::users::UserId), AppError>
+{
+    let state = state()?;
+    let session = session().await?;
+    let user = crate::server::auth_session::require_user(&session).await?;
+    Ok((state, session, user))
+}
+
 /// The client's IP address, for the per-IP limits. The direct peer: a deployment behind a
 /// proxy must have the proxy keep its own per-client limits.
 pub fn client_ip() -> String {
