@@ -127,6 +127,9 @@ test('sign in with a recovery code; the same code fails next time', async ({ pag
   await other.getByRole('button', { name: '認証する' }).click();
   await expect(other).toHaveURL(/\/settings\?recovery_left=9$/);
   await expect(other.getByText('未使用のリカバリーコードは残り9個です。')).toBeVisible();
+  // The security history says so too (SEC-5).
+  await expect(other.getByRole('heading', { name: 'セキュリティ履歴' })).toBeVisible();
+  await expect(other.getByText('ログイン(リカバリーコードを使用)')).toBeVisible();
   await other.context().close();
 
   const third = await freshPage(browser);

@@ -19,6 +19,19 @@ pub struct AccountOverview {
     pub recovery_codes_left: i64,
     /// Browsers that skip the second step (LG-5).
     pub remembered_browsers: Vec<RememberedBrowser>,
+    /// The security history, newest first (SEC-5).
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One line of the security history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Japan time.
+    pub when: String,
+    pub what: String,
+    pub browser: String,
+    /// Worth a second look (a recovery code used, two-factor off, …).
+    pub notable: bool,
 }
 
 /// A remembered browser as the settings page lists it.
@@ -43,7 +56,7 @@ pub struct PendingPhone {
 #[server(prefix = "/api", endpoint = "account_overview", input = GetUrl)]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     use crate::domain::PhoneNumber;
-    use crate::server::services::{browsers, phone, two_factor};
+    use crate::server::services::{browsers, history, phone, two_factor};
     use crate::server::{auth_session, db::users, web};
 
     web::finish(
@@ -82,6 +95,16 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                     last_used: web::jst(b.last_used_at),
                 })
                 .collect();
+            let history = history::list(&state, id)
+                .await?
+                .into_iter()
+                .map(|e| HistoryEntry {
+                    when: web::jst(e.at),
+                    what: e.event.label().to_owned(),
+                    browser: e.browser,
+                    notable: e.event.is_notable(),
+                })
+                .collect();
             Ok(AccountOverview {
                 email: user.email,
                 phone: phone.map(|p| p.national().to_owned()),
@@ -89,6 +112,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                 pending_phone,
                 recovery_codes_left: two_factor.codes_left,
                 remembered_browsers,
+                history,
             })
         }
         .await,

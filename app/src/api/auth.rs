@@ -75,6 +75,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             .await?
             {
                 auth_session::sign_in(&session, user, now).await?;
+                web::note(&state, user, crate::domain::SecurityEvent::SignedIn).await;
                 tracing::info!(user = user.0, "signed in");
                 leptos_axum::redirect("/settings");
                 return Ok(());
@@ -142,6 +143,7 @@ async fn complete_sign_in(
     session: &tower_sessions::Session,
     user: crate::server::db::users::UserId,
     now: crate::domain::Timestamp,
+    event: crate::domain::SecurityEvent,
 ) -> Result<(), AppError> {
     use crate::server::services::browsers;
     use crate::server::{auth_session, web};
@@ -151,6 +153,7 @@ async fn complete_sign_in(
         Ok(token) => web::set_browser_cookie(state, &token, browsers::REMEMBER_FOR),
         Err(e) => tracing::warn!(error = %e, "could not remember the browser"),
     }
+    web::note(state, user, event).await;
     tracing::info!(user = user.0, "signed in with the second factor");
     Ok(())
 }
@@ -171,9 +174,20 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
             let code = OtpCode::parse(&code)?;
             match login::verify_code(&state, user, &code, now).await {
                 Ok(()) => {
-                    complete_sign_in(&state, &session, user, now).await?;
+                    complete_sign_in(
+                        &state,
+                        &session,
+                        user,
+                        now,
+                        crate::domain::SecurityEvent::SignedInWithCode,
+                    )
+                    .await?;
                     leptos_axum::redirect("/settings");
                     Ok(())
+                }
+                Err(OtpError::JustLocked) => {
+                    web::note(&state, user, crate::domain::SecurityEvent::SmsFactorLocked).await;
+                    Err(AppError::SmsLocked)
                 }
                 Err(e @ (OtpError::Exhausted | OtpError::Expired)) => {
                     // Five wrong codes (or ten minutes): back to the password (LG-2).
@@ -245,7 +259,14 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
             let left = two_factor::use_recovery_code(&state, user, &code, now).await?;
             throttle::succeeded(&state, attempt, Some(&account)).await?;
             login::abandon(&state, user).await?;
-            complete_sign_in(&state, &session, user, now).await?;
+            complete_sign_in(
+                &state,
+                &session,
+                user,
+                now,
+                crate::domain::SecurityEvent::SignedInWithRecoveryCode,
+            )
+            .await?;
             leptos_axum::redirect(&format!("/settings?recovery_left={left}"));
             Ok(())
         }
@@ -314,6 +335,7 @@ pub async fn change_password(
                 Ok(()) => {
                     throttle::succeeded(&state, attempt, Some(&scopes[0].0)).await?;
                     auth_session::sign_in(&session, user, now).await?;
+                    web::note(&state, user, crate::domain::SecurityEvent::PasswordChanged).await;
                     leptos_axum::redirect("/settings?password_changed=1");
                     Ok(())
                 }

@@ -92,7 +92,9 @@ pub async fn verify_phone_code(code: String) -> Result<(), AppError> {
             let code = OtpCode::parse(&code)?;
             let now = state.clock.now();
             let verified = service::verify(&state, user, &code, now).await?;
+            web::note(&state, user, crate::domain::SecurityEvent::PhoneChanged).await;
             if verified.two_factor_enabled_now {
+                web::note(&state, user, crate::domain::SecurityEvent::TwoFactorEnabled).await;
                 // `二段階認証も有効にする` was ticked: the success step shows the new codes.
                 auth_session::allow_codes_reveal(&session, now).await?;
                 leptos_axum::redirect(&format!("{DIALOG_URL}&done=1&two_factor=1"));

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::domain::SecurityEvent;
 use crate::error::AppError;
 
 /// One code as the recovery dialog lists it.
@@ -31,6 +33,14 @@ pub async fn save_two_factor(enabled: Option<String>) -> Result<(), AppError> {
                 auth_session::require_recent_auth(&session, now).await?;
             }
             let changed = two_factor::set_enabled(&state, user, enable, now).await?;
+            if changed {
+                let event = if enable {
+                    SecurityEvent::TwoFactorEnabled
+                } else {
+                    SecurityEvent::TwoFactorDisabled
+                };
+                web::note(&state, user, event).await;
+            }
             if enable && changed {
                 auth_session::allow_codes_reveal(&session, now).await?;
                 leptos_axum::redirect("/settings?dialog=recovery&new=1");
@@ -57,6 +67,7 @@ pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
                 auth_session::require_recent_auth(&session, now).await?;
             }
             let codes = two_factor::list_codes(&state, user).await?;
+            web::note(&state, user, SecurityEvent::RecoveryCodesShown).await;
             tracing::info!(user = user.0, "recovery codes shown");
             Ok(codes
                 .into_iter()
@@ -82,6 +93,7 @@ pub async fn regenerate_recovery_codes() -> Result<(), AppError> {
             let now = state.clock.now();
             auth_session::require_recent_auth(&session, now).await?;
             two_factor::regenerate(&state, user, now).await?;
+            web::note(&state, user, SecurityEvent::RecoveryCodesRegenerated).await;
             auth_session::allow_codes_reveal(&session, now).await?;
             leptos_axum::redirect("/settings?dialog=recovery&regenerated=1");
             Ok(())
@@ -135,6 +147,7 @@ pub async fn forget_browser(id: i64) -> Result<(), AppError> {
         async {
             let (state, _, user) = web::signed_in().await?;
             browsers::forget(&state, user, id).await?;
+            web::note(&state, user, SecurityEvent::BrowserForgotten).await;
             leptos_axum::redirect("/settings");
             Ok(())
         }
@@ -151,15 +164,8 @@ pub async fn forget_all_browsers() -> Result<(), AppError> {
     web::finish(
         async {
             let (state, _, user) = web::signed_in().await?;
-            let mut conn = state
-                .db
-                .pool()
-                .acquire()
-                .await
-                .map_err(crate::server::db::DbError::from)?;
-            browsers::forget_all_in(&mut conn, user)
-                .await
-                .map_err(crate::server::db::DbError::from)?;
+            browsers::forget_all(&state, user).await?;
+            web::note(&state, user, SecurityEvent::BrowserForgotten).await;
             leptos_axum::redirect("/settings");
             Ok(())
         }

@@ -2,6 +2,7 @@
 //! browser, so that the browser can give the same hints the server enforces.
 
 pub mod email;
+pub mod event;
 pub mod mask;
 pub mod otp;
 pub mod password;
@@ -12,6 +13,7 @@ pub mod time;
 pub mod user_agent;
 
 pub use email::{Email, EmailError};
+pub use event::SecurityEvent;
 pub use otp::OtpCode;
 pub use password::{Password, PasswordError};
 #[cfg(feature = "ssr")]

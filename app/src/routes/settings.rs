@@ -8,7 +8,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::AuthState;
-use crate::api::account::{AccountOverview, RememberedBrowser, get_account_overview};
+use crate::api::account::{AccountOverview, HistoryEntry, RememberedBrowser, get_account_overview};
 use crate::api::phone::DIALOG_URL;
 use crate::api::two_factor::{
     ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor,
@@ -213,6 +213,31 @@ fn Settings(
             })}
         </section>
         <RememberedBrowsers browsers=overview.remembered_browsers.clone() actions/>
+        <SecurityHistory entries=overview.history.clone()/>
+    }
+}
+
+/// The security history (SEC-5): what happened to the account, when, from which browser.
+#[component]
+fn SecurityHistory(entries: Vec<HistoryEntry>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="history-heading">
+            <h2 id="history-heading">"セキュリティ履歴"</h2>
+            <p class="hint">"心当たりのない操作があれば、すぐにパスワードを変更してください。"</p>
+            <ul class="history">
+                {entries
+                    .into_iter()
+                    .map(|e| {
+                        view! {
+                            <li class:notable=e.notable>
+                                <span class="history-what">{e.what}</span>
+                                <span class="hint">{format!("{} ・ {}", e.when, e.browser)}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
     }
 }
 

@@ -100,6 +100,16 @@ pub fn jst(t: crate::domain::Timestamp) -> String {
     )
 }
 
+/// Adds an entry to the account's security history, with this request's browser (SEC-5).
+pub async fn note(
+    state: &AppState,
+    user: crate::server::db::users::UserId,
+    event: crate::domain::SecurityEvent,
+) {
+    crate::server::services::history::record(state, user, event, &user_agent(), state.clock.now())
+        .await;
+}
+
 /// The remembered-browser cookie (LG-4).
 pub const BROWSER_COOKIE: &str = "nidan_browser";
 

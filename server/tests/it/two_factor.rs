@@ -902,3 +902,30 @@ async fn changing_the_password_ends_other_sessions_and_forgets_browsers() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_security_history_records_what_happened() {
+    on_each_engine(|app: TestApp| async move {
+        let owner = account(&app, "gg@example.jp", "090-1002-0006", true).await;
+        let list = codes(&owner).await;
+        let browser = pending_login(&app, "gg@example.jp").await;
+        browser
+            .post("/api/verify_recovery_code", &[("code", &list[0].code)])
+            .await;
+        let history = overview(&owner).await.history;
+        let what: Vec<&str> = history.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(
+            what,
+            [
+                "ログイン(リカバリーコードを使用)",
+                "リカバリーコードを表示",
+                "二段階認証を有効化",
+                "電話番号を設定",
+            ],
+            "newest first"
+        );
+        assert!(history[0].notable, "a used recovery code stands out");
+        assert!(!history[1].notable);
+    })
+    .await;
+}

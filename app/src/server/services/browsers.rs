@@ -126,6 +126,13 @@ pub async fn forget(state: &AppState, user: UserId, id: i64) -> Result<(), DbErr
     Ok(())
 }
 
+/// Forgets every browser of `user` (the settings page's "all").
+pub async fn forget_all(state: &AppState, user: UserId) -> Result<(), DbError> {
+    let mut conn = state.db.pool().acquire().await?;
+    forget_all_in(&mut conn, user).await?;
+    Ok(())
+}
+
 /// Forgets every browser of `user`, inside the caller's transaction (two-factor off, a new
 /// phone number, new recovery codes).
 pub async fn forget_all_in(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {

@@ -103,6 +103,8 @@ pub enum OtpError {
     PhoneTaken,
     #[error("the SMS factor is locked")]
     Locked,
+    #[error("the SMS factor was locked by this failure")]
+    JustLocked,
     #[error(transparent)]
     TwoFactor(#[from] super::two_factor::TwoFactorError),
     #[error(transparent)]
@@ -137,7 +139,7 @@ impl From<OtpError> for AppError {
                 AppError::SmsLimited { retry_after_secs }
             }
             OtpError::PhoneTaken => AppError::PhoneTaken,
-            OtpError::Locked => AppError::SmsLocked,
+            OtpError::Locked | OtpError::JustLocked => AppError::SmsLocked,
             OtpError::TwoFactor(e) => e.into(),
             OtpError::Sms(e) => {
                 tracing::error!(error = %e, "SMS could not be sent");
