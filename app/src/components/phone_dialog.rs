@@ -37,26 +37,60 @@ pub struct PhoneActions {
     pub resend: ServerAction<ResendPhoneCode>,
     pub verify: ServerAction<VerifyPhoneCode>,
     pub abandon: ServerAction<AbandonPhoneCode>,
+    succeeded: Memo<usize>,
+}
+
+/// Counts an action's successful completions. A failed one changes nothing, so the page's
+/// data is not refetched (and the dialog not rebuilt, clearing what was typed) on an error.
+/// (Leptos bumps an action's version before it sets its value, so this follows the value.)
+pub fn successes(
+    is_ok: impl Fn() -> Option<bool> + Send + Sync + 'static,
+    version: impl Fn() -> usize + Send + Sync + 'static,
+) -> Memo<usize> {
+    Memo::new(move |previous: Option<&usize>| match is_ok() {
+        Some(true) => version(),
+        _ => previous.copied().unwrap_or(0),
+    })
 }
 
 impl PhoneActions {
     pub fn new() -> Self {
+        let send = ServerAction::<SendPhoneCode>::new();
+        let resend = ServerAction::<ResendPhoneCode>::new();
+        let verify = ServerAction::<VerifyPhoneCode>::new();
+        let abandon = ServerAction::<AbandonPhoneCode>::new();
+        let ok = |v: Option<Result<(), AppError>>| v.map(|r| r.is_ok());
+        let counts = [
+            successes(
+                move || ok(send.value().get()),
+                move || send.version().get_untracked(),
+            ),
+            successes(
+                move || ok(resend.value().get()),
+                move || resend.version().get_untracked(),
+            ),
+            successes(
+                move || ok(verify.value().get()),
+                move || verify.version().get_untracked(),
+            ),
+            successes(
+                move || ok(abandon.value().get()),
+                move || abandon.version().get_untracked(),
+            ),
+        ];
+        let succeeded = Memo::new(move |_| counts.iter().map(|c| c.get()).sum());
         Self {
-            send: ServerAction::new(),
-            resend: ServerAction::new(),
-            verify: ServerAction::new(),
-            abandon: ServerAction::new(),
+            send,
+            resend,
+            verify,
+            abandon,
+            succeeded,
         }
     }
 
-    /// Changes whenever any of them completes.
-    pub fn version(&self) -> (usize, usize, usize, usize) {
-        (
-            self.send.version().get(),
-            self.resend.version().get(),
-            self.verify.version().get(),
-            self.abandon.version().get(),
-        )
+    /// Changes whenever one of them succeeds.
+    pub fn version(&self) -> usize {
+        self.succeeded.get()
     }
 }
 
@@ -143,10 +177,12 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
 #[component]
 fn NumberStep(actions: PhoneActions) -> impl IntoView {
     let error = error_of(move || actions.send.value().get());
-    // Two-factor is on: a new number needs the password again first (TF-4).
-    let reauth = move || error.get() == Some(AppError::ReauthRequired);
+    // Two-factor is on: a new number needs the password again first (TF-4). A memo, so
+    // that the form is rebuilt only when that flips, not on every error (which would clear
+    // what the person typed).
+    let reauth = Memo::new(move |_| error.get() == Some(AppError::ReauthRequired));
     move || {
-        if reauth() {
+        if reauth.get() {
             view! { <ReauthForm then=crate::api::phone::DIALOG_URL/> }.into_any()
         } else {
             view! { <NumberForm actions error/> }.into_any()

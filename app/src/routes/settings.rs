@@ -14,7 +14,7 @@ use crate::api::two_factor::{
     ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor,
 };
 use crate::components::fields::FormError;
-use crate::components::phone_dialog::{PhoneActions, PhoneDialog};
+use crate::components::phone_dialog::{PhoneActions, PhoneDialog, successes};
 use crate::components::reauth::ReauthDialog;
 use crate::components::recovery_dialog::RecoveryDialog;
 use crate::error::AppError;
@@ -26,16 +26,47 @@ struct SettingsActions {
     regenerate: ServerAction<RegenerateRecoveryCodes>,
     forget: ServerAction<ForgetBrowser>,
     forget_all: ServerAction<ForgetAllBrowsers>,
+    succeeded: Memo<usize>,
 }
 
 impl SettingsActions {
-    fn version(&self) -> (usize, usize, usize, usize) {
-        (
-            self.save.version().get(),
-            self.regenerate.version().get(),
-            self.forget.version().get(),
-            self.forget_all.version().get(),
-        )
+    fn new() -> Self {
+        let save = ServerAction::<SaveTwoFactor>::new();
+        let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
+        let forget = ServerAction::<ForgetBrowser>::new();
+        let forget_all = ServerAction::<ForgetAllBrowsers>::new();
+        let ok = |v: Option<Result<(), AppError>>| v.map(|r| r.is_ok());
+        let counts = [
+            successes(
+                move || ok(save.value().get()),
+                move || save.version().get_untracked(),
+            ),
+            successes(
+                move || ok(regenerate.value().get()),
+                move || regenerate.version().get_untracked(),
+            ),
+            successes(
+                move || ok(forget.value().get()),
+                move || forget.version().get_untracked(),
+            ),
+            successes(
+                move || ok(forget_all.value().get()),
+                move || forget_all.version().get_untracked(),
+            ),
+        ];
+        let succeeded = Memo::new(move |_| counts.iter().map(|c| c.get()).sum());
+        Self {
+            save,
+            regenerate,
+            forget,
+            forget_all,
+            succeeded,
+        }
+    }
+
+    /// Changes whenever one of them succeeds.
+    fn version(&self) -> usize {
+        self.succeeded.get()
     }
 }
 
@@ -43,12 +74,7 @@ impl SettingsActions {
 pub fn SettingsPage() -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let phone_actions = PhoneActions::new();
-    let actions = SettingsActions {
-        save: ServerAction::new(),
-        regenerate: ServerAction::new(),
-        forget: ServerAction::new(),
-        forget_all: ServerAction::new(),
-    };
+    let actions = SettingsActions::new();
     let query = use_query_map();
     let dialog = Memo::new(move |_| query.read().get("dialog"));
     let overview = Resource::new(
