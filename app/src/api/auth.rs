@@ -88,8 +88,9 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             };
             // A failed send still leads to the code page, which offers to resend and the
             // recovery codes; the reason is logged.
-            if let Err(e) = login::send_code(&state, user, requester, now).await {
-                tracing::warn!(user = user.0, error = %e, "sign-in code not sent");
+            match login::send_code(&state, user, requester, now).await {
+                Ok(pending) => auth_session::set_pending_code(&session, pending.id).await?,
+                Err(e) => tracing::warn!(user = user.0, error = %e, "sign-in code not sent"),
             }
             leptos_axum::redirect("/login/verify");
             Ok(())
@@ -119,9 +120,10 @@ pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
         async {
             let state = web::state()?;
             let now = state.clock.now();
-            let user =
-                auth_session::pending_user(&web::session().await?, now, login::PENDING_TTL).await?;
-            let challenge = login::challenge(&state, user, now).await?;
+            let session = web::session().await?;
+            let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
+            let code = auth_session::pending_code(&session).await?;
+            let challenge = login::challenge(&state, user, code, now).await?;
             Ok(LoginChallenge {
                 phone: challenge.phone.masked(),
                 code_sent: challenge.pending.is_some(),
@@ -172,7 +174,8 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
             let now = state.clock.now();
             let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
             let code = OtpCode::parse(&code)?;
-            match login::verify_code(&state, user, &code, now).await {
+            let id = auth_session::pending_code(&session).await?;
+            match login::verify_code(&state, user, id, &code, now).await {
                 Ok(()) => {
                     complete_sign_in(
                         &state,
@@ -210,19 +213,27 @@ pub async fn resend_login_code() -> Result<(), AppError> {
         async {
             let state = web::state()?;
             let now = state.clock.now();
-            let user =
-                auth_session::pending_user(&web::session().await?, now, login::PENDING_TTL).await?;
+            let session = web::session().await?;
+            let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
             let (ip, host) = (web::client_ip(), web::public_host(&state));
             let requester = Requester {
                 ip: &ip,
                 host: &host,
             };
-            let sent = login::challenge(&state, user, now).await?.pending.is_some();
-            if sent {
-                login::resend_code(&state, user, requester, now).await?;
-            } else {
-                login::send_code(&state, user, requester, now).await?;
-            }
+            // This browser's code, if one went out and is still live; otherwise a first one.
+            let live = auth_session::pending_code(&session).await?;
+            let live = match live {
+                Some(id) => login::challenge(&state, user, Some(id), now)
+                    .await?
+                    .pending
+                    .map(|p| p.id),
+                None => None,
+            };
+            let pending = match live {
+                Some(id) => login::resend_code(&state, user, id, requester, now).await?,
+                None => login::send_code(&state, user, requester, now).await?,
+            };
+            auth_session::set_pending_code(&session, pending.id).await?;
             leptos_axum::redirect("/login/verify?resent=1");
             Ok(())
         }

@@ -49,7 +49,7 @@ impl SecurityEvent {
         }
     }
 
-    pub fn from_str(s: &str) -> Option<Self> {
+    pub fn from_name(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.as_str() == s)
     }
 
@@ -90,11 +90,11 @@ mod tests {
     fn names_round_trip_and_are_distinct() {
         let mut names: Vec<_> = SecurityEvent::ALL.iter().map(|e| e.as_str()).collect();
         for e in SecurityEvent::ALL {
-            assert_eq!(SecurityEvent::from_str(e.as_str()), Some(e));
+            assert_eq!(SecurityEvent::from_name(e.as_str()), Some(e));
         }
         names.sort();
         names.dedup();
         assert_eq!(names.len(), SecurityEvent::ALL.len());
-        assert_eq!(SecurityEvent::from_str("nonsense"), None);
+        assert_eq!(SecurityEvent::from_name("nonsense"), None);
     }
 }

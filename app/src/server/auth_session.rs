@@ -16,6 +16,8 @@ pub const AUTHENTICATED_AT_KEY: &str = "authenticated_at";
 /// factor. Not a session of that account.
 pub const PENDING_USER_KEY: &str = "pending_user_id";
 pub const PENDING_SINCE_KEY: &str = "pending_since";
+/// The verification (SMS code) of this browser's pending sign-in.
+pub const PENDING_CODE_KEY: &str = "pending_code_id";
 /// Until when freshly made recovery codes may be shown without entering the password again.
 pub const CODES_REVEAL_UNTIL_KEY: &str = "codes_reveal_until";
 
@@ -103,15 +105,19 @@ pub async fn pending_user(
 }
 
 pub async fn end_pending(session: &Session) -> Result<(), AppError> {
-    session
-        .remove::<i64>(PENDING_USER_KEY)
-        .await
-        .map_err(internal)?;
-    session
-        .remove::<i64>(PENDING_SINCE_KEY)
-        .await
-        .map_err(internal)?;
+    for key in [PENDING_USER_KEY, PENDING_SINCE_KEY, PENDING_CODE_KEY] {
+        session.remove::<i64>(key).await.map_err(internal)?;
+    }
     Ok(())
+}
+
+/// Notes which verification's code this browser's pending sign-in waits for.
+pub async fn set_pending_code(session: &Session, id: i64) -> Result<(), AppError> {
+    session.insert(PENDING_CODE_KEY, id).await.map_err(internal)
+}
+
+pub async fn pending_code(session: &Session) -> Result<Option<i64>, AppError> {
+    session.get::<i64>(PENDING_CODE_KEY).await.map_err(internal)
 }
 
 /// `ReauthRequired` unless the password was entered in this session within 10 minutes.

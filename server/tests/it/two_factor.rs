@@ -929,3 +929,29 @@ async fn the_security_history_records_what_happened() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn two_browsers_signing_in_at_once_each_keep_their_own_code() {
+    on_each_engine(|app: TestApp| async move {
+        account(&app, "hh@example.jp", "090-1002-0007", true).await;
+        let phone = pending_login(&app, "hh@example.jp").await;
+        let phone_code = app.last_code();
+        let laptop = pending_login(&app, "hh@example.jp").await;
+        let laptop_code = app.last_code();
+        assert_ne!(phone_code, laptop_code);
+        // One browser's wrong entries and code do not reach the other's.
+        let res = laptop
+            .post("/api/verify_login_code", &[("code", &phone_code)])
+            .await;
+        assert_eq!(res.app_error(), AppError::CodeMismatch { attempts_left: 4 });
+        let res = phone
+            .post("/api/verify_login_code", &[("code", &phone_code)])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let res = laptop
+            .post("/api/verify_login_code", &[("code", &laptop_code)])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    })
+    .await;
+}

@@ -49,7 +49,7 @@ pub async fn list(state: &AppState, user: UserId) -> Result<Vec<Entry>, DbError>
     let mut entries = Vec::with_capacity(rows.len());
     for r in &rows {
         let kind: String = r.try_get("kind")?;
-        if let Some(event) = SecurityEvent::from_str(&kind) {
+        if let Some(event) = SecurityEvent::from_name(&kind) {
             entries.push(Entry {
                 event,
                 browser: r.try_get("browser")?,

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::otp::{self, OtpError, Pending, Purpose, Requester};
+use super::otp::{self, OtpError, Pending, Purpose, Requester, Which};
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::server::AppState;
 use crate::server::db::{DbError, users::UserId};
@@ -69,25 +69,32 @@ pub async fn send_code(
     otp::start(state, user, Purpose::Login, &phone, false, requester, now).await
 }
 
+/// Sends a new code for this browser's verification `id` (its session holds it).
 pub async fn resend_code(
     state: &AppState,
     user: UserId,
+    id: i64,
     requester: Requester<'_>,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
     if phone_and_lock(state, user).await?.1 {
         return Err(OtpError::Locked);
     }
-    otp::resend(state, user, Purpose::Login, requester, now).await
+    otp::resend(state, user, Purpose::Login, Which::Id(id), requester, now).await
 }
 
+/// The code page of the browser whose session holds verification `id` (none: no code went out).
 pub async fn challenge(
     state: &AppState,
     user: UserId,
+    id: Option<i64>,
     now: Timestamp,
 ) -> Result<Challenge, OtpError> {
     let (phone, sms_locked) = phone_and_lock(state, user).await?;
-    let pending = otp::pending(state, user, Purpose::Login, now).await?;
+    let pending = match id {
+        Some(id) => otp::pending(state, user, Purpose::Login, Which::Id(id), now).await?,
+        None => None,
+    };
     Ok(Challenge {
         phone,
         pending,
@@ -99,13 +106,16 @@ pub async fn challenge(
 pub async fn verify_code(
     state: &AppState,
     user: UserId,
+    id: Option<i64>,
     code: &OtpCode,
     now: Timestamp,
 ) -> Result<(), OtpError> {
     if phone_and_lock(state, user).await?.1 {
         return Err(OtpError::Locked);
     }
-    match otp::check(state, user, Purpose::Login, code, now).await {
+    // No code went out to this browser (the send failed): nothing to check against.
+    let id = id.ok_or(OtpError::NoPending)?;
+    match otp::check(state, user, Purpose::Login, Which::Id(id), code, now).await {
         Ok(pending) => {
             let mut tx = state.db.pool().begin().await?;
             if !otp::consume(&mut tx, pending.id).await? {
@@ -119,11 +129,14 @@ pub async fn verify_code(
             Ok(())
         }
         Err(e @ (OtpError::Mismatch { .. } | OtpError::Exhausted)) => {
+            // Count the failure and, at the hundredth, lock: one transaction.
+            let mut tx = state.db.pool().begin().await?;
             let failures: i64 = sqlx::query(
-                "UPDATE users SET second_factor_failures = second_factor_failures + 1 WHERE id = $1 RETURNING second_factor_failures",
+                "UPDATE users SET second_factor_failures = second_factor_failures + 1 \
+                 WHERE id = $1 RETURNING second_factor_failures",
             )
             .bind(user.0)
-            .fetch_one(state.db.pool())
+            .fetch_one(&mut *tx)
             .await?
             .try_get("second_factor_failures")?;
             if failures >= LOCK_AFTER {
@@ -132,16 +145,24 @@ pub async fn verify_code(
                 )
                 .bind(now.as_millis())
                 .bind(user.0)
-                .execute(state.db.pool())
+                .execute(&mut *tx)
                 .await?;
-                otp::abandon(state, user, Purpose::Login).await?;
+                sqlx::query(
+                    "UPDATE verifications SET state = 'abandoned' \
+                     WHERE user_id = $1 AND purpose = 'login' AND state = 'pending'",
+                )
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
                 tracing::warn!(
                     user = user.0,
                     failures,
                     "SMS factor locked after consecutive failures"
                 );
-                return Err(OtpError::Locked);
+                return Err(OtpError::JustLocked);
             }
+            tx.commit().await?;
             Err(e)
         }
         Err(e) => Err(e),

@@ -187,23 +187,39 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Pending, DbError> {
     })
 }
 
-const PENDING_COLUMNS: &str =
-    "id, phone_e164, code_sent_at, expires_at, attempts, enable_two_factor";
+/// Which pending verification a step is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// The account's newest for the purpose: the phone dialog has one attempt at a time.
+    Newest,
+    /// One by id: each browser signing in has its own (its session holds the id), so two
+    /// sign-ins neither kill nor share each other's codes and attempts.
+    Id(i64),
+}
 
 async fn load_pending(
     conn: &mut AnyConnection,
     user: UserId,
     purpose: Purpose,
+    which: Which,
 ) -> Result<Option<Pending>, OtpError> {
-    let row = sqlx::query(&format!(
-        "SELECT {PENDING_COLUMNS} FROM verifications \
-         WHERE user_id = $1 AND purpose = $2 AND state = 'pending' ORDER BY id DESC LIMIT 1"
-    ))
-    .bind(user.0)
-    .bind(purpose.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let query = match which {
+        Which::Newest => sqlx::query(const_str::NEWEST),
+        Which::Id(id) => sqlx::query(const_str::BY_ID).bind(id),
+    };
+    let row = query
+        .bind(user.0)
+        .bind(purpose.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+mod const_str {
+    pub const NEWEST: &str = "SELECT id, phone_e164, code_sent_at, expires_at, enable_two_factor FROM verifications \
+         WHERE user_id = $1 AND purpose = $2 AND state = 'pending' ORDER BY id DESC LIMIT 1";
+    pub const BY_ID: &str = "SELECT id, phone_e164, code_sent_at, expires_at, enable_two_factor FROM verifications \
+         WHERE id = $1 AND user_id = $2 AND purpose = $3 AND state = 'pending'";
 }
 
 /// The live verification of `user` for `purpose`, if any (an expired one is not live).
@@ -211,10 +227,11 @@ pub async fn pending(
     state: &AppState,
     user: UserId,
     purpose: Purpose,
+    which: Which,
     now: Timestamp,
 ) -> Result<Option<Pending>, OtpError> {
     let mut conn = state.db.pool().acquire().await?;
-    Ok(load_pending(&mut conn, user, purpose)
+    Ok(load_pending(&mut conn, user, purpose, which)
         .await?
         .filter(|p| p.expires_at > now))
 }
@@ -360,7 +377,7 @@ async fn deliver(
 }
 
 /// Starts a verification of `phone` and sends its first code. Any earlier pending
-/// verification of the same account and purpose is abandoned.
+/// phone verification of the account is abandoned once the new code is out.
 pub async fn start(
     state: &AppState,
     user: UserId,
@@ -383,11 +400,6 @@ pub async fn start(
         now,
     )
     .await?;
-    sqlx::query("UPDATE verifications SET state = 'abandoned' WHERE user_id = $1 AND purpose = $2 AND state = 'pending'")
-        .bind(user.0)
-        .bind(purpose.as_str())
-        .execute(&mut *tx)
-        .await?;
     let expires_at = now.plus(CODE_TTL);
     let row = sqlx::query(
         "INSERT INTO verifications \
@@ -414,15 +426,18 @@ pub async fn start(
     deliver(state, &pending, send_id, &code, requester.host, now).await?;
     // Only now that the new code is out does the previous one die: a failed send leaves
     // the person with the code they already have (the newest pending row is the live one).
-    sqlx::query(
-        "UPDATE verifications SET state = 'abandoned' \
-         WHERE user_id = $1 AND purpose = $2 AND state = 'pending' AND id <> $3",
-    )
-    .bind(user.0)
-    .bind(purpose.as_str())
-    .bind(pending.id)
-    .execute(state.db.pool())
-    .await?;
+    // Sign-ins keep theirs: each browser's is its own (see `Which`).
+    if purpose == Purpose::Phone {
+        sqlx::query(
+            "UPDATE verifications SET state = 'abandoned' \
+             WHERE user_id = $1 AND purpose = $2 AND state = 'pending' AND id <> $3",
+        )
+        .bind(user.0)
+        .bind(purpose.as_str())
+        .bind(pending.id)
+        .execute(state.db.pool())
+        .await?;
+    }
     tracing::info!(user = user.0, purpose = purpose.as_str(), to = %phone.masked(), "verification started");
     Ok(pending)
 }
@@ -433,12 +448,13 @@ pub async fn resend(
     state: &AppState,
     user: UserId,
     purpose: Purpose,
+    which: Which,
     requester: Requester<'_>,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
     let mut tx = state.db.pool().begin().await?;
     lock_sends(state, &mut tx).await?;
-    let pending = load_pending(&mut tx, user, purpose)
+    let pending = load_pending(&mut tx, user, purpose, which)
         .await?
         .ok_or(OtpError::NoPending)?;
     if pending.expires_at <= now {
@@ -479,11 +495,12 @@ pub async fn check(
     state: &AppState,
     user: UserId,
     purpose: Purpose,
+    which: Which,
     code: &OtpCode,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
     let mut conn = state.db.pool().acquire().await?;
-    let pending = load_pending(&mut conn, user, purpose)
+    let pending = load_pending(&mut conn, user, purpose, which)
         .await?
         .ok_or(OtpError::NoPending)?;
     if pending.expires_at <= now {

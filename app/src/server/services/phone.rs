@@ -3,7 +3,7 @@
 //! by the unique index, so the send step never tells whether a number is in use (PH-4). A
 //! number can be replaced by another, never removed.
 
-use super::otp::{self, OtpError, Pending, Purpose, Requester};
+use super::otp::{self, OtpError, Pending, Purpose, Requester, Which};
 use super::{browsers, two_factor};
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::server::AppState;
@@ -43,7 +43,7 @@ pub async fn resend(
     requester: Requester<'_>,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
-    otp::resend(state, user, Purpose::Phone, requester, now).await
+    otp::resend(state, user, Purpose::Phone, Which::Newest, requester, now).await
 }
 
 pub async fn pending(
@@ -51,7 +51,7 @@ pub async fn pending(
     user: UserId,
     now: Timestamp,
 ) -> Result<Option<Pending>, OtpError> {
-    otp::pending(state, user, Purpose::Phone, now).await
+    otp::pending(state, user, Purpose::Phone, Which::Newest, now).await
 }
 
 pub async fn abandon(state: &AppState, user: UserId) -> Result<(), OtpError> {
@@ -65,7 +65,7 @@ pub async fn verify(
     code: &OtpCode,
     now: Timestamp,
 ) -> Result<PhoneVerified, OtpError> {
-    let pending = otp::check(state, user, Purpose::Phone, code, now).await?;
+    let pending = otp::check(state, user, Purpose::Phone, Which::Newest, code, now).await?;
     let mut tx = state.db.pool().begin().await?;
     if !otp::consume(&mut tx, pending.id).await? {
         return Err(OtpError::NoPending);
