@@ -121,7 +121,7 @@ pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
             let state = web::state()?;
             let now = state.clock.now();
             let session = web::session().await?;
-            let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
+            let user = live_pending(&state, &session, now).await?;
             let code = auth_session::pending_code(&session).await?;
             let challenge = login::challenge(&state, user, code, now).await?;
             Ok(LoginChallenge {
@@ -136,6 +136,28 @@ pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
         }
         .await,
     )
+}
+
+/// The account of this browser's pending sign-in, if it is still live: not expired, and not
+/// started before the password last changed (a password change voids waiting sign-ins).
+#[cfg(feature = "ssr")]
+async fn live_pending(
+    state: &crate::server::AppState,
+    session: &tower_sessions::Session,
+    now: crate::domain::Timestamp,
+) -> Result<crate::server::db::users::UserId, AppError> {
+    use crate::server::services::login;
+    use crate::server::{auth_session, db::users};
+
+    let (user, since) = auth_session::pending_sign_in(session, now, login::PENDING_TTL).await?;
+    if users::password_changed_at(&state.db, user)
+        .await?
+        .is_some_and(|changed| changed > since)
+    {
+        auth_session::end_pending(session).await?;
+        return Err(AppError::NoPendingLogin);
+    }
+    Ok(user)
 }
 
 /// Completes a pending sign-in: a fresh session, and this browser remembered (LG-4).
@@ -172,7 +194,7 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
             let state = web::state()?;
             let session = web::session().await?;
             let now = state.clock.now();
-            let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
+            let user = live_pending(&state, &session, now).await?;
             let code = OtpCode::parse(&code)?;
             let id = auth_session::pending_code(&session).await?;
             match login::verify_code(&state, user, id, &code, now).await {
@@ -214,7 +236,7 @@ pub async fn resend_login_code() -> Result<(), AppError> {
             let state = web::state()?;
             let now = state.clock.now();
             let session = web::session().await?;
-            let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
+            let user = live_pending(&state, &session, now).await?;
             let (ip, host) = (web::client_ip(), web::public_host(&state));
             let requester = Requester {
                 ip: &ip,
@@ -246,14 +268,14 @@ pub async fn resend_login_code() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "verify_recovery_code")]
 pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
     use crate::server::services::{login, throttle, two_factor};
-    use crate::server::{auth_session, web};
+    use crate::server::web;
 
     web::finish(
         async {
             let state = web::state()?;
             let session = web::session().await?;
             let now = state.clock.now();
-            let user = auth_session::pending_user(&session, now, login::PENDING_TTL).await?;
+            let user = live_pending(&state, &session, now).await?;
             // Wrong recovery codes count like wrong passwords (SEC-1).
             let account = format!("recovery-user:{}", user.0);
             let scopes = [
@@ -344,8 +366,10 @@ pub async fn change_password(
             let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
             match accounts::change_password(&state, user, current_password, &new, now).await {
                 Ok(()) => {
-                    throttle::succeeded(&state, attempt, Some(&scopes[0].0)).await?;
                     auth_session::sign_in(&session, user, now).await?;
+                    if let Err(e) = throttle::succeeded(&state, attempt, Some(&scopes[0].0)).await {
+                        tracing::warn!(error = %e, "a successful attempt still counts against the throttle");
+                    }
                     web::note(&state, user, crate::domain::SecurityEvent::PasswordChanged).await;
                     leptos_axum::redirect("/settings?password_changed=1");
                     Ok(())

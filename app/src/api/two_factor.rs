@@ -146,8 +146,9 @@ pub async fn forget_browser(id: i64) -> Result<(), AppError> {
     web::finish(
         async {
             let (state, _, user) = web::signed_in().await?;
-            browsers::forget(&state, user, id).await?;
-            web::note(&state, user, SecurityEvent::BrowserForgotten).await;
+            if browsers::forget(&state, user, id).await? {
+                web::note(&state, user, SecurityEvent::BrowserForgotten).await;
+            }
             leptos_axum::redirect("/settings");
             Ok(())
         }

@@ -53,13 +53,28 @@ pub fn successes(
     })
 }
 
+/// Errors after which the server has no pending code any more.
+fn ends_attempt(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::CodeAttemptsExhausted
+            | AppError::CodeExpired
+            | AppError::PhoneTaken
+            | AppError::NoPendingVerification
+    )
+}
+
 impl PhoneActions {
     pub fn new() -> Self {
         let send = ServerAction::<SendPhoneCode>::new();
         let resend = ServerAction::<ResendPhoneCode>::new();
         let verify = ServerAction::<VerifyPhoneCode>::new();
         let abandon = ServerAction::<AbandonPhoneCode>::new();
-        let ok = |v: Option<Result<(), AppError>>| v.map(|r| r.is_ok());
+        // Success, or a failure that ended the attempt on the server (the dialog must go back
+        // to the number step).
+        let ok = |v: Option<Result<(), AppError>>| {
+            v.map(|r| r.as_ref().map_or_else(ends_attempt, |_| true))
+        };
         let counts = [
             successes(
                 move || ok(send.value().get()),
@@ -78,6 +93,16 @@ impl PhoneActions {
                 move || abandon.version().get_untracked(),
             ),
         ];
+        // A new code makes the previous attempt's messages stale.
+        let sent = counts[0];
+        Effect::watch(
+            move || sent.get(),
+            move |_, _, _| {
+                verify.clear();
+                resend.clear();
+            },
+            false,
+        );
         let succeeded = Memo::new(move |_| counts.iter().map(|c| c.get()).sum());
         Self {
             send,
@@ -177,16 +202,28 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
 #[component]
 fn NumberStep(actions: PhoneActions) -> impl IntoView {
     let error = error_of(move || actions.send.value().get());
+    // Why the previous attempt ended (5 wrong codes, expiry, …), until a new code is sent.
+    let ended = move || {
+        actions
+            .verify
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(ends_attempt)
+    };
     // Two-factor is on: a new number needs the password again first (TF-4). A memo, so
     // that the form is rebuilt only when that flips, not on every error (which would clear
     // what the person typed).
     let reauth = Memo::new(move |_| error.get() == Some(AppError::ReauthRequired));
-    move || {
-        if reauth.get() {
-            view! { <ReauthForm then=crate::api::phone::DIALOG_URL/> }.into_any()
-        } else {
-            view! { <NumberForm actions error/> }.into_any()
-        }
+    view! {
+        {move || ended().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
+        {move || {
+            if reauth.get() {
+                view! { <ReauthForm then=crate::api::phone::DIALOG_URL/> }.into_any()
+            } else {
+                view! { <NumberForm actions error/> }.into_any()
+            }
+        }}
     }
 }
 

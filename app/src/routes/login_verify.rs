@@ -23,13 +23,7 @@ pub fn LoginVerifyPage() -> impl IntoView {
     auth.follow(move || verify.version().get() + recovery.version().get());
     let query = use_query_map();
     let challenge = Resource::new(
-        move || {
-            (
-                resend.version().get(),
-                verify.version().get(),
-                query.read().get("resent"),
-            )
-        },
+        move || (resend.version().get(), query.read().get("resent")),
         |_| get_login_challenge(),
     );
     view! {

@@ -80,12 +80,13 @@ pub async fn start_pending(
     Ok(())
 }
 
-/// The account of the live pending sign-in (`NoPendingLogin` when none, or expired).
-pub async fn pending_user(
+/// The account of the live pending sign-in and when it started (`NoPendingLogin` when
+/// none, or expired).
+pub async fn pending_sign_in(
     session: &Session,
     now: Timestamp,
     ttl: std::time::Duration,
-) -> Result<UserId, AppError> {
+) -> Result<(UserId, Timestamp), AppError> {
     let user = session
         .get::<i64>(PENDING_USER_KEY)
         .await
@@ -95,7 +96,9 @@ pub async fn pending_user(
         .await
         .map_err(internal)?;
     match (user, since) {
-        (Some(user), Some(since)) if Timestamp(since).plus(ttl) > now => Ok(UserId(user)),
+        (Some(user), Some(since)) if Timestamp(since).plus(ttl) > now => {
+            Ok((UserId(user), Timestamp(since)))
+        }
         (Some(_), _) => {
             end_pending(session).await?;
             Err(AppError::NoPendingLogin)

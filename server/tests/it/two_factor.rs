@@ -955,3 +955,34 @@ async fn two_browsers_signing_in_at_once_each_keep_their_own_code() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_password_change_voids_sign_ins_waiting_for_their_second_factor() {
+    on_each_engine(|app: TestApp| async move {
+        let owner = account(&app, "ii@example.jp", "090-1002-0008", true).await;
+        let recovery = codes(&owner).await[0].code.clone();
+        let intruder = pending_login(&app, "ii@example.jp").await;
+        let code = app.last_code();
+        app.clock.advance(Duration::from_secs(1));
+        let res = owner
+            .post(
+                "/api/change_password",
+                &[
+                    ("current_password", PASSWORD),
+                    ("new_password", "a brand new passphrase"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let res = intruder
+            .post("/api/verify_login_code", &[("code", &code)])
+            .await;
+        assert_eq!(res.app_error(), AppError::NoPendingLogin);
+        let res = intruder
+            .post("/api/verify_recovery_code", &[("code", &recovery)])
+            .await;
+        assert_eq!(res.app_error(), AppError::NoPendingLogin);
+        assert_eq!(who(&intruder).await, None);
+    })
+    .await;
+}

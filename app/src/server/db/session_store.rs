@@ -80,12 +80,12 @@ impl SessionStore for SqlSessionStore {
         }
     }
 
+    /// Updates a session that exists. A session deleted meanwhile (signed out, or ended by a
+    /// password change) stays deleted: a request still in flight cannot bring it back.
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id_hash) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
-             expires_at = excluded.expires_at",
+            "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id_hash = $1",
         )
         .bind(id_hash(&record.id))
         .bind(user_id_of(record))

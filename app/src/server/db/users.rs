@@ -69,3 +69,15 @@ pub async fn find_by_id(db: &Db, id: UserId) -> Result<Option<UserRow>, DbError>
     .await?;
     row.as_ref().map(from_row).transpose()
 }
+
+/// When the password was last set (a pending sign-in older than this is void).
+pub async fn password_changed_at(db: &Db, id: UserId) -> Result<Option<Timestamp>, DbError> {
+    let row = sqlx::query("SELECT password_changed_at FROM users WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row
+        .map(|r| r.try_get("password_changed_at"))
+        .transpose()?
+        .map(Timestamp))
+}

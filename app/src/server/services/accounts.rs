@@ -109,6 +109,12 @@ pub async fn change_password(
         ),
         ("DELETE FROM remembered_browsers WHERE user_id = $1", false),
         ("DELETE FROM sessions WHERE user_id = $1", false),
+        // Sign-ins still waiting for a second factor started with the old password.
+        (
+            "UPDATE verifications SET state = 'abandoned' \
+             WHERE user_id = $1 AND purpose = 'login' AND state = 'pending'",
+            false,
+        ),
     ] {
         let mut query = sqlx::query(sql).bind(user.0);
         if with_hash {

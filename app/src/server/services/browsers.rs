@@ -116,14 +116,14 @@ pub async fn list(
         .collect()
 }
 
-/// Forgets one browser of `user` (another account's id changes nothing).
-pub async fn forget(state: &AppState, user: UserId, id: i64) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM remembered_browsers WHERE id = $1 AND user_id = $2")
+/// Forgets one browser of `user` (another account's id changes nothing). Whether one went.
+pub async fn forget(state: &AppState, user: UserId, id: i64) -> Result<bool, DbError> {
+    let done = sqlx::query("DELETE FROM remembered_browsers WHERE id = $1 AND user_id = $2")
         .bind(id)
         .bind(user.0)
         .execute(state.db.pool())
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Forgets every browser of `user` (the settings page's "all").
