@@ -55,9 +55,8 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             let session = web::session().await?;
             let now = state.clock.now();
             let ip = web::client_ip();
-            let scopes = throttle::login_scopes(&state.settings, &email, &ip);
             // Counted before it is judged; a right password takes it back.
-            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
+            let attempt = throttle::begin_password_attempt(&state, &email, &ip, now).await?;
             let user = match accounts::authenticate(&state, &email, password).await {
                 Ok(user) => user,
                 Err(e) => {
@@ -65,7 +64,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
                     return Err(e.into());
                 }
             };
-            throttle::succeeded(&state, attempt, Some(&scopes[0].0)).await?;
+            throttle::succeeded(&state, attempt).await?;
             if !login::needs_second_factor(
                 &state,
                 user,
@@ -277,10 +276,9 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
             let now = state.clock.now();
             let user = live_pending(&state, &session, now).await?;
             // Wrong recovery codes count like wrong passwords (SEC-1).
-            let account = format!("recovery-user:{}", user.0);
             let scopes = [
                 (
-                    account.clone(),
+                    format!("recovery-user:{}", user.0),
                     state.settings.login_free_failures_per_account,
                 ),
                 (
@@ -290,7 +288,7 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
             ];
             let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
             let left = two_factor::use_recovery_code(&state, user, &code, now).await?;
-            throttle::succeeded(&state, attempt, Some(&account)).await?;
+            throttle::succeeded(&state, attempt).await?;
             login::abandon(&state, user).await?;
             complete_sign_in(
                 &state,
@@ -362,12 +360,12 @@ pub async fn change_password(
                 .await?
                 .ok_or(AppError::Unauthenticated)?
                 .email;
-            let scopes = throttle::login_scopes(&state.settings, &email, &web::client_ip());
-            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
+            let attempt =
+                throttle::begin_password_attempt(&state, &email, &web::client_ip(), now).await?;
             match accounts::change_password(&state, user, current_password, &new, now).await {
                 Ok(()) => {
                     auth_session::sign_in(&session, user, now).await?;
-                    if let Err(e) = throttle::succeeded(&state, attempt, Some(&scopes[0].0)).await {
+                    if let Err(e) = throttle::succeeded(&state, attempt).await {
                         tracing::warn!(error = %e, "a successful attempt still counts against the throttle");
                     }
                     web::note(&state, user, crate::domain::SecurityEvent::PasswordChanged).await;

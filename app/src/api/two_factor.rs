@@ -116,11 +116,11 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
                 .await?
                 .ok_or(AppError::Unauthenticated)?
                 .email;
-            let scopes = throttle::login_scopes(&state.settings, &email, &web::client_ip());
-            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
+            let attempt =
+                throttle::begin_password_attempt(&state, &email, &web::client_ip(), now).await?;
             match accounts::authenticate(&state, &email, password).await {
                 Ok(_) => {
-                    throttle::succeeded(&state, attempt, Some(&scopes[0].0)).await?;
+                    throttle::succeeded(&state, attempt).await?;
                     auth_session::mark_recent_auth(&session, now).await?;
                     let back = if then.starts_with("/settings") && !then.contains("//") {
                         then.as_str()

@@ -1,5 +1,6 @@
 //! Reusable pieces of UI.
 
+pub mod actions;
 pub mod countdown;
 pub mod fields;
 pub mod phone_dialog;

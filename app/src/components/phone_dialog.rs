@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::account::{AccountOverview, PendingPhone};
 use crate::api::phone::{AbandonPhoneCode, ResendPhoneCode, SendPhoneCode, VerifyPhoneCode};
+use crate::components::actions::{any_of, completions};
 use crate::components::countdown::ResendButton;
 use crate::components::fields::{CodeField, FieldError, FormError};
 use crate::components::reauth::ReauthForm;
@@ -40,19 +41,6 @@ pub struct PhoneActions {
     succeeded: Memo<usize>,
 }
 
-/// Counts an action's successful completions. A failed one changes nothing, so the page's
-/// data is not refetched (and the dialog not rebuilt, clearing what was typed) on an error.
-/// (Leptos bumps an action's version before it sets its value, so this follows the value.)
-pub fn successes(
-    is_ok: impl Fn() -> Option<bool> + Send + Sync + 'static,
-    version: impl Fn() -> usize + Send + Sync + 'static,
-) -> Memo<usize> {
-    Memo::new(move |previous: Option<&usize>| match is_ok() {
-        Some(true) => version(),
-        _ => previous.copied().unwrap_or(0),
-    })
-}
-
 /// Errors after which the server has no pending code any more.
 fn ends_attempt(e: &AppError) -> bool {
     matches!(
@@ -72,26 +60,13 @@ impl PhoneActions {
         let abandon = ServerAction::<AbandonPhoneCode>::new();
         // Success, or a failure that ended the attempt on the server (the dialog must go back
         // to the number step).
-        let ok = |v: Option<Result<(), AppError>>| {
-            v.map(|r| r.as_ref().map_or_else(ends_attempt, |_| true))
-        };
+        let done: fn(&Result<(), AppError>) -> bool =
+            |r| r.as_ref().map_or_else(ends_attempt, |_| true);
         let counts = [
-            successes(
-                move || ok(send.value().get()),
-                move || send.version().get_untracked(),
-            ),
-            successes(
-                move || ok(resend.value().get()),
-                move || resend.version().get_untracked(),
-            ),
-            successes(
-                move || ok(verify.value().get()),
-                move || verify.version().get_untracked(),
-            ),
-            successes(
-                move || ok(abandon.value().get()),
-                move || abandon.version().get_untracked(),
-            ),
+            completions(send, done),
+            completions(resend, done),
+            completions(verify, done),
+            completions(abandon, done),
         ];
         // A new code makes the previous attempt's messages stale.
         let sent = counts[0];
@@ -103,7 +78,7 @@ impl PhoneActions {
             },
             false,
         );
-        let succeeded = Memo::new(move |_| counts.iter().map(|c| c.get()).sum());
+        let succeeded = any_of(counts);
         Self {
             send,
             resend,

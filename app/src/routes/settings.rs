@@ -13,8 +13,9 @@ use crate::api::phone::DIALOG_URL;
 use crate::api::two_factor::{
     ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor,
 };
+use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::fields::FormError;
-use crate::components::phone_dialog::{PhoneActions, PhoneDialog, successes};
+use crate::components::phone_dialog::{PhoneActions, PhoneDialog};
 use crate::components::reauth::ReauthDialog;
 use crate::components::recovery_dialog::RecoveryDialog;
 use crate::error::AppError;
@@ -35,32 +36,18 @@ impl SettingsActions {
         let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
         let forget = ServerAction::<ForgetBrowser>::new();
         let forget_all = ServerAction::<ForgetAllBrowsers>::new();
-        let ok = |v: Option<Result<(), AppError>>| v.map(|r| r.is_ok());
-        let counts = [
-            successes(
-                move || ok(save.value().get()),
-                move || save.version().get_untracked(),
-            ),
-            successes(
-                move || ok(regenerate.value().get()),
-                move || regenerate.version().get_untracked(),
-            ),
-            successes(
-                move || ok(forget.value().get()),
-                move || forget.version().get_untracked(),
-            ),
-            successes(
-                move || ok(forget_all.value().get()),
-                move || forget_all.version().get_untracked(),
-            ),
-        ];
-        let succeeded = Memo::new(move |_| counts.iter().map(|c| c.get()).sum());
+        let changed = any_of([
+            completions(save, succeeded),
+            completions(regenerate, succeeded),
+            completions(forget, succeeded),
+            completions(forget_all, succeeded),
+        ]);
         Self {
             save,
             regenerate,
             forget,
             forget_all,
-            succeeded,
+            succeeded: changed,
         }
     }
 

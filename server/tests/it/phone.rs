@@ -14,7 +14,7 @@ use app::server::sms::HttpGateway;
 use app::server::sms::http::HttpGatewayConfig;
 use app::server::{Settings, SmsGateway, SmsLimits};
 
-use crate::support::{Client, TestApp, count, on_each_engine, on_each_engine_with};
+use crate::support::{Client, TestApp, count, on_each_engine, on_each_engine_with, other_than};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -47,15 +47,6 @@ async fn overview(client: &Client) -> AccountOverview {
     let res = client.get_json("/api/account_overview").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     res.json()
-}
-
-/// A code that is not `code`.
-fn other_than(code: &str) -> String {
-    if code == "000000" {
-        "111111".into()
-    } else {
-        "000000".into()
-    }
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ use app::domain::Timestamp;
 use app::error::AppError;
 use app::server::{
     AppState, Db, ManualClock, PasswordHasher, Secrets, SeededEntropy, Settings, SmsGateway,
+    SmsLimits,
 };
 
 pub const ORIGIN: &str = "http://localhost:3000";
@@ -399,4 +400,29 @@ pub async fn count(state: &AppState, table: &str) -> i64 {
         .unwrap()
         .try_get::<i64, _>("n")
         .unwrap()
+}
+
+/// A code that is not `code`: a wrong entry.
+pub fn other_than(code: &str) -> String {
+    if code == "000000" {
+        "111111".into()
+    } else {
+        "000000".into()
+    }
+}
+
+/// SMS limits no test that sends many codes will meet (for tests about something else).
+pub fn unlimited_sms(state: &mut AppState) {
+    let many = 10_000;
+    state.settings = Arc::new(Settings {
+        sms_limits: SmsLimits {
+            per_number_hour: many,
+            per_number_day: many,
+            per_account_day: many,
+            per_ip_hour: many,
+            global_hour: many,
+            ..SmsLimits::default()
+        },
+        ..Settings::development()
+    });
 }

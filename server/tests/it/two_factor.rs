@@ -2,7 +2,6 @@
 //! browsers, re-authentication and lockout (TF-1..4, RC-1..4, LG-1..5, SEC-1), on every
 //! engine.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
@@ -11,9 +10,10 @@ use app::api::account::AccountOverview;
 use app::api::auth::{CurrentUser, LoginChallenge};
 use app::api::two_factor::RecoveryCodeView;
 use app::error::AppError;
-use app::server::{Settings, SmsLimits};
 
-use crate::support::{Client, TestApp, on_each_engine, on_each_engine_with};
+use crate::support::{
+    Client, TestApp, on_each_engine, on_each_engine_with, other_than, unlimited_sms,
+};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -66,14 +66,6 @@ async fn pending_login(app: &TestApp, email: &str) -> Client {
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.header("location"), Some("/login/verify"));
     client
-}
-
-fn other_than(code: &str) -> String {
-    if code == "000000" {
-        "111111".into()
-    } else {
-        "000000".into()
-    }
 }
 
 #[tokio::test]
@@ -327,67 +319,54 @@ async fn is_still_remembered(app: &TestApp, browser: &Client, email: &str) -> bo
 
 #[tokio::test]
 async fn remembered_browsers_are_forgotten_by_each_event() {
-    on_each_engine_with(
-        |state| {
-            state.settings = Arc::new(Settings {
-                sms_limits: SmsLimits {
-                    per_number_hour: 100,
-                    per_number_day: 100,
-                    per_account_day: 100,
-                    ..SmsLimits::default()
-                },
-                ..Settings::development()
-            })
-        },
-        |app: TestApp| async move {
-            let email = "t@example.jp";
-            account(&app, email, "090-1000-5000", true).await;
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        let email = "t@example.jp";
+        account(&app, email, "090-1000-5000", true).await;
 
-            // Forget one, from the settings list.
-            let b = remembered(&app, email).await;
-            assert!(is_still_remembered(&app, &b, email).await);
-            let id = overview(&b).await.remembered_browsers[0].id;
-            assert_eq!(
-                b.post("/api/forget_browser", &[("id", &id.to_string())])
-                    .await
-                    .status,
-                StatusCode::OK
-            );
-            assert!(!is_still_remembered(&app, &b, email).await);
+        // Forget one, from the settings list.
+        let b = remembered(&app, email).await;
+        assert!(is_still_remembered(&app, &b, email).await);
+        let id = overview(&b).await.remembered_browsers[0].id;
+        assert_eq!(
+            b.post("/api/forget_browser", &[("id", &id.to_string())])
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert!(!is_still_remembered(&app, &b, email).await);
 
-            // Forget all.
-            let b = remembered(&app, email).await;
-            b.post("/api/forget_all_browsers", &[]).await;
-            assert!(!is_still_remembered(&app, &b, email).await);
+        // Forget all.
+        let b = remembered(&app, email).await;
+        b.post("/api/forget_all_browsers", &[]).await;
+        assert!(!is_still_remembered(&app, &b, email).await);
 
-            // Regenerating recovery codes.
-            let b = remembered(&app, email).await;
-            assert_eq!(
-                b.post("/api/regenerate_recovery_codes", &[]).await.status,
-                StatusCode::OK
-            );
-            assert!(!is_still_remembered(&app, &b, email).await);
+        // Regenerating recovery codes.
+        let b = remembered(&app, email).await;
+        assert_eq!(
+            b.post("/api/regenerate_recovery_codes", &[]).await.status,
+            StatusCode::OK
+        );
+        assert!(!is_still_remembered(&app, &b, email).await);
 
-            // A new phone number.
-            let b = remembered(&app, email).await;
-            app.clock.advance(Duration::from_secs(61));
-            b.post("/api/send_phone_code", &[("phone", "090-1000-5001")])
-                .await;
-            assert_eq!(
-                b.post("/api/verify_phone_code", &[("code", &app.last_code())])
-                    .await
-                    .status,
-                StatusCode::OK
-            );
-            assert!(!is_still_remembered(&app, &b, email).await);
+        // A new phone number.
+        let b = remembered(&app, email).await;
+        app.clock.advance(Duration::from_secs(61));
+        b.post("/api/send_phone_code", &[("phone", "090-1000-5001")])
+            .await;
+        assert_eq!(
+            b.post("/api/verify_phone_code", &[("code", &app.last_code())])
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert!(!is_still_remembered(&app, &b, email).await);
 
-            // Turning two-factor off (and on again).
-            let b = remembered(&app, email).await;
-            b.post("/api/save_two_factor", &[]).await;
-            b.post("/api/save_two_factor", &[("enabled", "on")]).await;
-            assert!(!is_still_remembered(&app, &b, email).await);
-        },
-    )
+        // Turning two-factor off (and on again).
+        let b = remembered(&app, email).await;
+        b.post("/api/save_two_factor", &[]).await;
+        b.post("/api/save_two_factor", &[("enabled", "on")]).await;
+        assert!(!is_still_remembered(&app, &b, email).await);
+    })
     .await;
 }
 
@@ -509,106 +488,78 @@ async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
 
 #[tokio::test]
 async fn twenty_concurrent_sign_ins_with_one_recovery_code_give_one_success() {
-    on_each_engine_with(
-        |state| {
-            state.settings = Arc::new(Settings {
-                sms_limits: SmsLimits {
-                    per_number_hour: 100,
-                    per_number_day: 100,
-                    per_account_day: 100,
-                    ..SmsLimits::default()
-                },
-                ..Settings::development()
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        let owner = account(&app, "w@example.jp", "090-1000-8000", true).await;
+        let code = codes(&owner).await[0].code.clone();
+        let mut browsers = Vec::new();
+        for _ in 0..20 {
+            browsers.push(pending_login(&app, "w@example.jp").await);
+        }
+        let attempts = browsers.iter().map(|b| {
+            let b = b.clone();
+            let code = code.clone();
+            tokio::spawn(async move {
+                b.post("/api/verify_recovery_code", &[("code", &code)])
+                    .await
+                    .status
             })
-        },
-        |app: TestApp| async move {
-            let owner = account(&app, "w@example.jp", "090-1000-8000", true).await;
-            let code = codes(&owner).await[0].code.clone();
-            let mut browsers = Vec::new();
-            for _ in 0..20 {
-                browsers.push(pending_login(&app, "w@example.jp").await);
+        });
+        let mut ok = 0;
+        for attempt in attempts {
+            if attempt.await.unwrap() == StatusCode::OK {
+                ok += 1;
             }
-            let attempts = browsers.iter().map(|b| {
-                let b = b.clone();
-                let code = code.clone();
-                tokio::spawn(async move {
-                    b.post("/api/verify_recovery_code", &[("code", &code)])
-                        .await
-                        .status
-                })
-            });
-            let mut ok = 0;
-            for attempt in attempts {
-                if attempt.await.unwrap() == StatusCode::OK {
-                    ok += 1;
-                }
-            }
-            assert_eq!(ok, 1);
-        },
-    )
+        }
+        assert_eq!(ok, 1);
+    })
     .await;
 }
 
 #[tokio::test]
 async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
-    on_each_engine_with(
-        |state| {
-            state.settings = Arc::new(Settings {
-                sms_limits: SmsLimits {
-                    per_number_hour: 1000,
-                    per_number_day: 1000,
-                    per_account_day: 1000,
-                    per_ip_hour: 1000,
-                    global_hour: 1000,
-                    ..SmsLimits::default()
-                },
-                ..Settings::development()
-            })
-        },
-        |app: TestApp| async move {
-            let owner = account(&app, "x@example.jp", "090-1000-9000", true).await;
-            let recovery = codes(&owner).await[0].code.clone();
-            let mut last = AppError::Internal;
-            for _ in 0..20 {
-                let b = pending_login(&app, "x@example.jp").await;
-                let wrong = other_than(&app.last_code());
-                for _ in 0..5 {
-                    last = b
-                        .post("/api/verify_login_code", &[("code", &wrong)])
-                        .await
-                        .app_error();
-                }
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        let owner = account(&app, "x@example.jp", "090-1000-9000", true).await;
+        let recovery = codes(&owner).await[0].code.clone();
+        let mut last = AppError::Internal;
+        for _ in 0..20 {
+            let b = pending_login(&app, "x@example.jp").await;
+            let wrong = other_than(&app.last_code());
+            for _ in 0..5 {
+                last = b
+                    .post("/api/verify_login_code", &[("code", &wrong)])
+                    .await
+                    .app_error();
             }
-            assert_eq!(last, AppError::SmsLocked, "the hundredth wrong code locks");
+        }
+        assert_eq!(last, AppError::SmsLocked, "the hundredth wrong code locks");
 
-            let sms_before = app.sms().len();
-            let b = pending_login(&app, "x@example.jp").await;
-            assert_eq!(app.sms().len(), sms_before, "no codes while locked");
-            let challenge: LoginChallenge = b.get_json("/api/login_challenge").await.json();
-            assert!(challenge.sms_locked);
-            assert_eq!(
-                b.post("/api/verify_login_code", &[("code", "123456")])
-                    .await
-                    .app_error(),
-                AppError::SmsLocked
-            );
-            assert_eq!(
-                b.post("/api/verify_recovery_code", &[("code", &recovery)])
-                    .await
-                    .status,
-                StatusCode::OK
-            );
+        let sms_before = app.sms().len();
+        let b = pending_login(&app, "x@example.jp").await;
+        assert_eq!(app.sms().len(), sms_before, "no codes while locked");
+        let challenge: LoginChallenge = b.get_json("/api/login_challenge").await.json();
+        assert!(challenge.sms_locked);
+        assert_eq!(
+            b.post("/api/verify_login_code", &[("code", "123456")])
+                .await
+                .app_error(),
+            AppError::SmsLocked
+        );
+        assert_eq!(
+            b.post("/api/verify_recovery_code", &[("code", &recovery)])
+                .await
+                .status,
+            StatusCode::OK
+        );
 
-            // Unlocked: a new browser gets a code again.
-            let b = pending_login(&app, "x@example.jp").await;
-            assert_eq!(
-                b.post("/api/verify_login_code", &[("code", &app.last_code())])
-                    .await
-                    .status,
-                StatusCode::OK
-            );
-        },
-    )
+        // Unlocked: a new browser gets a code again.
+        let b = pending_login(&app, "x@example.jp").await;
+        assert_eq!(
+            b.post("/api/verify_login_code", &[("code", &app.last_code())])
+                .await
+                .status,
+            StatusCode::OK
+        );
+    })
     .await;
 }
 

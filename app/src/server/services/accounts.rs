@@ -10,6 +10,7 @@ use crate::server::AppState;
 use crate::server::db::{DbError, users, users::UserId};
 use crate::server::entropy::EntropyError;
 use crate::server::passwords::HashError;
+use crate::server::services::{browsers, otp, otp::Purpose};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -102,26 +103,24 @@ pub async fn change_password(
     let salt = state.entropy.bytes::<16>()?;
     let hash = state.passwords.hash(new, salt).await?;
     let mut tx = state.db.pool().begin().await.map_err(DbError::from)?;
-    for (sql, with_hash) in [
-        (
-            "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
-            true,
-        ),
-        ("DELETE FROM remembered_browsers WHERE user_id = $1", false),
-        ("DELETE FROM sessions WHERE user_id = $1", false),
+    let done: Result<(), sqlx::Error> = async {
+        sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1")
+            .bind(user.0)
+            .bind(hash.as_str())
+            .bind(now.as_millis())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        browsers::forget_all_in(&mut tx, user).await?;
         // Sign-ins still waiting for a second factor started with the old password.
-        (
-            "UPDATE verifications SET state = 'abandoned' \
-             WHERE user_id = $1 AND purpose = 'login' AND state = 'pending'",
-            false,
-        ),
-    ] {
-        let mut query = sqlx::query(sql).bind(user.0);
-        if with_hash {
-            query = query.bind(hash.as_str()).bind(now.as_millis());
-        }
-        query.execute(&mut *tx).await.map_err(DbError::from)?;
+        otp::abandon_in(&mut tx, user, Purpose::Login).await?;
+        Ok(())
     }
+    .await;
+    done.map_err(DbError::from)?;
     tx.commit().await.map_err(DbError::from)?;
     tracing::info!(
         user = user.0,

@@ -147,13 +147,7 @@ pub async fn verify_code(
                 .bind(user.0)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "UPDATE verifications SET state = 'abandoned' \
-                     WHERE user_id = $1 AND purpose = 'login' AND state = 'pending'",
-                )
-                .bind(user.0)
-                .execute(&mut *tx)
-                .await?;
+                otp::abandon_in(&mut tx, user, Purpose::Login).await?;
                 tx.commit().await?;
                 tracing::warn!(
                     user = user.0,

@@ -245,13 +245,28 @@ async fn set_state(conn: &mut AnyConnection, id: i64, state: &str) -> Result<(),
     Ok(())
 }
 
-/// Ends every pending verification of `user` for `purpose` (the dialog was closed, PH-9).
+/// Ends every pending verification of `user` for `purpose` (the dialog was closed, PH-9;
+/// a sign-in locked or voided).
 pub async fn abandon(state: &AppState, user: UserId, purpose: Purpose) -> Result<(), OtpError> {
-    sqlx::query("UPDATE verifications SET state = 'abandoned' WHERE user_id = $1 AND purpose = $2 AND state = 'pending'")
-        .bind(user.0)
-        .bind(purpose.as_str())
-        .execute(state.db.pool())
-        .await?;
+    let mut conn = state.db.pool().acquire().await?;
+    abandon_in(&mut conn, user, purpose).await?;
+    Ok(())
+}
+
+/// [`abandon`] inside the caller's transaction.
+pub async fn abandon_in(
+    conn: &mut AnyConnection,
+    user: UserId,
+    purpose: Purpose,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE verifications SET state = 'abandoned' \
+         WHERE user_id = $1 AND purpose = $2 AND state = 'pending'",
+    )
+    .bind(user.0)
+    .bind(purpose.as_str())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -82,13 +82,7 @@ pub async fn verify(
             // A new number: browsers remembered for the old one must pass the new one (LG-4),
             // and a sign-in waiting for a code sent to the old number is over.
             browsers::forget_all_in(&mut tx, user).await?;
-            sqlx::query(
-                "UPDATE verifications SET state = 'abandoned' \
-                 WHERE user_id = $1 AND purpose = 'login' AND state = 'pending'",
-            )
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await?;
+            otp::abandon_in(&mut tx, user, Purpose::Login).await?;
             let two_factor_enabled_now = if pending.enable_two_factor {
                 two_factor::enable_in(state, &mut tx, user, now).await?
             } else {

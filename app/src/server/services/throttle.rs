@@ -82,6 +82,18 @@ pub fn login_scopes(
 #[must_use]
 pub struct Attempt {
     ids: Vec<i64>,
+    /// The first scope (the account's): a success also forgets its earlier failures.
+    account: Option<String>,
+}
+
+/// Counts a password attempt against the account of `email` and the client `ip`.
+pub async fn begin_password_attempt(
+    state: &AppState,
+    email: &str,
+    ip: &str,
+    now: Timestamp,
+) -> Result<Attempt, ThrottleError> {
+    begin_attempt(state, &login_scopes(&state.settings, email, ip), now).await
 }
 
 /// Counts an attempt against every scope before it is judged, refusing it if it comes too
@@ -134,16 +146,15 @@ pub async fn begin_attempt(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(Attempt { ids })
+    Ok(Attempt {
+        ids,
+        account: scopes.first().map(|(scope, _)| scope.clone()),
+    })
 }
 
-/// The attempt succeeded: it no longer counts, and neither do earlier failures in `clear`
-/// (the account's scope, after a right password).
-pub async fn succeeded(
-    state: &AppState,
-    attempt: Attempt,
-    clear: Option<&str>,
-) -> Result<(), ThrottleError> {
+/// The attempt succeeded: it no longer counts, and neither do the earlier failures of its
+/// first scope (the account's, after a right password or recovery code).
+pub async fn succeeded(state: &AppState, attempt: Attempt) -> Result<(), ThrottleError> {
     let mut tx = state.db.pool().begin().await?;
     for id in attempt.ids {
         sqlx::query("DELETE FROM login_failures WHERE id = $1")
@@ -151,7 +162,7 @@ pub async fn succeeded(
             .execute(&mut *tx)
             .await?;
     }
-    if let Some(scope) = clear {
+    if let Some(scope) = attempt.account {
         sqlx::query("DELETE FROM login_failures WHERE scope = $1")
             .bind(scope)
             .execute(&mut *tx)
