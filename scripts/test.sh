@@ -6,6 +6,8 @@
 #   scripts/test.sh          everything
 #   scripts/test.sh rust     unit and integration tests only
 #   scripts/test.sh e2e      the end-to-end suite only
+#   scripts/test.sh soak N   the integration suite N times in a row (default 20), on SQLite
+#                            and PostgreSQL: shows that no test hangs or flakes
 set -euo pipefail
 export NIDAN_NEED_CHROMIUM=1
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -16,7 +18,9 @@ say() { printf '\033[1m[test]\033[0m %s\n' "$*"; }
 
 postgres_answers() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 
-run_rust() {
+# Exports NIDAN_TEST_POSTGRES_URL when PostgreSQL answers (starting it if it is installed
+# but down); without it the integration tests run on SQLite only, which CI refuses.
+need_postgres() {
   if ! postgres_answers && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
     say "PostgreSQL is down; starting it"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
@@ -33,7 +37,34 @@ run_rust() {
       exit 1
     fi
   fi
+}
+
+run_rust() {
+  need_postgres
   cargo test --locked -p app -p server
+}
+
+# The integration suite again and again: a hang fails its run (each scenario has a
+# watchdog), and every failed run's output is kept.
+run_soak() {
+  local runs="${1:-20}" passed=0 failed=0 logs
+  need_postgres
+  cargo test --locked -p server --test it --no-run
+  logs="$(mktemp -d)"
+  for i in $(seq 1 "$runs"); do
+    local started=$SECONDS
+    if cargo test --locked -p server --test it >"$logs/run-$i.log" 2>&1; then
+      passed=$((passed + 1))
+      say "soak run $i/$runs passed ($((SECONDS - started)) s)"
+    else
+      failed=$((failed + 1))
+      say "soak run $i/$runs FAILED ($((SECONDS - started)) s); its failures:"
+      grep -E "^(test .* FAILED|---- |thread .* panicked)" "$logs/run-$i.log" | head -n 20 || true
+      say "whole output kept in $logs/run-$i.log"
+    fi
+  done
+  echo "soak: $passed passed, $failed failed"
+  [ "$failed" = 0 ]
 }
 
 run_e2e() {
@@ -72,6 +103,7 @@ case "$what" in
   all) run_rust; run_e2e ;;
   rust) run_rust ;;
   e2e) run_e2e ;;
-  *) echo "usage: scripts/test.sh [all|rust|e2e]"; exit 2 ;;
+  soak) run_soak "${2:-20}" ;;
+  *) echo "usage: scripts/test.sh [all|rust|e2e|soak N]"; exit 2 ;;
 esac
 say "all requested tests passed"

@@ -180,6 +180,11 @@ impl Config {
                 login_free_failures_per_account: limit("NIDAN_LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)?,
                 login_free_failures_per_ip: limit("NIDAN_LOGIN_FREE_FAILURES_PER_IP", 20)?,
                 signup_free_per_ip: limit("NIDAN_SIGNUP_FREE_PER_IP", 20)?,
+                request_timeout: Duration::from_secs(number(
+                    "NIDAN_REQUEST_TIMEOUT_SECS",
+                    30,
+                    1..=600,
+                )?),
             },
             sms,
         })

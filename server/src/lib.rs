@@ -9,10 +9,13 @@ pub mod config;
 pub mod dev_sms;
 pub mod security;
 
+use std::sync::OnceLock;
+
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -27,9 +30,28 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "nidan_session";
 
+/// The app's routes, generated at most once per process.
+///
+/// Why only once: leptos 0.8 (leptos_server 0.8.8, upstream issue #4773) suppresses resource
+/// loading while it generates a route list with a *process-global* flag
+/// (`SuppressResourceLoad`). A `Resource` whose future is first polled on any thread while
+/// that flag is set awaits forever and never looks at the flag again, so a page being
+/// rendered at that moment never finishes. That is what hung the integration suite one run
+/// in three: every scenario built a router, and so generated a route list, while other
+/// scenarios were rendering pages (the test `pages_render_while_routers_are_built`
+/// reproduced it every time). Generating the list once, before anything is served, and
+/// handing every router the same list closes that window for good: after the first call
+/// nothing in this process generates a route list again, whoever builds a router.
+pub fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole application: pages, server functions, static files, sessions and guards.
+/// The first call generates the route list (see [`routes`]); `main` calls this once, before
+/// it listens, so no route list is ever generated while a request is being served.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -58,6 +80,13 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, shell))
         .layer(sessions)
+        // No request holds a worker, a connection or a lock for longer than this: past it
+        // the work is dropped (an open transaction rolls back) and the answer is 503, which
+        // the guard gives a `Retry-After` and logs (SEC-8).
+        .layer(TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            state.settings.request_timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,

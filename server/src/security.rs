@@ -20,7 +20,16 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return with_headers(forbidden(), &state.settings);
     }
     let is_asset = req.uri().path().starts_with("/pkg/");
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let mut res = next.run(req).await;
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !res.headers().contains_key(header::RETRY_AFTER)
+    {
+        // Only the request timeout answers 503 without saying when to come back.
+        tracing::error!(%method, %path, limit = ?state.settings.request_timeout, "request timed out");
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
     if !is_asset {
         // Pages and API answers are personal: never stored by a shared or browser cache.
         res.headers_mut()
@@ -28,6 +37,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     with_headers(res, &state.settings)
 }
+
+/// What an overloaded server asks clients to wait, in seconds.
+const RETRY_AFTER_SECS: &str = "5";
 
 /// Whether the request comes from a page of this site. `Sec-Fetch-Site` is decisive when
 /// the browser sends it; otherwise `Origin` must equal the configured public origin or, with

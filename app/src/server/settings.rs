@@ -28,6 +28,8 @@ pub struct Settings {
     pub login_free_failures_per_ip: u32,
     /// Sign-ups from one IP within 15 minutes before they slow down.
     pub signup_free_per_ip: u32,
+    /// A request that takes longer is answered 503 and its work dropped (SEC-8).
+    pub request_timeout: Duration,
 }
 
 /// How many codes may be sent, per what and per when (SEC-2). The defaults are the SPEC's;
@@ -69,6 +71,7 @@ impl Settings {
             login_free_failures_per_account: 5,
             login_free_failures_per_ip: 20,
             signup_free_per_ip: 20,
+            request_timeout: Duration::from_secs(30),
         }
     }
 

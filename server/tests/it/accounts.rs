@@ -5,9 +5,8 @@ use http::{StatusCode, header};
 use app::api::auth::CurrentUser;
 use app::error::AppError;
 
-use crate::support::{Client, TestApp, count, on_each_engine};
+use crate::support::{Client, PASSWORD, TestApp, count, on_each_engine};
 
-const PASSWORD: &str = "correct horse battery";
 
 async fn sign_up(client: &Client, email: &str) {
     let res = client

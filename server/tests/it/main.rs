@@ -4,5 +4,6 @@
 
 mod accounts;
 mod phone;
+mod stalls;
 mod support;
 mod two_factor;

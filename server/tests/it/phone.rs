@@ -14,9 +14,10 @@ use app::server::sms::HttpGateway;
 use app::server::sms::http::HttpGatewayConfig;
 use app::server::{Settings, SmsGateway, SmsLimits};
 
-use crate::support::{Client, TestApp, count, on_each_engine, on_each_engine_with, other_than};
+use crate::support::{
+    Client, PASSWORD, TestApp, count, on_each_engine, on_each_engine_with, other_than,
+};
 
-const PASSWORD: &str = "correct horse battery";
 
 async fn signed_in(app: &TestApp, email: &str) -> Client {
     let client = app.client();

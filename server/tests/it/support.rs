@@ -24,6 +24,9 @@ use app::server::{
 pub const ORIGIN: &str = "http://localhost:3000";
 pub const HOST: &str = "localhost:3000";
 
+/// The password every test account signs up with.
+pub const PASSWORD: &str = "correct horse battery";
+
 /// 2026-11-25T00:00:00Z: tests start here and move the clock themselves.
 pub const START: Timestamp = Timestamp::from_millis(1_795_564_800_000);
 

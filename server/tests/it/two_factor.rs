@@ -12,10 +12,10 @@ use app::api::two_factor::RecoveryCodeView;
 use app::error::AppError;
 
 use crate::support::{
+    PASSWORD,
     Client, TestApp, on_each_engine, on_each_engine_with, other_than, unlimited_sms,
 };
 
-const PASSWORD: &str = "correct horse battery";
 
 /// Signs up `email` and verifies a number; with `two_factor`, ticks `二段階認証も有効にする`.
 async fn account(app: &TestApp, email: &str, phone: &str, two_factor: bool) -> Client {

@@ -7,6 +7,12 @@
 //! SQLite runs on a single connection: writes are serialised by SQLite anyway, and one
 //! connection rules out `SQLITE_BUSY` when a transaction that read first starts to write.
 //! Several server processes need PostgreSQL (DB-2).
+//!
+//! No unbounded wait (SEC-8): taking a connection from the pool gives up after
+//! [`ACQUIRE_TIMEOUT`]; on PostgreSQL every connection is opened with a statement, lock and
+//! idle-in-transaction timeout; on SQLite a locked file is waited for at most
+//! [`SQLITE_BUSY_TIMEOUT`]. A statement that hits one of them fails like any database error
+//! (503, see `AppError`), and its transaction rolls back.
 
 pub mod session_store;
 pub mod users;
@@ -15,6 +21,29 @@ use std::{path::Path, time::Duration};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+
+/// The longest a request waits for a pooled connection.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// PostgreSQL: the longest one statement may run (every query here is an indexed lookup or
+/// a small write; a statement this slow means the database is in trouble).
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// PostgreSQL: the longest a statement waits for a row or advisory lock.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+/// PostgreSQL: a transaction left open without a statement for this long is ended by the
+/// server, so that a stalled request cannot hold locks.
+pub const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// SQLite: the longest a statement waits for another process's lock on the file.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The per-connection settings that bound every PostgreSQL statement.
+fn postgres_timeouts() -> String {
+    format!(
+        "SET statement_timeout = {}; SET lock_timeout = {}; SET idle_in_transaction_session_timeout = {}",
+        STATEMENT_TIMEOUT.as_millis(),
+        LOCK_TIMEOUT.as_millis(),
+        IDLE_IN_TRANSACTION_TIMEOUT.as_millis()
+    )
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbKind {
@@ -73,7 +102,14 @@ impl Db {
             DbKind::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(10)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // Several statements in one simple query: not prepared.
+                            conn.execute(sqlx::raw_sql(&postgres_timeouts())).await?;
+                            Ok(())
+                        })
+                    })
                     .connect(url)
                     .await?
             }
@@ -84,13 +120,20 @@ impl Db {
                     .min_connections(1)
                     .idle_timeout(None)
                     .max_lifetime(None)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            conn.execute(
+                                format!(
+                                    "PRAGMA busy_timeout = {}",
+                                    SQLITE_BUSY_TIMEOUT.as_millis()
+                                )
+                                .as_str(),
+                            )
+                            .await?;
                             Ok(())
                         })
                     })
