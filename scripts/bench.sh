@@ -117,6 +117,9 @@ run_pages() {
     local cookie
     cookie="$(session_cookie "$workers")"
     [ -n "$cookie" ] || { echo "could not sign up" >&2; exit 1; }
+    # The signed-in rows mean something only if the cookie really signs in.
+    curl -fs -H "Cookie: $cookie" "$base/settings" | grep -q "bench$workers@example.jp" \
+      || { echo "the session cookie does not sign in" >&2; exit 1; }
     for page in / /login /signup /login/verify; do
       read -r n rps p50 p99 stalled failed < <(load "$base$page" "")
       printf '| %s | `%s` | no | %s | %s | %s | %s | %s | %s |\n' "$workers" "$page" "$n" "$rps" "$p50" "$p99" "$stalled" "$failed"

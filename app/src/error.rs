@@ -82,11 +82,15 @@ pub enum AppError {
     )]
     NoPendingLogin,
     #[error(
-        "認証コードの入力に続けて失敗したため、SMSでの認証を停止しています。リカバリーコードでログインしてください。"
+        "認証コードの入力に続けて失敗したため、SMSでの認証を一時的に停止しています。リカバリーコードでログインするか、24時間後にもう一度お試しください。"
     )]
     SmsLocked,
     #[error("エラーが発生しました。時間をおいてもう一度お試しください。")]
     Internal,
+    /// The database (or another part the server needs) does not answer in time: nothing
+    /// was done, and trying again later may work (SEC-8).
+    #[error("ただいまサービスを利用できません。{}後にもう一度お試しください。", wait_text(*retry_after_secs))]
+    Unavailable { retry_after_secs: u64 },
     /// Transport-level failures (network, decoding) raised by the server-function machinery.
     #[error("通信エラーが発生しました。もう一度お試しください。")]
     ServerFn(ServerFnErrorErr),
@@ -142,7 +146,20 @@ impl AppError {
             Self::Forbidden => 403,
             Self::EmailTaken => 409,
             Self::RateLimited { .. } => 429,
+            Self::Unavailable { .. } => 503,
             Self::Internal | Self::ServerFn(_) => 500,
+        }
+    }
+
+    /// How long the client should wait before trying again, for the `Retry-After` header of
+    /// rate-limited and unavailable answers.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs }
+            | Self::SmsLimited { retry_after_secs }
+            | Self::ResendTooSoon { retry_after_secs }
+            | Self::Unavailable { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            _ => None,
         }
     }
 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use app::server::sms::http::HttpGatewayConfig;
-use app::server::{Entropy, Environment, OsEntropy, Settings, SmsLimits};
+use app::server::{
+    Entropy, Environment, OsEntropy, ProxyHeader, Settings, SmsLimits, TrustedProxies,
+};
 use leptos::config::{LeptosOptions, get_configuration};
 use secrecy::SecretString;
 
@@ -27,6 +29,14 @@ pub enum ConfigError {
         "production mode cannot send SMS to the development outbox: set NIDAN_SMS_BACKEND=http and its NIDAN_SMS_HTTP_* variables"
     )]
     ProductionNeedsSmsGateway,
+    #[error(
+        "production mode needs NIDAN_TRUSTED_PROXIES: the addresses of the proxies in front of the server, or `none` when clients connect directly"
+    )]
+    ProductionNeedsProxyDecision,
+    #[error(
+        "production mode with PostgreSQL needs NIDAN_SECRET_KEY (64 hex characters), the same for every process"
+    )]
+    ProductionNeedsSecretKey,
     #[error("{0} must be set when NIDAN_SMS_BACKEND=http")]
     Missing(&'static str),
     #[error("secret key file {path}: {source}")]
@@ -87,6 +97,10 @@ fn sms_limits() -> Result<SmsLimits, ConfigError> {
     Ok(SmsLimits {
         per_number_hour: limit("NIDAN_SMS_LIMIT_PER_NUMBER_HOUR", d.per_number_hour)?,
         per_number_day: limit("NIDAN_SMS_LIMIT_PER_NUMBER_DAY", d.per_number_day)?,
+        registrations_per_number_day: limit(
+            "NIDAN_SMS_LIMIT_REGISTRATIONS_PER_NUMBER_DAY",
+            d.registrations_per_number_day,
+        )?,
         per_account_day: limit("NIDAN_SMS_LIMIT_PER_ACCOUNT_DAY", d.per_account_day)?,
         per_ip_hour: limit("NIDAN_SMS_LIMIT_PER_IP_HOUR", d.per_ip_hour)?,
         global_hour: limit("NIDAN_SMS_LIMIT_GLOBAL_HOUR", d.global_hour)?,
@@ -117,6 +131,33 @@ fn sms_backend() -> Result<SmsBackend, ConfigError> {
             expected: "outbox or http",
             value: other.to_owned(),
         }),
+    }
+}
+
+/// `NIDAN_TRUSTED_PROXIES` and `NIDAN_PROXY_HEADER` (SEC-7). `None` when the operator has
+/// not said whether there is a proxy.
+fn trusted_proxies() -> Result<Option<TrustedProxies>, ConfigError> {
+    let header = match var("NIDAN_PROXY_HEADER").as_deref() {
+        None | Some("x-forwarded-for") => ProxyHeader::XForwardedFor,
+        Some("forwarded") => ProxyHeader::Forwarded,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "NIDAN_PROXY_HEADER",
+                expected: "x-forwarded-for or forwarded",
+                value: other.to_owned(),
+            });
+        }
+    };
+    match var("NIDAN_TRUSTED_PROXIES") {
+        None => Ok(None),
+        Some(v) if v.trim() == "none" => Ok(Some(TrustedProxies::none())),
+        Some(v) => TrustedProxies::parse(&v, header)
+            .map(Some)
+            .map_err(|_| ConfigError::Invalid {
+                name: "NIDAN_TRUSTED_PROXIES",
+                expected: "`none`, or comma-separated IP addresses and CIDR blocks",
+                value: v,
+            }),
     }
 }
 
@@ -152,6 +193,14 @@ impl Config {
         if environment == Environment::Production && !https {
             return Err(ConfigError::ProductionNeedsHttps);
         }
+        let webotp_host = public_origin
+            .as_deref()
+            .map_or("localhost", host_of)
+            .to_owned();
+        let trusted_proxies = trusted_proxies()?;
+        if environment == Environment::Production && trusted_proxies.is_none() {
+            return Err(ConfigError::ProductionNeedsProxyDecision);
+        }
         let session_idle_hours = number("NIDAN_SESSION_IDLE_HOURS", 24 * 7, 1..=24 * 90)?;
         let sms = sms_backend()?;
         if environment == Environment::Production && matches!(sms, SmsBackend::Outbox) {
@@ -163,8 +212,28 @@ impl Config {
             .unwrap_or_else(|| format!("sqlite://{}/nidan.db", data_dir.display()));
         let secret_key = match var("NIDAN_SECRET_KEY") {
             Some(hex_key) => parse_key(&hex_key)?,
+            // Processes sharing a PostgreSQL must share the key too; one generated into
+            // each machine's data folder would make every other process's codes useless.
+            None if environment == Environment::Production
+                && !database_url.starts_with("sqlite:") =>
+            {
+                return Err(ConfigError::ProductionNeedsSecretKey);
+            }
             None => load_or_create_key(&data_dir.join("secret.key"), &OsEntropy)?,
         };
+
+        let request_timeout =
+            Duration::from_secs(number("NIDAN_REQUEST_TIMEOUT_SECS", 30, 1..=600)?);
+        if let SmsBackend::Http(gateway) = &sms
+            && request_timeout < gateway.timeout + Duration::from_secs(5)
+        {
+            // Cut off mid-send, a request could not kill the code of a failed SMS.
+            return Err(ConfigError::Invalid {
+                name: "NIDAN_REQUEST_TIMEOUT_SECS",
+                expected: "at least 5 seconds more than NIDAN_SMS_HTTP_TIMEOUT_SECS",
+                value: request_timeout.as_secs().to_string(),
+            });
+        }
 
         Ok(Self {
             leptos_options: conf.leptos_options,
@@ -179,12 +248,17 @@ impl Config {
                 sms_limits: sms_limits()?,
                 login_free_failures_per_account: limit("NIDAN_LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)?,
                 login_free_failures_per_ip: limit("NIDAN_LOGIN_FREE_FAILURES_PER_IP", 20)?,
+                login_account_ceiling: limit("NIDAN_LOGIN_ACCOUNT_CEILING", 50)?,
                 signup_free_per_ip: limit("NIDAN_SIGNUP_FREE_PER_IP", 20)?,
-                request_timeout: Duration::from_secs(number(
-                    "NIDAN_REQUEST_TIMEOUT_SECS",
-                    30,
-                    1..=600,
+                trusted_proxies: trusted_proxies.unwrap_or_default(),
+                dev_outbox_open: var("NIDAN_DEV_OUTBOX").as_deref() == Some("1"),
+                webotp_host,
+                reauth_window: Duration::from_secs(number(
+                    "NIDAN_REAUTH_WINDOW_SECS",
+                    600,
+                    5..=86_400,
                 )?),
+                request_timeout,
             },
             sms,
         })
@@ -200,6 +274,16 @@ impl Config {
         } else {
             "PostgreSQL".to_owned()
         }
+    }
+}
+
+/// The host of an origin, without the port: `https://nidan.example:8443` → `nidan.example`,
+/// `http://[::1]:3000` → `[::1]`.
+fn host_of(origin: &str) -> &str {
+    let host = origin.split_once("://").map_or(origin, |(_, h)| h);
+    match host.find(']') {
+        Some(end) => &host[..=end],
+        None => host.split(':').next().unwrap_or(host),
     }
 }
 
@@ -278,6 +362,13 @@ mod tests {
         );
         assert!(origin_of("ftp://x").is_err());
         assert!(origin_of("nidan.example").is_err());
+    }
+
+    #[test]
+    fn webotp_hosts_drop_scheme_and_port() {
+        assert_eq!(host_of("https://nidan.example"), "nidan.example");
+        assert_eq!(host_of("http://127.0.0.1:3000"), "127.0.0.1");
+        assert_eq!(host_of("http://[::1]:3000"), "[::1]");
     }
 
     #[test]

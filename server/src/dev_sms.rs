@@ -1,9 +1,16 @@
 //! The development outbox's pages (SMS-2): `GET /dev/sms` (HTML, newest first) and
 //! `GET /dev/sms.json`. The router adds them only while the outbox is the gateway; under any
 //! other backend the paths fall through to the 404 page.
+//!
+//! The outbox holds every code sent, so it answers only a direct connection from this
+//! machine (a loopback peer that is not a trusted proxy: whatever a proxy forwards may come
+//! from anywhere) unless `NIDAN_DEV_OUTBOX=1` opens it to every client (SEC-9). Anyone else
+//! gets a 404.
 
 use axum::Router;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
 use http::StatusCode;
@@ -12,7 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use app::server::sms::{SmsMessage, outbox};
-use app::server::{AppState, SmsGateway};
+use app::server::{AppState, ClientKey, SmsGateway};
 
 #[derive(Serialize)]
 struct MessageJson {
@@ -28,18 +35,28 @@ fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-async fn messages(state: &AppState) -> Result<Vec<SmsMessage>, Response> {
+async fn messages(state: &AppState, request: Request) -> Result<Vec<SmsMessage>, Response> {
     let SmsGateway::Outbox(db) = &state.sms else {
         return Err(StatusCode::NOT_FOUND.into_response());
     };
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical());
+    let proxies = &state.settings.trusted_proxies;
+    let local = peer.is_some_and(|ip| ip.is_loopback() && !proxies.trusts(ip));
+    if !state.settings.dev_outbox_open && !local {
+        tracing::info!(peer = ?peer.map(ClientKey::of), "outbox refused to a client that is not on this machine");
+        return Err(StatusCode::NOT_FOUND.into_response());
+    }
     outbox::list(db).await.map_err(|e| {
         tracing::error!(error = %e, "reading the outbox failed");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
     })
 }
 
-async fn json(State(state): State<AppState>) -> Response {
-    match messages(&state).await {
+async fn json(State(state): State<AppState>, request: Request) -> Response {
+    match messages(&state, request).await {
         Ok(list) => Json(
             list.into_iter()
                 .map(|m| MessageJson {
@@ -61,8 +78,8 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-async fn html(State(state): State<AppState>) -> Response {
-    let list = match messages(&state).await {
+async fn html(State(state): State<AppState>, request: Request) -> Response {
+    let list = match messages(&state, request).await {
         Ok(list) => list,
         Err(res) => return res,
     };

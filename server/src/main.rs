@@ -61,6 +61,15 @@ async fn run() -> Result<(), StartError> {
         SmsBackend::Http(gateway) => SmsGateway::Http(Arc::new(HttpGateway::new(gateway)?)),
     };
     tracing::info!(backend = sms.name(), "SMS ready");
+    if sms.is_outbox() {
+        if config.settings.dev_outbox_open {
+            tracing::warn!(
+                "NIDAN_DEV_OUTBOX=1: /dev/sms shows every code sent to anyone who asks; never do this on a reachable server"
+            );
+        } else {
+            tracing::info!("/dev/sms and /dev/sms.json answer only clients on this machine");
+        }
+    }
     // Load the phone-number metadata now rather than on the first person's request.
     let _ = PhoneNumber::parse("090-0000-0000");
 

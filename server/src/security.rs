@@ -27,8 +27,10 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     {
         // Only the request timeout answers 503 without saying when to come back.
         tracing::error!(%method, %path, limit = ?state.settings.request_timeout, "request timed out");
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
     }
     if !is_asset {
         // Pages and API answers are personal: never stored by a shared or browser cache.

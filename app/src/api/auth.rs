@@ -34,6 +34,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
             let _counted = throttle::begin_attempt(&state, &scope, now).await?;
             let user = accounts::sign_up(&state, &email, &password, now).await?;
             auth_session::sign_in(&session, user, now).await?;
+            web::know_device(&state, user);
             leptos_axum::redirect("/settings");
             Ok(())
         }
@@ -46,7 +47,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     use crate::domain::mask::mask_email;
-    use crate::server::services::{accounts, login, throttle};
+    use crate::server::services::{accounts, devices, login, throttle};
     use crate::server::{auth_session, web};
 
     web::finish(
@@ -55,8 +56,19 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             let session = web::session().await?;
             let now = state.clock.now();
             let ip = web::client_ip();
-            // Counted before it is judged; a right password takes it back.
-            let attempt = throttle::begin_password_attempt(&state, &email, &ip, now).await?;
+            // Counted before it is judged; a right password takes it back. A browser where
+            // this account signed in before counts on its own, so strangers cannot slow it
+            // (SEC-1).
+            let device = match web::cookie(web::DEVICE_COOKIE) {
+                Some(token) => devices::recognise(&state, &email, &token).await?,
+                None => None,
+            };
+            let claimant = match &device {
+                Some(id) => throttle::Claimant::KnownDevice(id),
+                None => throttle::Claimant::Address(&ip),
+            };
+            let scopes = throttle::login_scopes(&state.settings, &email, claimant);
+            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
             let user = match accounts::authenticate(&state, &email, password).await {
                 Ok(user) => user,
                 Err(e) => {
@@ -65,6 +77,9 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
                 }
             };
             throttle::succeeded(&state, attempt).await?;
+            if device.is_none() {
+                web::know_device(&state, user);
+            }
             if !login::needs_second_factor(
                 &state,
                 user,
@@ -80,7 +95,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
                 return Ok(());
             }
             auth_session::start_pending(&session, user, now).await?;
-            let host = web::public_host(&state);
+            let host = state.settings.webotp_host.clone();
             let requester = crate::server::services::otp::Requester {
                 ip: &ip,
                 host: &host,
@@ -106,7 +121,7 @@ pub struct LoginChallenge {
     /// A code is out and can be entered.
     pub code_sent: bool,
     pub resend_in_secs: u64,
-    /// Too many wrong codes: only a recovery code helps (SEC-1).
+    /// Too many wrong codes: a recovery code helps now, or the lock ends after a day (SEC-1).
     pub sms_locked: bool,
 }
 
@@ -236,7 +251,7 @@ pub async fn resend_login_code() -> Result<(), AppError> {
             let now = state.clock.now();
             let session = web::session().await?;
             let user = live_pending(&state, &session, now).await?;
-            let (ip, host) = (web::client_ip(), web::public_host(&state));
+            let (ip, host) = (web::client_ip(), state.settings.webotp_host.clone());
             let requester = Requester {
                 ip: &ip,
                 host: &host,
@@ -349,19 +364,20 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     use crate::domain::Password;
     use crate::server::services::{accounts, throttle};
-    use crate::server::{auth_session, db::users, web};
+    use crate::server::{auth_session, web};
 
     web::finish(
         async {
             let (state, session, user) = web::signed_in().await?;
             let new = Password::new(new_password)?;
             let now = state.clock.now();
-            let email = users::find_by_id(&state.db, user)
-                .await?
-                .ok_or(AppError::Unauthenticated)?
-                .email;
-            let attempt =
-                throttle::begin_password_attempt(&state, &email, &web::client_ip(), now).await?;
+            // Counted per session and account: strangers cannot delay this (SEC-1).
+            let scopes = throttle::reauth_scopes(
+                &state.settings,
+                user.0,
+                &web::session_key(&state, &session),
+            );
+            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
             match accounts::change_password(&state, user, current_password, &new, now).await {
                 Ok(()) => {
                     auth_session::sign_in(&session, user, now).await?;

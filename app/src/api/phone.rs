@@ -24,14 +24,15 @@ pub async fn send_phone_code(
         async {
             let (state, session, user) = web::signed_in().await?;
             let phone = PhoneNumber::parse(&phone)?;
-            // Changing the number of an account with two-factor on needs a recent password (TF-4).
-            if crate::server::services::two_factor::status(&state, user)
-                .await?
-                .enabled
-            {
-                auth_session::require_recent_auth(&session, state.clock.now()).await?;
-            }
-            let (ip, host) = (web::client_ip(), web::public_host(&state));
+            // Setting or changing the number needs a recent password (TF-4): a stolen
+            // session must not be able to put its own phone on the account.
+            auth_session::require_recent_auth(
+                &session,
+                state.clock.now(),
+                state.settings.reauth_window,
+            )
+            .await?;
+            let (ip, host) = (web::client_ip(), state.settings.webotp_host.clone());
             let requester = Requester {
                 ip: &ip,
                 host: &host,
@@ -61,7 +62,7 @@ pub async fn resend_phone_code() -> Result<(), AppError> {
     web::finish(
         async {
             let (state, _, user) = web::signed_in().await?;
-            let (ip, host) = (web::client_ip(), web::public_host(&state));
+            let (ip, host) = (web::client_ip(), state.settings.webotp_host.clone());
             service::resend(
                 &state,
                 user,
@@ -92,11 +93,15 @@ pub async fn verify_phone_code(code: String) -> Result<(), AppError> {
             let code = OtpCode::parse(&code)?;
             let now = state.clock.now();
             let verified = service::verify(&state, user, &code, now).await?;
+            // Every other session of the account ended with the change; this one goes on
+            // under a new id.
+            auth_session::renew(&session).await?;
             web::note(&state, user, crate::domain::SecurityEvent::PhoneChanged).await;
             if verified.two_factor_enabled_now {
                 web::note(&state, user, crate::domain::SecurityEvent::TwoFactorEnabled).await;
                 // `二段階認証も有効にする` was ticked: the success step shows the new codes.
-                auth_session::allow_codes_reveal(&session, now).await?;
+                auth_session::allow_codes_reveal(&session, now, state.settings.reauth_window)
+                    .await?;
                 leptos_axum::redirect(&format!("{DIALOG_URL}&done=1&two_factor=1"));
             } else {
                 leptos_axum::redirect(&format!("{DIALOG_URL}&done=1"));

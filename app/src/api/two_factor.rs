@@ -17,8 +17,8 @@ pub struct RecoveryCodeView {
     pub used: bool,
 }
 
-/// Saves the switch (TF-1). Turning it on shows the new recovery codes; turning it off
-/// needs a recent password (TF-4).
+/// Saves the switch (TF-1). Either way needs a recent password (TF-4); every other session
+/// of the account ends. Turning it on shows the new recovery codes.
 #[server(prefix = "/api", endpoint = "save_two_factor")]
 pub async fn save_two_factor(enabled: Option<String>) -> Result<(), AppError> {
     use crate::server::services::two_factor;
@@ -29,11 +29,10 @@ pub async fn save_two_factor(enabled: Option<String>) -> Result<(), AppError> {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             let enable = enabled.is_some();
-            if !enable {
-                auth_session::require_recent_auth(&session, now).await?;
-            }
+            auth_session::require_recent_auth(&session, now, state.settings.reauth_window).await?;
             let changed = two_factor::set_enabled(&state, user, enable, now).await?;
             if changed {
+                auth_session::renew(&session).await?;
                 let event = if enable {
                     SecurityEvent::TwoFactorEnabled
                 } else {
@@ -42,7 +41,8 @@ pub async fn save_two_factor(enabled: Option<String>) -> Result<(), AppError> {
                 web::note(&state, user, event).await;
             }
             if enable && changed {
-                auth_session::allow_codes_reveal(&session, now).await?;
+                auth_session::allow_codes_reveal(&session, now, state.settings.reauth_window)
+                    .await?;
                 leptos_axum::redirect("/settings?dialog=recovery&new=1");
             } else {
                 leptos_axum::redirect("/settings?saved=1");
@@ -64,7 +64,8 @@ pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             if !auth_session::may_reveal_codes(&session, now).await? {
-                auth_session::require_recent_auth(&session, now).await?;
+                auth_session::require_recent_auth(&session, now, state.settings.reauth_window)
+                    .await?;
             }
             let codes = two_factor::list_codes(&state, user).await?;
             web::note(&state, user, SecurityEvent::RecoveryCodesShown).await;
@@ -91,10 +92,10 @@ pub async fn regenerate_recovery_codes() -> Result<(), AppError> {
         async {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
-            auth_session::require_recent_auth(&session, now).await?;
+            auth_session::require_recent_auth(&session, now, state.settings.reauth_window).await?;
             two_factor::regenerate(&state, user, now).await?;
             web::note(&state, user, SecurityEvent::RecoveryCodesRegenerated).await;
-            auth_session::allow_codes_reveal(&session, now).await?;
+            auth_session::allow_codes_reveal(&session, now, state.settings.reauth_window).await?;
             leptos_axum::redirect("/settings?dialog=recovery&regenerated=1");
             Ok(())
         }
@@ -116,8 +117,13 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
                 .await?
                 .ok_or(AppError::Unauthenticated)?
                 .email;
-            let attempt =
-                throttle::begin_password_attempt(&state, &email, &web::client_ip(), now).await?;
+            // Counted per session and account: strangers cannot delay this (SEC-1).
+            let scopes = throttle::reauth_scopes(
+                &state.settings,
+                user.0,
+                &web::session_key(&state, &session),
+            );
+            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
             match accounts::authenticate(&state, &email, password).await {
                 Ok(_) => {
                     throttle::succeeded(&state, attempt).await?;

@@ -21,12 +21,23 @@ pub const PENDING_CODE_KEY: &str = "pending_code_id";
 /// Until when freshly made recovery codes may be shown without entering the password again.
 pub const CODES_REVEAL_UNTIL_KEY: &str = "codes_reveal_until";
 
-/// How recent the password must be for sensitive changes (TF-4).
-pub const RECENT_AUTH: std::time::Duration = std::time::Duration::from_secs(10 * 60);
-
+/// The session store is the database: when it cannot be read or written the database is
+/// not answering (503, try again); a record that does not decode is a fault of ours.
 fn internal(e: tower_sessions::session::Error) -> AppError {
-    tracing::error!(error = %e, "session store failed");
-    AppError::Internal
+    use tower_sessions::session::Error as SessionError;
+    use tower_sessions::session_store::Error as StoreError;
+    match e {
+        SessionError::Store(StoreError::Backend(_)) => {
+            tracing::error!(error = %e, "session store unavailable");
+            AppError::Unavailable {
+                retry_after_secs: crate::server::db::RETRY_AFTER_UNAVAILABLE_SECS,
+            }
+        }
+        _ => {
+            tracing::error!(error = %e, "session store failed");
+            AppError::Internal
+        }
+    }
 }
 
 /// The signed-in account, if any.
@@ -123,14 +134,19 @@ pub async fn pending_code(session: &Session) -> Result<Option<i64>, AppError> {
     session.get::<i64>(PENDING_CODE_KEY).await.map_err(internal)
 }
 
-/// `ReauthRequired` unless the password was entered in this session within 10 minutes.
-pub async fn require_recent_auth(session: &Session, now: Timestamp) -> Result<(), AppError> {
+/// `ReauthRequired` unless the password was entered in this session within `window`
+/// (TF-4; `NIDAN_REAUTH_WINDOW_SECS`, 10 minutes by default).
+pub async fn require_recent_auth(
+    session: &Session,
+    now: Timestamp,
+    window: std::time::Duration,
+) -> Result<(), AppError> {
     let at = session
         .get::<i64>(AUTHENTICATED_AT_KEY)
         .await
         .map_err(internal)?;
     match at {
-        Some(at) if Timestamp(at).plus(RECENT_AUTH) > now => Ok(()),
+        Some(at) if Timestamp(at).plus(window) > now => Ok(()),
         _ => Err(AppError::ReauthRequired),
     }
 }
@@ -143,10 +159,14 @@ pub async fn mark_recent_auth(session: &Session, now: Timestamp) -> Result<(), A
         .map_err(internal)
 }
 
-/// Lets freshly made recovery codes be shown for the next 10 minutes.
-pub async fn allow_codes_reveal(session: &Session, now: Timestamp) -> Result<(), AppError> {
+/// Lets freshly made recovery codes be shown for the next `window`.
+pub async fn allow_codes_reveal(
+    session: &Session,
+    now: Timestamp,
+    window: std::time::Duration,
+) -> Result<(), AppError> {
     session
-        .insert(CODES_REVEAL_UNTIL_KEY, now.plus(RECENT_AUTH).as_millis())
+        .insert(CODES_REVEAL_UNTIL_KEY, now.plus(window).as_millis())
         .await
         .map_err(internal)
 }
@@ -157,6 +177,13 @@ pub async fn may_reveal_codes(session: &Session, now: Timestamp) -> Result<bool,
         .await
         .map_err(internal)?;
     Ok(until.is_some_and(|u| Timestamp(u) > now))
+}
+
+/// Gives this session a new id and keeps what it holds: after a change that ended every
+/// session of the account in the database (phone, two-factor, password), this browser
+/// stays signed in under an id that no copy of the old cookie knows.
+pub async fn renew(session: &Session) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)
 }
 
 /// Deletes the session from the store and expires the cookie.

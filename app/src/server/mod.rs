@@ -2,6 +2,7 @@
 //! helpers server functions use at the HTTP boundary. Services know nothing of HTTP.
 
 pub mod auth_session;
+pub mod client_addr;
 pub mod clock;
 pub mod csp;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod sms;
 pub mod state;
 pub mod web;
 
+pub use client_addr::{ClientKey, ProxyHeader, TrustedProxies};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::Db;
 pub use entropy::{Entropy, OsEntropy, SeededEntropy};

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::TrustedProxies;
+
 /// Development serves the SMS outbox and allows plain http; production refuses both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -26,8 +28,20 @@ pub struct Settings {
     /// Wrong passwords that cost no delay, per account and per IP (SEC-1).
     pub login_free_failures_per_account: u32,
     pub login_free_failures_per_ip: u32,
+    /// Wrong passwords for one account from all clients within 15 minutes before clients
+    /// that have not proven themselves slow down (SEC-1).
+    pub login_account_ceiling: u32,
     /// Sign-ups from one IP within 15 minutes before they slow down.
     pub signup_free_per_ip: u32,
+    /// The proxies whose forwarding header names the client (SEC-7); none by default.
+    pub trusted_proxies: TrustedProxies,
+    /// `NIDAN_DEV_OUTBOX=1`: the development outbox answers every client, not only this
+    /// machine's (SEC-9).
+    pub dev_outbox_open: bool,
+    /// The host of the WebOTP line (`@host #code`, SMS-3): the public URL's, never a request's.
+    pub webotp_host: String,
+    /// How recent the password must be for sensitive changes (TF-4).
+    pub reauth_window: Duration,
     /// A request that takes longer is answered 503 and its work dropped (SEC-8).
     pub request_timeout: Duration,
 }
@@ -37,8 +51,13 @@ pub struct Settings {
 /// every request comes from 127.0.0.1 can raise the per-IP limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmsLimits {
+    /// Per number per hour and day: the owner's sign-in codes, and separately each
+    /// account's registration codes to that number.
     pub per_number_hour: u32,
     pub per_number_day: u32,
+    /// Registration codes to one number from all accounts together, per day: what a number
+    /// can be sent by people who do not hold it. Never counts the owner's sign-in codes.
+    pub registrations_per_number_day: u32,
     pub per_account_day: u32,
     pub per_ip_hour: u32,
     pub global_hour: u32,
@@ -51,6 +70,7 @@ impl Default for SmsLimits {
         Self {
             per_number_hour: 5,
             per_number_day: 10,
+            registrations_per_number_day: 10,
             per_account_day: 10,
             per_ip_hour: 20,
             global_hour: 1_000,
@@ -70,7 +90,12 @@ impl Settings {
             sms_limits: SmsLimits::default(),
             login_free_failures_per_account: 5,
             login_free_failures_per_ip: 20,
+            login_account_ceiling: 50,
             signup_free_per_ip: 20,
+            trusted_proxies: TrustedProxies::none(),
+            dev_outbox_open: false,
+            webotp_host: "localhost".to_owned(),
+            reauth_window: Duration::from_secs(10 * 60),
             request_timeout: Duration::from_secs(30),
         }
     }

@@ -7,7 +7,9 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use tower_sessions::Session;
 
-use super::AppState;
+use std::net::IpAddr;
+
+use super::{AppState, ClientKey, TrustedProxies};
 use crate::error::AppError;
 
 /// The application state, provided by the router.
@@ -36,49 +38,46 @@ pub async fn signed_in() -> Result<(AppState, Session, crate::server::db::users:
     Ok((state, session, user))
 }
 
-/// The client's IP address, for the per-IP limits. The direct peer: a deployment behind a
-/// proxy must have the proxy keep its own per-client limits.
-pub fn client_ip() -> String {
-    use_context::<Parts>()
-        .and_then(|p| {
-            p.extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
+/// A key for this session that is not its id (the id is a bearer secret and must not be
+/// stored in the clear): the throttle counts re-entered passwords under it.
+pub fn session_key(state: &AppState, session: &Session) -> String {
+    let id = session.id().map(|id| id.to_string()).unwrap_or_default();
+    state.secrets.keyed_hash("session-scope", id.as_bytes())
+}
+
+/// The client's address: the TCP peer, or what trusted proxies say it is (SEC-7, see
+/// `client_addr`). `None` only when the server was not started with connection info.
+pub fn client_addr_of(parts: &Parts, proxies: &TrustedProxies) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    // A line that is not text still counts as a hop (one that does not parse), so that a
+    // client cannot make a proxy's own line disappear.
+    let values: Vec<String> = proxies
+        .header()
+        .map(|h| {
+            parts
+                .headers
+                .get_all(h.name())
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect()
         })
+        .unwrap_or_default();
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    Some(proxies.client(peer, &values))
+}
+
+/// The key this request's client is counted under by the per-address limits: its IPv4
+/// address or its IPv6 /64 (SEC-7).
+pub fn client_ip() -> String {
+    let key = use_context::<Parts>()
+        .zip(use_context::<AppState>())
+        .and_then(|(parts, state)| client_addr_of(&parts, &state.settings.trusted_proxies));
+    key.map(|ip| ClientKey::of(ip).to_string())
         .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// The host name people see in the address bar, without the port: the configured public
-/// origin's, else the request's `Host`. Used for the WebOTP line of code messages.
-pub fn public_host(state: &AppState) -> String {
-    let host = match &state.settings.public_origin {
-        Some(origin) => origin
-            .split_once("://")
-            .map(|(_, h)| h.to_owned())
-            .unwrap_or_default(),
-        None => use_context::<Parts>()
-            .and_then(|p| {
-                p.headers
-                    .get(http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(str::to_owned)
-            })
-            .unwrap_or_default(),
-    };
-    let without_port = strip_port(&host);
-    if without_port.is_empty() {
-        "localhost".to_owned()
-    } else {
-        without_port.to_owned()
-    }
-}
-
-/// `example.jp:3000` → `example.jp`; `[::1]:3000` → `[::1]`.
-fn strip_port(host: &str) -> &str {
-    match host.find(']') {
-        Some(end) => &host[..=end],
-        None => host.split(':').next().unwrap_or(host),
-    }
 }
 
 /// `2026/11/25 09:30`, Japan time, for the pages.
@@ -129,16 +128,38 @@ pub fn cookie(name: &str) -> Option<String> {
         })
 }
 
+/// The known-device cookie (SEC-1, see `services::devices`).
+pub const DEVICE_COOKIE: &str = "nidan_device";
+
+/// Marks this browser as a known device of `user`, so that strangers' failures cannot slow
+/// its sign-ins. Without randomness it is simply not marked.
+pub fn know_device(state: &AppState, user: crate::server::db::users::UserId) {
+    match crate::server::services::devices::issue(state, user) {
+        Ok(token) => set_cookie(
+            state,
+            DEVICE_COOKIE,
+            &token,
+            crate::server::services::devices::KNOWN_FOR,
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not mark a known device"),
+    }
+}
+
 /// Sets the remembered-browser cookie for `max_age` (HttpOnly, SameSite=Lax, Secure over
 /// https).
 pub fn set_browser_cookie(state: &AppState, token: &str, max_age: std::time::Duration) {
+    set_cookie(state, BROWSER_COOKIE, token, max_age);
+}
+
+/// Sets an HttpOnly, SameSite=Lax cookie for `max_age` (Secure over https).
+fn set_cookie(state: &AppState, name: &str, token: &str, max_age: std::time::Duration) {
     let secure = if state.settings.secure_cookies {
         "; Secure"
     } else {
         ""
     };
     let value = format!(
-        "{BROWSER_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        "{name}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
         max_age.as_secs()
     );
     if let (Some(res), Ok(value)) = (
@@ -179,18 +200,11 @@ pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             );
         }
+        // Rate-limited and unavailable answers say when to come back, to scripts and
+        // plain forms alike (SEC-8).
+        if let (Some(secs), Some(res)) = (e.retry_after_secs(), use_context::<ResponseOptions>()) {
+            res.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
     }
     result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_port;
-
-    #[test]
-    fn ports_are_stripped_from_hosts() {
-        assert_eq!(strip_port("nidan.example"), "nidan.example");
-        assert_eq!(strip_port("127.0.0.1:3000"), "127.0.0.1");
-        assert_eq!(strip_port("[::1]:3000"), "[::1]");
-    }
 }

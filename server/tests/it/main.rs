@@ -3,6 +3,7 @@
 //! cores, linking dominates, so there is only one test binary to link.
 
 mod accounts;
+mod failure_modes;
 mod phone;
 mod stalls;
 mod support;

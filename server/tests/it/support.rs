@@ -202,6 +202,8 @@ pub struct Client {
     router: Router,
     cookies: Arc<Mutex<std::collections::BTreeMap<String, String>>>,
     ip: std::net::IpAddr,
+    /// Headers sent with every request (a proxy's `X-Forwarded-For`).
+    extra: Vec<(&'static str, String)>,
 }
 
 /// A response, fully read.
@@ -239,6 +241,21 @@ impl TestApp {
             router: self.router.clone(),
             cookies: Arc::default(),
             ip: ip.parse().unwrap(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// A client at `client` whose requests reach the app through a proxy at `proxy`, which
+    /// appends the client's address to `X-Forwarded-For` (after whatever `forged` the client
+    /// put there itself).
+    pub fn client_behind(&self, proxy: &str, client: &str, forged: Option<&str>) -> Client {
+        let chain = match forged {
+            Some(f) => format!("{f}, {client}"),
+            None => client.to_owned(),
+        };
+        Client {
+            extra: vec![("x-forwarded-for", chain)],
+            ..self.client_from(proxy)
         }
     }
 
@@ -358,6 +375,9 @@ impl Client {
             .method(method)
             .uri(path)
             .header(header::HOST, HOST);
+        for (name, value) in &self.extra {
+            b = b.header(*name, value);
+        }
         let jar = self.cookies.lock().unwrap();
         if !jar.is_empty() {
             let header = jar
@@ -421,6 +441,7 @@ pub fn unlimited_sms(state: &mut AppState) {
         sms_limits: SmsLimits {
             per_number_hour: many,
             per_number_day: many,
+            registrations_per_number_day: many,
             per_account_day: many,
             per_ip_hour: many,
             global_hour: many,

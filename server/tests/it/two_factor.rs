@@ -12,13 +12,11 @@ use app::api::two_factor::RecoveryCodeView;
 use app::error::AppError;
 
 use crate::support::{
-    PASSWORD,
-    Client, TestApp, on_each_engine, on_each_engine_with, other_than, unlimited_sms,
+    Client, PASSWORD, TestApp, on_each_engine, on_each_engine_with, other_than, unlimited_sms,
 };
 
-
 /// Signs up `email` and verifies a number; with `two_factor`, ticks `二段階認証も有効にする`.
-async fn account(app: &TestApp, email: &str, phone: &str, two_factor: bool) -> Client {
+pub(crate) async fn account(app: &TestApp, email: &str, phone: &str, two_factor: bool) -> Client {
     let client = app.client();
     let res = client
         .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
@@ -39,28 +37,28 @@ async fn account(app: &TestApp, email: &str, phone: &str, two_factor: bool) -> C
     client
 }
 
-async fn overview(client: &Client) -> AccountOverview {
+pub(crate) async fn overview(client: &Client) -> AccountOverview {
     client.get_json("/api/account_overview").await.json()
 }
 
-async fn codes(client: &Client) -> Vec<RecoveryCodeView> {
+pub(crate) async fn codes(client: &Client) -> Vec<RecoveryCodeView> {
     let res = client.get_json("/api/recovery_codes").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     res.json()
 }
 
-async fn who(client: &Client) -> Option<CurrentUser> {
+pub(crate) async fn who(client: &Client) -> Option<CurrentUser> {
     client.get_json("/api/current_user").await.json()
 }
 
-async fn password_step(client: &Client, email: &str) -> crate::support::TestResponse {
+pub(crate) async fn password_step(client: &Client, email: &str) -> crate::support::TestResponse {
     client
         .post("/api/log_in", &[("email", email), ("password", PASSWORD)])
         .await
 }
 
 /// A new browser signing in up to the code page.
-async fn pending_login(app: &TestApp, email: &str) -> Client {
+pub(crate) async fn pending_login(app: &TestApp, email: &str) -> Client {
     let client = app.client();
     let res = password_step(&client, email).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
@@ -302,7 +300,7 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
 }
 
 /// Signs in with the code from `client` (which then holds a remembered browser).
-async fn remembered(app: &TestApp, email: &str) -> Client {
+pub(crate) async fn remembered(app: &TestApp, email: &str) -> Client {
     let client = pending_login(app, email).await;
     let res = client
         .post("/api/verify_login_code", &[("code", &app.last_code())])

@@ -72,18 +72,57 @@ pub enum DbError {
     Corrupt(String),
 }
 
+/// What a client is asked to wait when the database does not answer.
+pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
+
 impl DbError {
     /// Whether this is a violation of a unique index (by error kind, never by message).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// Whether the database did not answer (down, unreachable, out of connections, or a
+    /// statement or lock timeout), as opposed to a fault in the data or the code.
+    pub fn is_unavailable(&self) -> bool {
+        let DbError::Sqlx(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                // PostgreSQL: query_canceled (statement_timeout), lock_not_available
+                // (lock_timeout), connection exceptions (08…), shutdown (57P0…), too many
+                // connections (53300). SQLite gives extended result codes; the low byte is
+                // the primary one: SQLITE_BUSY (5), SQLITE_LOCKED (6).
+                let sqlite = code.parse::<i64>().ok().map(|c| c & 0xff);
+                matches!(code.as_ref(), "57014" | "55P03" | "53300")
+                    || code.starts_with("08")
+                    || code.starts_with("57P0")
+                    || matches!(sqlite, Some(5 | 6))
+            }),
+            _ => false,
+        }
+    }
 }
 
 impl From<DbError> for crate::error::AppError {
-    /// Logged once here, at the boundary; the client sees only `Internal`.
+    /// Logged once here, at the boundary. A database that does not answer is 503 (try
+    /// again); anything else is `Internal`. Neither ever lets a request through.
     fn from(e: DbError) -> Self {
-        tracing::error!(error = %e, "database failure");
-        crate::error::AppError::Internal
+        if e.is_unavailable() {
+            tracing::error!(error = %e, "database unavailable");
+            crate::error::AppError::Unavailable {
+                retry_after_secs: RETRY_AFTER_UNAVAILABLE_SECS,
+            }
+        } else {
+            tracing::error!(error = %e, "database failure");
+            crate::error::AppError::Internal
+        }
     }
 }
 
@@ -142,11 +181,14 @@ impl Db {
             }
         };
         let db = Self { pool, kind };
-        db.migrate().await?;
+        db.migrate(url).await?;
         Ok(db)
     }
 
-    async fn migrate(&self) -> Result<(), DbError> {
+    /// Runs the migrations. On PostgreSQL on a connection of their own, without the
+    /// per-statement timeouts: a long migration, or a second process waiting for the first
+    /// one's migration lock at start-up, must not fail on them.
+    async fn migrate(&self, url: &str) -> Result<(), DbError> {
         match self.kind {
             DbKind::Sqlite => {
                 sqlx::migrate!("../migrations/sqlite")
@@ -154,9 +196,12 @@ impl Db {
                     .await?
             }
             DbKind::Postgres => {
+                use sqlx::Connection;
+                let mut conn = sqlx::AnyConnection::connect(url).await?;
                 sqlx::migrate!("../migrations/postgres")
-                    .run(&self.pool)
-                    .await?
+                    .run(&mut conn)
+                    .await?;
+                conn.close().await?;
             }
         }
         Ok(())

@@ -36,6 +36,19 @@ impl SqlSessionStore {
     }
 }
 
+/// Ends every session of `user` inside the caller's transaction (a password, phone or
+/// two-factor change). The browser that made the change renews its own afterwards.
+pub async fn end_all_of_in(
+    conn: &mut sqlx::AnyConnection,
+    user: crate::server::db::users::UserId,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 fn id_hash(id: &Id) -> String {
     hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }

@@ -31,6 +31,7 @@ impl From<AccountError> for AppError {
         match e {
             AccountError::EmailTaken => AppError::EmailTaken,
             AccountError::InvalidCredentials => AppError::InvalidCredentials,
+            AccountError::Db(e) => e.into(),
             other => {
                 tracing::error!(error = %other, "account service failed");
                 AppError::Internal
@@ -110,10 +111,7 @@ pub async fn change_password(
             .bind(now.as_millis())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await?;
+        crate::server::db::session_store::end_all_of_in(&mut tx, user).await?;
         browsers::forget_all_in(&mut tx, user).await?;
         // Sign-ins still waiting for a second factor started with the old password.
         otp::abandon_in(&mut tx, user, Purpose::Login).await?;

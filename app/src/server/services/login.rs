@@ -12,8 +12,18 @@
 //!
 //! Lockout (NIST SP 800-63B §5.2.2, "rate limiting"): wrong second-factor codes are counted
 //! per account across pending sign-ins. At 100 in a row the SMS factor is locked: no more
-//! codes are sent or accepted for the account until a recovery code is used, which clears
-//! the count and the lock. A right code clears the count too.
+//! codes are sent or accepted for the account. Only someone who knows the password can get
+//! that far, and the lock never keeps the owner out for good: it ends by itself after
+//! [`SMS_LOCK_FOR`], and a sign-in from a remembered browser lifts it at once. Both keep the
+//! count, so that after them one more wrong code locks again (the guesser gets one try a
+//! day, not a fresh hundred); only a right code or a recovery code clears the count.
+//!
+//! ```text
+//!            100th wrong code                       24 h pass / remembered browser
+//!   open ───────────────────────▶ locked ───────────────────────────────▶ open (count kept)
+//!    ▲                               │                                       │
+//!    └──── right code / recovery code (count cleared) ◀──────────────────────┘
+//! ```
 
 use std::time::Duration;
 
@@ -28,6 +38,13 @@ use crate::server::db::{DbError, users::UserId};
 pub const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
 /// Consecutive wrong codes that lock the SMS factor (SEC-1).
 pub const LOCK_AFTER: i64 = 100;
+/// How long a lock lasts when nothing lifts it sooner.
+pub const SMS_LOCK_FOR: Duration = Duration::from_secs(24 * 3600);
+
+/// Whether a lock set at `locked_at` still holds at `now`.
+pub fn sms_lock_holds(locked_at: Option<Timestamp>, now: Timestamp) -> bool {
+    locked_at.is_some_and(|at| at.plus(SMS_LOCK_FOR) > now)
+}
 
 /// What the second step needs to show.
 #[derive(Debug, Clone)]
@@ -38,6 +55,7 @@ pub struct Challenge {
 }
 
 async fn phone_and_lock(state: &AppState, user: UserId) -> Result<(PhoneNumber, bool), OtpError> {
+    let now = state.clock.now();
     let row = sqlx::query("SELECT phone_e164, sms_locked_at FROM users WHERE id = $1")
         .bind(user.0)
         .fetch_one(state.db.pool())
@@ -49,10 +67,30 @@ async fn phone_and_lock(state: &AppState, user: UserId) -> Result<(PhoneNumber, 
         .transpose()
         .map_err(|e| DbError::Corrupt(format!("stored phone number: {e}")))?
         .ok_or(OtpError::NoPending)?;
-    Ok((
-        phone,
-        row.try_get::<Option<i64>, _>("sms_locked_at")?.is_some(),
-    ))
+    let locked_at = row
+        .try_get::<Option<i64>, _>("sms_locked_at")?
+        .map(Timestamp);
+    if let Some(at) = locked_at
+        && !sms_lock_holds(locked_at, now)
+    {
+        // The lock has run out. Only this lock is lifted (not a newer one set meanwhile).
+        sqlx::query("UPDATE users SET sms_locked_at = NULL WHERE id = $1 AND sms_locked_at = $2")
+            .bind(user.0)
+            .bind(at.as_millis())
+            .execute(state.db.pool())
+            .await?;
+        return Ok((phone, false));
+    }
+    Ok((phone, locked_at.is_some()))
+}
+
+/// Lifts the lock, keeping the count of wrong codes (a sign-in from a remembered browser).
+pub async fn lift_lock(state: &AppState, user: UserId) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET sms_locked_at = NULL WHERE id = $1")
+        .bind(user.0)
+        .execute(state.db.pool())
+        .await?;
+    Ok(())
 }
 
 /// Sends the sign-in code, unless the SMS factor is locked.
@@ -185,8 +223,31 @@ pub async fn needs_second_factor(
     if !on {
         return Ok(false);
     }
-    match browser_token {
-        Some(token) => Ok(!super::browsers::recognise(state, user, token, now).await?),
-        None => Ok(true),
+    let remembered = match browser_token {
+        Some(token) => super::browsers::recognise(state, user, token, now).await?,
+        None => false,
+    };
+    if remembered {
+        // The owner's own browser: whatever lock strangers with the password ran into
+        // does not outlive it (SEC-1).
+        lift_lock(state, user).await?;
+    }
+    Ok(!remembered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_ends_by_itself_after_a_day() {
+        let at = Timestamp(1_000_000);
+        assert!(!sms_lock_holds(None, at));
+        assert!(sms_lock_holds(Some(at), at));
+        assert!(sms_lock_holds(
+            Some(at),
+            at.plus(SMS_LOCK_FOR).minus(Duration::from_millis(1))
+        ));
+        assert!(!sms_lock_holds(Some(at), at.plus(SMS_LOCK_FOR)));
     }
 }

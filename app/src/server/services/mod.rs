@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod browsers;
+pub mod devices;
 pub mod history;
 pub mod login;
 pub mod maintenance;

@@ -83,6 +83,9 @@ pub async fn verify(
             // and a sign-in waiting for a code sent to the old number is over.
             browsers::forget_all_in(&mut tx, user).await?;
             otp::abandon_in(&mut tx, user, Purpose::Login).await?;
+            // Whoever else was signed in (a stolen cookie) is out (the caller renews this
+            // browser's session).
+            crate::server::db::session_store::end_all_of_in(&mut tx, user).await?;
             let two_factor_enabled_now = if pending.enable_two_factor {
                 two_factor::enable_in(state, &mut tx, user, now).await?
             } else {

@@ -1,8 +1,31 @@
-//! Sign-in throttling (SEC-1): every wrong password is recorded against the account (its
-//! normalised email) and the client IP. Past a number of free failures within 15 minutes,
-//! each further attempt must wait twice as long as the one before (1 s, 2 s, 4 s … capped
-//! at 15 minutes) after the last failure. A right password clears the account's record.
-//! The second factor has its own lock (see `login`).
+//! Sign-in throttling (SEC-1), built so that nobody can aim it at someone else.
+//!
+//! Every wrong password is recorded, before it is judged, under *scopes*; past a number of
+//! free failures of a scope within 15 minutes, each further attempt in that scope must wait
+//! twice as long as the one before (1 s, 2 s, 4 s … capped at 15 minutes) after the last
+//! failure. The scopes of a password attempt at sign-in:
+//!
+//! ```text
+//!   an unknown client at an address (IPv4, or IPv6 /64):
+//!     pair:{account}|{address}    5 free   (NIDAN_LOGIN_FREE_FAILURES_PER_ACCOUNT)
+//!         a guesser at one account from one address slows only that address
+//!     ip:{address}               20 free   (NIDAN_LOGIN_FREE_FAILURES_PER_IP)
+//!         one address spraying many accounts
+//!     account:{account}          50 free   (NIDAN_LOGIN_ACCOUNT_CEILING)
+//!         a botnet on one account from many addresses
+//!   a known device of the account (see `devices`: its password was right there before):
+//!     pair:{account}|device:{id}  5 free
+//!         nothing anyone else does can fill it
+//!   re-entering the password in a signed-in session (TF-4, a password change):
+//!     session:{session}           5 free   only that session's holder can fill it
+//!     reauth-user:{account}      50 free   only sessions of the account can fill it
+//! ```
+//!
+//! So failures from strangers can slow the account's sign-ins from *unknown* clients (once
+//! past the ceiling, for as long as they keep it filled), but never from a browser where
+//! the owner signed in before, whatever address it shares, and never a signed-in session.
+//! A right password clears the scopes it was counted in, except the address's. The second
+//! factor has its own lock (see `login`).
 
 use std::time::Duration;
 
@@ -11,6 +34,9 @@ use sqlx::Row;
 use crate::domain::{Email, Timestamp};
 use crate::server::AppState;
 use crate::server::db::DbError;
+
+/// The PostgreSQL advisory lock that serialises throttle bookkeeping across processes.
+pub const ADVISORY_LOCK: i64 = 7_243_002;
 
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_DELAY_SECS: u64 = 15 * 60;
@@ -41,12 +67,11 @@ impl From<sqlx::Error> for ThrottleError {
     }
 }
 
-/// The account's scope key: the normalised email, or the trimmed input when it is no email.
-pub fn account_scope(email: &str) -> String {
-    let key = Email::parse(email)
+/// The account's key: the normalised email, or the trimmed input when it is no email.
+fn account_key(email: &str) -> String {
+    Email::parse(email)
         .map(|e| e.as_str().to_owned())
-        .unwrap_or_else(|_| email.trim().to_lowercase());
-    format!("account:{key}")
+        .unwrap_or_else(|_| email.trim().to_lowercase())
 }
 
 pub fn ip_scope(ip: &str) -> String {
@@ -62,19 +87,64 @@ fn delay(failures: u64, free: u64) -> Option<u64> {
     })
 }
 
-/// The scopes a password attempt counts against: the account and the client IP.
+/// Who is trying a password at sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimant<'a> {
+    /// A client the account does not know, by its address key.
+    Address(&'a str),
+    /// A known device of the account, by its id (see `devices`).
+    KnownDevice(&'a str),
+}
+
+/// The scopes a sign-in password attempt counts against, with their free failures (see the
+/// module's table).
 pub fn login_scopes(
     settings: &crate::server::Settings,
     email: &str,
-    ip: &str,
-) -> [(String, u32); 2] {
-    [
+    claimant: Claimant<'_>,
+) -> Vec<(String, u32)> {
+    let account = account_key(email);
+    let free = settings.login_free_failures_per_account;
+    match claimant {
+        Claimant::Address(address) => vec![
+            (format!("pair:{account}|{address}"), free),
+            (ip_scope(address), settings.login_free_failures_per_ip),
+            (format!("account:{account}"), settings.login_account_ceiling),
+        ],
+        Claimant::KnownDevice(id) => vec![(format!("pair:{account}|device:{id}"), free)],
+    }
+}
+
+/// The scopes of re-entering the password in a signed-in session (TF-4, a password change):
+/// the session's own, and the account's across its sessions (several stolen sessions do not
+/// multiply the guesses). Nobody without a session of the account can fill either.
+pub fn reauth_scopes(
+    settings: &crate::server::Settings,
+    user: i64,
+    session_key: &str,
+) -> Vec<(String, u32)> {
+    vec![
         (
-            account_scope(email),
+            format!("session:{session_key}"),
             settings.login_free_failures_per_account,
         ),
-        (ip_scope(ip), settings.login_free_failures_per_ip),
+        (
+            format!("reauth-user:{user}"),
+            settings.login_account_ceiling,
+        ),
     ]
+}
+
+/// The scopes a success clears: the pair and the account-wide record of sign-ins, or the
+/// session's. The per-address scope keeps counting (a success at one account says nothing
+/// about the other accounts that address tried).
+fn cleared_by_success(scopes: &[(String, u32)]) -> Vec<String> {
+    scopes
+        .iter()
+        .map(|(scope, _)| scope)
+        .filter(|scope| !scope.starts_with("ip:"))
+        .cloned()
+        .collect()
 }
 
 /// An attempt counted before it was judged; dropped from the count if it succeeds.
@@ -82,18 +152,8 @@ pub fn login_scopes(
 #[must_use]
 pub struct Attempt {
     ids: Vec<i64>,
-    /// The first scope (the account's): a success also forgets its earlier failures.
-    account: Option<String>,
-}
-
-/// Counts a password attempt against the account of `email` and the client `ip`.
-pub async fn begin_password_attempt(
-    state: &AppState,
-    email: &str,
-    ip: &str,
-    now: Timestamp,
-) -> Result<Attempt, ThrottleError> {
-    begin_attempt(state, &login_scopes(&state.settings, email, ip), now).await
+    /// Scopes whose earlier failures a success forgets too.
+    cleared: Vec<String>,
 }
 
 /// Counts an attempt against every scope before it is judged, refusing it if it comes too
@@ -107,7 +167,8 @@ pub async fn begin_attempt(
 ) -> Result<Attempt, ThrottleError> {
     let mut tx = state.db.pool().begin().await?;
     if state.db.kind() == crate::server::db::DbKind::Postgres {
-        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7243002)) AS l")
+        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+            .bind(ADVISORY_LOCK)
             .execute(&mut *tx)
             .await?;
     }
@@ -148,12 +209,12 @@ pub async fn begin_attempt(
     tx.commit().await?;
     Ok(Attempt {
         ids,
-        account: scopes.first().map(|(scope, _)| scope.clone()),
+        cleared: cleared_by_success(scopes),
     })
 }
 
-/// The attempt succeeded: it no longer counts, and neither do the earlier failures of its
-/// first scope (the account's, after a right password or recovery code).
+/// The attempt succeeded: it no longer counts, and neither do the earlier failures of the
+/// scopes it clears (see [`cleared_by_success`]).
 pub async fn succeeded(state: &AppState, attempt: Attempt) -> Result<(), ThrottleError> {
     let mut tx = state.db.pool().begin().await?;
     for id in attempt.ids {
@@ -162,7 +223,7 @@ pub async fn succeeded(state: &AppState, attempt: Attempt) -> Result<(), Throttl
             .execute(&mut *tx)
             .await?;
     }
-    if let Some(scope) = attempt.account {
+    for scope in attempt.cleared {
         sqlx::query("DELETE FROM login_failures WHERE scope = $1")
             .bind(scope)
             .execute(&mut *tx)
@@ -174,7 +235,47 @@ pub async fn succeeded(state: &AppState, attempt: Attempt) -> Result<(), Throttl
 
 #[cfg(test)]
 mod tests {
-    use super::delay;
+    use super::*;
+
+    fn names(scopes: &[(String, u32)]) -> Vec<&str> {
+        scopes.iter().map(|(s, _)| s.as_str()).collect()
+    }
+
+    #[test]
+    fn a_stranger_fills_no_scope_of_a_known_device_even_at_the_same_address() {
+        let settings = crate::server::Settings::development();
+        let owner = login_scopes(&settings, "Taro@Example.jp", Claimant::KnownDevice("d1"));
+        let stranger = login_scopes(&settings, "taro@example.jp", Claimant::Address("192.0.2.1"));
+        assert_eq!(names(&owner), ["pair:taro@example.jp|device:d1"]);
+        assert_eq!(
+            names(&stranger),
+            [
+                "pair:taro@example.jp|192.0.2.1",
+                "ip:192.0.2.1",
+                "account:taro@example.jp"
+            ]
+        );
+        assert!(
+            owner.iter().all(|o| !stranger.contains(o)),
+            "no scope in common: the stranger's failures cannot delay the owner"
+        );
+        assert_eq!(stranger[2].1, settings.login_account_ceiling);
+    }
+
+    #[test]
+    fn a_success_clears_its_own_scopes_but_not_the_address() {
+        let settings = crate::server::Settings::development();
+        let scopes = login_scopes(&settings, "a@example.jp", Claimant::Address("192.0.2.1"));
+        assert_eq!(
+            cleared_by_success(&scopes),
+            ["pair:a@example.jp|192.0.2.1", "account:a@example.jp"]
+        );
+        assert_eq!(
+            names(&reauth_scopes(&settings, 7, "abc")),
+            ["session:abc", "reauth-user:7"],
+            "re-entering the password counts per session and per account, never per address"
+        );
+    }
 
     #[test]
     fn delays_double_after_the_free_failures_and_are_capped() {

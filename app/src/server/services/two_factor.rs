@@ -88,7 +88,11 @@ pub async fn status(state: &AppState, user: UserId) -> Result<Status, TwoFactorE
             .try_get::<Option<i64>, _>("two_factor_enabled_at")?
             .is_some(),
         has_phone: row.try_get::<Option<String>, _>("phone_e164")?.is_some(),
-        sms_locked: row.try_get::<Option<i64>, _>("sms_locked_at")?.is_some(),
+        sms_locked: super::login::sms_lock_holds(
+            row.try_get::<Option<i64>, _>("sms_locked_at")?
+                .map(crate::domain::Timestamp),
+            state.clock.now(),
+        ),
         codes_left: row.try_get("codes_left")?,
     })
 }
@@ -234,9 +238,17 @@ pub async fn set_enabled(
         browsers::forget_all_in(&mut tx, user).await?;
         done.rows_affected() == 1
     };
+    if changed {
+        // A session that may have been stolen before the change does not outlive it.
+        crate::server::db::session_store::end_all_of_in(&mut tx, user).await?;
+    }
     tx.commit().await?;
     if changed {
-        tracing::info!(user = user.0, enabled, "two-factor switched");
+        tracing::info!(
+            user = user.0,
+            enabled,
+            "two-factor switched; other sessions ended"
+        );
     }
     Ok(changed)
 }

@@ -40,6 +40,17 @@ pub enum SmsError {
     Db(#[from] DbError),
 }
 
+impl SmsError {
+    /// Whether the message certainly did not go out because of *this* message: the gateway
+    /// refused it as invalid (400, 404, 422: a number it cannot send to). A timeout, a 5xx or
+    /// a broken connection may have delivered (and billed) it; a 401/403/429 says the
+    /// gateway would refuse every message, and giving those back would let a broken gateway
+    /// be called without bound.
+    pub fn surely_not_sent(&self) -> bool {
+        matches!(self, Self::Rejected(400 | 404 | 422))
+    }
+}
+
 #[derive(Clone)]
 pub enum SmsGateway {
     Outbox(Db),

@@ -1,0 +1,476 @@
+//! Failure modes and attacks (SEC-1, SEC-7..SEC-9): what a proxy, an attacker with a script
+//! or a failing database can do, on every engine. `docs/security.md` says which limit each
+//! test shows.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{StatusCode, header};
+
+use app::error::AppError;
+use app::server::{ProxyHeader, Settings, TrustedProxies};
+
+use crate::support::{PASSWORD, TestApp, on_each_engine, on_each_engine_with, unlimited_sms};
+use crate::two_factor::{account, password_step, pending_login, remembered, who};
+
+async fn sign_up(app: &TestApp, email: &str) {
+    let res = app
+        .client()
+        .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+}
+
+fn wrong_password(email: &str) -> [(&'static str, String); 2] {
+    [
+        ("email", email.to_owned()),
+        ("password", "not the password".to_owned()),
+    ]
+}
+
+async fn log_in_wrong(client: &crate::support::Client, email: &str) -> AppError {
+    let form = wrong_password(email);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    client.post("/api/log_in", &pairs).await.app_error()
+}
+
+/// Behind a trusted proxy every client has its own bucket; a forged `X-Forwarded-For`
+/// changes nothing, and an untrusted peer's header is not read at all (SEC-7).
+#[tokio::test]
+async fn a_client_behind_a_trusted_proxy_is_limited_by_its_own_address() {
+    on_each_engine_with(
+        |state| {
+            state.settings = Arc::new(Settings {
+                trusted_proxies: TrustedProxies::parse("10.0.0.0/8", ProxyHeader::XForwardedFor)
+                    .unwrap(),
+                login_free_failures_per_ip: 3,
+                ..Settings::development()
+            });
+        },
+        |app: TestApp| async move {
+            for n in 0..5 {
+                sign_up(&app, &format!("u{n}@example.jp")).await;
+            }
+            let a = app.client_behind("10.0.0.1", "203.0.113.1", None);
+            for n in 0..3 {
+                assert_eq!(
+                    log_in_wrong(&a, &format!("u{n}@example.jp")).await,
+                    AppError::InvalidCredentials
+                );
+            }
+            // A fourth account from A: A's address is past its free failures.
+            assert!(matches!(
+                log_in_wrong(&a, "u3@example.jp").await,
+                AppError::RateLimited { .. }
+            ));
+            // Forging another address in front of the proxy's entry does not help A.
+            let forging = app.client_behind("10.0.0.1", "203.0.113.1", Some("198.51.100.99"));
+            assert!(matches!(
+                log_in_wrong(&forging, "u4@example.jp").await,
+                AppError::RateLimited { .. }
+            ));
+            // B, through the same proxy, is judged: the proxy is not one bucket.
+            let b = app.client_behind("10.0.0.2", "203.0.113.2", None);
+            assert_eq!(
+                log_in_wrong(&b, "u3@example.jp").await,
+                AppError::InvalidCredentials
+            );
+            // A peer that is not a trusted proxy is its own client whatever it claims.
+            let direct = app.client_behind("192.0.2.50", "203.0.113.2", None);
+            for _ in 0..3 {
+                log_in_wrong(&direct, "u4@example.jp").await;
+            }
+            assert!(matches!(
+                log_in_wrong(&direct, "u0@example.jp").await,
+                AppError::RateLimited { .. }
+            ));
+            assert_eq!(
+                log_in_wrong(&b, "u0@example.jp").await,
+                AppError::InvalidCredentials,
+                "the direct peer's failures were not counted against 203.0.113.2"
+            );
+        },
+    )
+    .await;
+}
+
+/// IPv6 clients share one bucket per /64 (SEC-7): changing the last 64 bits buys nothing.
+#[tokio::test]
+async fn ipv6_clients_are_counted_per_64() {
+    on_each_engine_with(
+        |state| {
+            state.settings = Arc::new(Settings {
+                login_free_failures_per_ip: 2,
+                ..Settings::development()
+            });
+        },
+        |app: TestApp| async move {
+            for n in 0..3 {
+                sign_up(&app, &format!("v{n}@example.jp")).await;
+            }
+            log_in_wrong(&app.client_from("2001:db8:0:1::1"), "v0@example.jp").await;
+            log_in_wrong(&app.client_from("2001:db8:0:1::2"), "v1@example.jp").await;
+            assert!(matches!(
+                log_in_wrong(&app.client_from("2001:db8:0:1:ffff::3"), "v2@example.jp").await,
+                AppError::RateLimited { .. }
+            ));
+            assert_eq!(
+                log_in_wrong(&app.client_from("2001:db8:0:2::1"), "v2@example.jp").await,
+                AppError::InvalidCredentials,
+                "the next /64 is another client"
+            );
+        },
+    )
+    .await;
+}
+
+/// Wrong passwords from any number of other addresses cannot delay the owner's remembered
+/// browser, nor a signed-in session re-entering its password (SEC-1); they do slow strangers.
+#[tokio::test]
+async fn an_attacker_cannot_delay_the_owners_remembered_browser_or_session() {
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        let session = account(&app, "own@example.jp", "090-3000-0001", true).await;
+        let browser = remembered(&app, "own@example.jp").await;
+        browser.post("/api/log_out", &[]).await;
+
+        // Fifty wrong passwords from ten addresses fill the account-wide ceiling (50), each
+        // address within its own free failures.
+        for a in 0..10 {
+            let attacker = app.client_from(&format!("203.0.113.{}", a + 10));
+            for _ in 0..5 {
+                assert_eq!(
+                    log_in_wrong(&attacker, "own@example.jp").await,
+                    AppError::InvalidCredentials
+                );
+            }
+        }
+        let stranger = app.client_from("198.51.100.200");
+        let res = password_step(&stranger, "own@example.jp").await;
+        assert_eq!(
+            res.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "strangers slow down"
+        );
+        assert!(res.header("retry-after").is_some());
+
+        // The owner's remembered browser goes straight in.
+        let res = password_step(&browser, "own@example.jp").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.header("location"), Some("/settings"));
+
+        // The owner's live session can still confirm its password (TF-4).
+        app.clock.advance(Duration::from_secs(11 * 60));
+        let res = session
+            .post(
+                "/api/confirm_password",
+                &[("password", PASSWORD), ("then", "/settings")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    })
+    .await;
+}
+
+/// A database that does not answer is 503 with `Retry-After`, and nobody gets in (SEC-8).
+#[tokio::test]
+async fn a_failing_database_answers_503_and_signs_nobody_in() {
+    on_each_engine(|app: TestApp| async move {
+        sign_up(&app, "db@example.jp").await;
+        app.state.db.close().await;
+        let client = app.client();
+        let res = password_step(&client, "db@example.jp").await;
+        assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{}", res.body);
+        assert!(matches!(res.app_error(), AppError::Unavailable { .. }));
+        assert!(res.header("retry-after").is_some());
+        assert!(
+            res.header("set-cookie").is_none(),
+            "no session for anyone: {:?}",
+            res.header("set-cookie")
+        );
+        assert!(client.session_cookie().is_none());
+    })
+    .await;
+}
+
+/// Rate-limited answers say when to come back, in the header and the message (SEC-8).
+#[tokio::test]
+async fn rate_limited_answers_carry_retry_after() {
+    on_each_engine(|app: TestApp| async move {
+        sign_up(&app, "ra@example.jp").await;
+        let client = app.client_from("198.51.100.1");
+        for _ in 0..5 {
+            log_in_wrong(&client, "ra@example.jp").await;
+        }
+        let res = password_step(&client, "ra@example.jp").await;
+        assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.header("retry-after"), Some("1"));
+    })
+    .await;
+}
+
+/// The WebOTP line names the configured host, never the one a request claims (SEC-9).
+#[tokio::test]
+async fn the_webotp_host_comes_from_configuration_not_the_request() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.client();
+        client
+            .post(
+                "/api/sign_up",
+                &[("email", "host2@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
+        let mut req = client
+            .request("POST", "/api/send_phone_code")
+            .header(header::ORIGIN, "http://evil.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(axum::body::Body::from("phone=090-4000-0001"))
+            .unwrap();
+        req.headers_mut()
+            .insert(header::HOST, "evil.example".parse().unwrap());
+        let res = client.send(req).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let body = app.sms().last().unwrap().body.clone();
+        assert!(
+            body.lines().last().unwrap().starts_with("@localhost #"),
+            "{body}"
+        );
+    })
+    .await;
+}
+
+/// A stolen session cannot put its own phone on the account or switch two-factor without
+/// the password (TF-4, with a short `NIDAN_REAUTH_WINDOW_SECS`), and each change ends every
+/// other session of the account.
+#[tokio::test]
+async fn phone_and_two_factor_changes_need_the_password_and_end_other_sessions() {
+    on_each_engine_with(
+        |state| {
+            state.settings = Arc::new(Settings {
+                reauth_window: Duration::from_secs(60),
+                ..Settings::development()
+            });
+        },
+        |app: TestApp| async move {
+            sign_up(&app, "st@example.jp").await;
+            let owner = app.client();
+            password_step(&owner, "st@example.jp").await;
+            let thief = app.client_from("203.0.113.66");
+            password_step(&thief, "st@example.jp").await;
+            assert!(who(&thief).await.is_some());
+
+            app.clock.advance(Duration::from_secs(61));
+            let sms_before = app.sms().len();
+            let res = thief
+                .post(
+                    "/api/send_phone_code",
+                    &[("phone", "090-5000-0001"), ("enable_two_factor", "on")],
+                )
+                .await;
+            assert_eq!(res.app_error(), AppError::ReauthRequired);
+            assert_eq!(app.sms().len(), sms_before, "nothing sent");
+
+            // The owner confirms the password and sets the number: the thief is out.
+            let res = owner
+                .post(
+                    "/api/confirm_password",
+                    &[("password", PASSWORD), ("then", "/settings?dialog=phone")],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            let before = owner.session_cookie();
+            assert_eq!(
+                owner
+                    .post("/api/send_phone_code", &[("phone", "090-5000-0001")])
+                    .await
+                    .status,
+                StatusCode::OK
+            );
+            let res = owner
+                .post("/api/verify_phone_code", &[("code", &app.last_code())])
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            assert_ne!(
+                owner.session_cookie(),
+                before,
+                "the owner's session id changed"
+            );
+            assert!(who(&owner).await.is_some(), "the owner stays signed in");
+            assert!(who(&thief).await.is_none(), "every other session ended");
+
+            // Turning two-factor on needs the password too, and ends other sessions.
+            let thief = app.client_from("203.0.113.66");
+            password_step(&thief, "st@example.jp").await;
+            app.clock.advance(Duration::from_secs(61));
+            let res = owner
+                .post("/api/save_two_factor", &[("enabled", "on")])
+                .await;
+            assert_eq!(res.app_error(), AppError::ReauthRequired);
+            owner
+                .post(
+                    "/api/confirm_password",
+                    &[("password", PASSWORD), ("then", "/settings")],
+                )
+                .await;
+            let res = owner
+                .post("/api/save_two_factor", &[("enabled", "on")])
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            assert!(who(&owner).await.is_some());
+            assert!(who(&thief).await.is_none());
+        },
+    )
+    .await;
+}
+
+/// A hundred wrong codes lock the SMS factor, but the owner's remembered browser lifts the
+/// lock, and without it the lock ends by itself after a day (SEC-1).
+#[tokio::test]
+async fn the_sms_lock_never_keeps_the_owner_out_for_good() {
+    async fn lock(app: &TestApp, email: &str) {
+        let mut last = AppError::Internal;
+        for _ in 0..20 {
+            let b = pending_login(app, email).await;
+            let wrong = crate::support::other_than(&app.last_code());
+            for _ in 0..5 {
+                last = b
+                    .post("/api/verify_login_code", &[("code", &wrong)])
+                    .await
+                    .app_error();
+            }
+        }
+        assert_eq!(last, AppError::SmsLocked);
+        let sms_before = app.sms().len();
+        pending_login(app, email).await;
+        assert_eq!(app.sms().len(), sms_before, "locked: no code is sent");
+    }
+
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        account(&app, "lk@example.jp", "090-6000-0001", true).await;
+        let browser = remembered(&app, "lk@example.jp").await;
+        browser.post("/api/log_out", &[]).await;
+        lock(&app, "lk@example.jp").await;
+
+        // The remembered browser signs in and lifts the lock.
+        let res = password_step(&browser, "lk@example.jp").await;
+        assert_eq!(res.header("location"), Some("/settings"));
+        let sms_before = app.sms().len();
+        pending_login(&app, "lk@example.jp").await;
+        assert_eq!(app.sms().len(), sms_before + 1, "codes go out again");
+
+        // Locked again, with no remembered browser: a day later it is over.
+        lock(&app, "lk@example.jp").await;
+        app.clock.advance(Duration::from_secs(24 * 3600));
+        let b = pending_login(&app, "lk@example.jp").await;
+        let res = b
+            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    })
+    .await;
+}
+
+/// Production refuses to start without saying whether there is a proxy, and on PostgreSQL
+/// without a shared secret key (SEC-7, SEC-9); a typo in the proxy list is refused too.
+#[tokio::test]
+async fn production_refuses_unsafe_configurations() {
+    let data = std::env::temp_dir().join(format!("nidan-config-{}", std::process::id()));
+    let base: &[(&str, &str)] = &[
+        ("NIDAN_ENV", "production"),
+        ("NIDAN_PUBLIC_URL", "https://nidan.example"),
+        ("NIDAN_SMS_BACKEND", "http"),
+        ("NIDAN_SMS_HTTP_ACCOUNT_SID", "AC1"),
+        ("NIDAN_SMS_HTTP_AUTH_TOKEN", "token"),
+        ("NIDAN_SMS_HTTP_FROM", "+15005550006"),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ("LEPTOS_OUTPUT_NAME", "nidan"),
+    ];
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[], "NIDAN_TRUSTED_PROXIES"),
+        (
+            &[("NIDAN_TRUSTED_PROXIES", "10.0.0.300")],
+            "NIDAN_TRUSTED_PROXIES",
+        ),
+        (
+            &[
+                ("NIDAN_TRUSTED_PROXIES", "none"),
+                ("DATABASE_URL", "postgres://127.0.0.1:1/nidan"),
+            ],
+            "NIDAN_SECRET_KEY",
+        ),
+    ];
+    for (extra, named) in cases {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("NIDAN_DATA_DIR", &data)
+            .env("RUST_LOG", "error")
+            .kill_on_drop(true);
+        for (k, v) in base.iter().chain(extra.iter()) {
+            command.env(k, v);
+        }
+        let out = tokio::time::timeout(Duration::from_secs(30), command.output())
+            .await
+            .expect("the server gave up at once")
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{extra:?}: it started");
+        assert!(
+            said.contains(named),
+            "{extra:?}: should name {named}: {said}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Registration sends by other accounts cannot use up the verified owner's sign-in codes,
+/// and together they cannot send a number more than its daily ceiling (SEC-2).
+#[tokio::test]
+async fn other_accounts_cannot_use_up_the_owners_sign_in_codes() {
+    on_each_engine(|app: TestApp| async move {
+        let number = "090-7000-0001";
+        account(&app, "owner@example.jp", number, true).await;
+        let send_from = |email: &'static str| {
+            let app = &app;
+            async move {
+                let client = app.client();
+                client
+                    .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+                    .await;
+                let mut sent = 0;
+                loop {
+                    let res = client
+                        .post("/api/send_phone_code", &[("phone", number)])
+                        .await;
+                    if res.status != StatusCode::OK {
+                        assert!(matches!(res.app_error(), AppError::SmsLimited { .. }));
+                        assert!(res.header("retry-after").is_some());
+                        return sent;
+                    }
+                    sent += 1;
+                    assert!(sent <= 10, "no limit held");
+                }
+            }
+        };
+        // One account: five an hour to a number it does not hold.
+        assert_eq!(send_from("a1@example.jp").await, 5);
+        // Others: together up to ten a day (the owner's own registration was the first).
+        assert_eq!(send_from("a2@example.jp").await, 4);
+        assert_eq!(send_from("a3@example.jp").await, 0);
+
+        // The owner's sign-in code still goes out, and works.
+        let sms_before = app.sms().len();
+        let browser = pending_login(&app, "owner@example.jp").await;
+        assert_eq!(app.sms().len(), sms_before + 1, "the owner's code was sent");
+        let res = browser
+            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    })
+    .await;
+}
