@@ -180,9 +180,16 @@ test.describe('without JavaScript', () => {
 
     await page.getByRole('switch', { name: '二段階認証(SMS)' }).check();
     await page.getByRole('button', { name: '保存する' }).click();
-    expect(await readCodes(page)).toHaveLength(10);
+    const codes = await readCodes(page);
+    expect(codes).toHaveLength(10);
 
+    // Showing them again is a plain POST form too; the history records it.
     await page.getByRole('button', { name: '閉じる' }).click();
+    await page.getByRole('button', { name: 'リカバリーコードを表示する' }).click();
+    expect(await readCodes(page)).toEqual(codes);
+    await page.getByRole('button', { name: '閉じる' }).click();
+    await expect(page.getByRole('region', { name: 'セキュリティ履歴' }).getByText('リカバリーコードを表示')).toBeVisible();
+
     await page.getByRole('button', { name: 'ユーザーメニュー' }).click();
     await page.getByRole('button', { name: 'ログアウト' }).click();
     await logIn(page, email);

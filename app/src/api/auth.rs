@@ -174,7 +174,9 @@ async fn live_pending(
     Ok(user)
 }
 
-/// Completes a pending sign-in: a fresh session, and this browser remembered (LG-4).
+/// Completes a pending sign-in: a fresh session, written to the store now (so that a
+/// failure is seen here, while the spent code can still be given back), then this browser
+/// remembered (LG-4) and the history.
 #[cfg(feature = "ssr")]
 async fn complete_sign_in(
     state: &crate::server::AppState,
@@ -187,6 +189,7 @@ async fn complete_sign_in(
     use crate::server::{auth_session, web};
 
     auth_session::sign_in(session, user, now).await?;
+    auth_session::persist(session).await?;
     match browsers::remember(state, user, &web::user_agent(), now).await {
         Ok(token) => web::set_browser_cookie(state, &token, browsers::REMEMBER_FOR),
         Err(e) => tracing::warn!(error = %e, "could not remember the browser"),
@@ -212,15 +215,20 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
             let code = OtpCode::parse(&code)?;
             let id = auth_session::pending_code(&session).await?;
             match login::verify_code(&state, user, id, &code, now).await {
-                Ok(()) => {
-                    complete_sign_in(
+                Ok(used) => {
+                    let signed_in = complete_sign_in(
                         &state,
                         &session,
                         user,
                         now,
                         crate::domain::SecurityEvent::SignedInWithCode,
                     )
-                    .await?;
+                    .await;
+                    if let Err(e) = signed_in {
+                        // No spent code without a sign-in (SEC-6).
+                        login::unspend(&state, used).await?;
+                        return Err(e);
+                    }
                     leptos_axum::redirect("/settings");
                     Ok(())
                 }
@@ -302,18 +310,27 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
                 ),
             ];
             let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
-            let left = two_factor::use_recovery_code(&state, user, &code, now).await?;
-            throttle::succeeded(&state, attempt).await?;
-            login::abandon(&state, user).await?;
-            complete_sign_in(
-                &state,
-                &session,
-                user,
-                now,
-                crate::domain::SecurityEvent::SignedInWithRecoveryCode,
-            )
-            .await?;
-            leptos_axum::redirect(&format!("/settings?recovery_left={left}"));
+            let used = two_factor::use_recovery_code(&state, user, &code, now).await?;
+            // No spent code without a sign-in (SEC-6): if anything after the use fails,
+            // the code is given back.
+            let signed_in = async {
+                throttle::succeeded(&state, attempt).await?;
+                login::abandon(&state, user).await?;
+                complete_sign_in(
+                    &state,
+                    &session,
+                    user,
+                    now,
+                    crate::domain::SecurityEvent::SignedInWithRecoveryCode,
+                )
+                .await
+            }
+            .await;
+            if let Err(e) = signed_in {
+                two_factor::unspend(&state, user, &used).await?;
+                return Err(e);
+            }
+            leptos_axum::redirect(&format!("/settings?recovery_left={}", used.left));
             Ok(())
         }
         .await,

@@ -53,7 +53,58 @@ pub async fn save_two_factor(enabled: Option<String>) -> Result<(), AppError> {
     )
 }
 
-/// The ten codes (RC-2). Needs a recent password, unless they were just made.
+/// Where the recovery dialog is, in the URL.
+pub const RECOVERY_DIALOG_URL: &str = "/settings?dialog=recovery";
+
+/// `リカバリーコードを表示する` (RC-2): a POST, so that showing the codes can be recorded in
+/// the history (SEC-5) without any GET writing (SEC-9). Within the re-authentication window
+/// (TF-4) it records the showing and lets the dialog read the codes; otherwise the dialog
+/// asks for the password first, and `confirm_password` does both.
+#[server(prefix = "/api", endpoint = "show_recovery_codes")]
+pub async fn show_recovery_codes() -> Result<(), AppError> {
+    use crate::server::services::two_factor;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let (state, session, user) = web::signed_in().await?;
+            let now = state.clock.now();
+            if !two_factor::status(&state, user).await?.enabled {
+                return Err(AppError::TwoFactorOff);
+            }
+            match auth_session::require_recent_auth(&session, now, state.settings.reauth_window)
+                .await
+            {
+                Ok(()) => reveal_codes(&state, &session, user, now).await?,
+                Err(AppError::ReauthRequired) => {}
+                Err(e) => return Err(e),
+            }
+            leptos_axum::redirect(RECOVERY_DIALOG_URL);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Lets this session read the codes for the re-authentication window and records that
+/// they were shown.
+#[cfg(feature = "ssr")]
+async fn reveal_codes(
+    state: &crate::server::AppState,
+    session: &tower_sessions::Session,
+    user: crate::server::db::users::UserId,
+    now: crate::domain::Timestamp,
+) -> Result<(), AppError> {
+    use crate::server::{auth_session, web};
+
+    auth_session::allow_codes_reveal(session, now, state.settings.reauth_window).await?;
+    web::note(state, user, SecurityEvent::RecoveryCodesShown).await;
+    tracing::info!(user = user.0, "recovery codes shown");
+    Ok(())
+}
+
+/// The ten codes (RC-2), for a session that has just been let to see them (by
+/// `show_recovery_codes`, the password dialog, or making new ones). Reads only.
 #[server(prefix = "/api", endpoint = "recovery_codes", input = GetUrl)]
 pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
     use crate::server::services::two_factor;
@@ -63,13 +114,13 @@ pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
         async {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
+            if !two_factor::status(&state, user).await?.enabled {
+                return Err(AppError::TwoFactorOff);
+            }
             if !auth_session::may_reveal_codes(&session, now).await? {
-                auth_session::require_recent_auth(&session, now, state.settings.reauth_window)
-                    .await?;
+                return Err(AppError::ReauthRequired);
             }
             let codes = two_factor::list_codes(&state, user).await?;
-            web::note(&state, user, SecurityEvent::RecoveryCodesShown).await;
-            tracing::info!(user = user.0, "recovery codes shown");
             Ok(codes
                 .into_iter()
                 .map(|c| RecoveryCodeView {
@@ -133,6 +184,10 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
                     } else {
                         "/settings"
                     };
+                    // The password was asked for to show the codes: show them now.
+                    if back == RECOVERY_DIALOG_URL {
+                        reveal_codes(&state, &session, user, now).await?;
+                    }
                     leptos_axum::redirect(back);
                     Ok(())
                 }

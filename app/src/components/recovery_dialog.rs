@@ -65,7 +65,7 @@ pub fn RecoveryDialog(regenerate: ServerAction<RegenerateRecoveryCodes>) -> impl
                     {move || Suspend::new(async move {
                         match codes.await {
                             Ok(list) => view! { <CodeList list regenerate=Some(regenerate)/> }.into_any(),
-                            Err(AppError::ReauthRequired) => view! { <ReauthForm then="/settings?dialog=recovery"/> }.into_any(),
+                            Err(AppError::ReauthRequired) => view! { <ReauthForm then=crate::api::two_factor::RECOVERY_DIALOG_URL/> }.into_any(),
                             Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                         }
                     })}

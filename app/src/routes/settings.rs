@@ -11,7 +11,7 @@ use super::AuthState;
 use crate::api::account::{AccountOverview, HistoryEntry, RememberedBrowser, get_account_overview};
 use crate::api::phone::DIALOG_URL;
 use crate::api::two_factor::{
-    ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor,
+    ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor, ShowRecoveryCodes,
 };
 use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::fields::FormError;
@@ -25,6 +25,7 @@ use crate::error::AppError;
 struct SettingsActions {
     save: ServerAction<SaveTwoFactor>,
     regenerate: ServerAction<RegenerateRecoveryCodes>,
+    show: ServerAction<ShowRecoveryCodes>,
     forget: ServerAction<ForgetBrowser>,
     forget_all: ServerAction<ForgetAllBrowsers>,
     succeeded: Memo<usize>,
@@ -34,6 +35,7 @@ impl SettingsActions {
     fn new() -> Self {
         let save = ServerAction::<SaveTwoFactor>::new();
         let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
+        let show = ServerAction::<ShowRecoveryCodes>::new();
         let forget = ServerAction::<ForgetBrowser>::new();
         let forget_all = ServerAction::<ForgetAllBrowsers>::new();
         let changed = any_of([
@@ -45,6 +47,7 @@ impl SettingsActions {
         Self {
             save,
             regenerate,
+            show,
             forget,
             forget_all,
             succeeded: changed,
@@ -150,7 +153,6 @@ fn Settings(
     };
     let saved = move || query.read().get("saved").is_some();
     let password_changed = move || query.read().get("password_changed").is_some();
-    let navigate_codes = use_navigate();
     view! {
         {move || recovery_left().map(|n| view! {
             <div class="notice card" role="status">
@@ -204,20 +206,13 @@ fn Settings(
                         "二段階認証が有効なときに表示できます。".to_owned()
                     }}
                 </span>
-                <form
-                    method="get"
-                    action="/settings"
-                    class="row-action"
-                    on:submit=move |ev| {
-                        ev.prevent_default();
-                        navigate_codes("/settings?dialog=recovery", Default::default());
-                    }
-                >
-                    <input type="hidden" name="dialog" value="recovery"/>
+                // A POST: showing the codes is recorded in the history (SEC-5), and no GET
+                // may write (SEC-9). The server answers with the dialog's URL.
+                <ActionForm action=actions.show attr:class="row-action">
                     <button type="submit" class="secondary" disabled=!overview.two_factor_enabled>
                         "リカバリーコードを表示する"
                     </button>
-                </form>
+                </ActionForm>
             </div>
             {(overview.two_factor_enabled && overview.recovery_codes_left <= 3).then(|| view! {
                 <p class="warning" role="status">

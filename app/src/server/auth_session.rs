@@ -186,6 +186,12 @@ pub async fn renew(session: &Session) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)
 }
 
+/// Writes the session to the store now rather than after the response, so that a failure
+/// is seen while the request can still undo what it did (SEC-6).
+pub async fn persist(session: &Session) -> Result<(), AppError> {
+    session.save().await.map_err(internal)
+}
+
 /// Deletes the session from the store and expires the cookie.
 pub async fn sign_out(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(internal)

@@ -330,6 +330,8 @@ async fn the_sms_lock_never_keeps_the_owner_out_for_good() {
     async fn lock(app: &TestApp, email: &str) {
         let mut last = AppError::Internal;
         for _ in 0..20 {
+            // A new attempt gets five entries only once the last five are ten minutes old.
+            app.clock.advance(app::server::services::otp::CODE_TTL);
             let b = pending_login(app, email).await;
             let wrong = crate::support::other_than(&app.last_code());
             for _ in 0..5 {
@@ -351,9 +353,11 @@ async fn the_sms_lock_never_keeps_the_owner_out_for_good() {
         browser.post("/api/log_out", &[]).await;
         lock(&app, "lk@example.jp").await;
 
-        // The remembered browser signs in and lifts the lock.
+        // The remembered browser signs in and lifts the lock; once the last wrong codes are
+        // ten minutes old, codes go out again.
         let res = password_step(&browser, "lk@example.jp").await;
         assert_eq!(res.header("location"), Some("/settings"));
+        app.clock.advance(app::server::services::otp::CODE_TTL);
         let sms_before = app.sms().len();
         pending_login(&app, "lk@example.jp").await;
         assert_eq!(app.sms().len(), sms_before + 1, "codes go out again");
@@ -468,6 +472,249 @@ async fn other_accounts_cannot_use_up_the_owners_sign_in_codes() {
         let browser = pending_login(&app, "owner@example.jp").await;
         assert_eq!(app.sms().len(), sms_before + 1, "the owner's code was sent");
         let res = browser
+            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    })
+    .await;
+}
+
+/// Showing the recovery codes is a POST; no GET writes (SEC-9): reading the codes or opening
+/// the dialog by its URL adds nothing to the history, and another site cannot POST.
+#[tokio::test]
+async fn showing_recovery_codes_is_a_post_and_no_get_writes() {
+    on_each_engine(|app: TestApp| async move {
+        let client = account(&app, "gw@example.jp", "090-8000-0001", true).await;
+        let before = crate::support::count(&app.state, "security_events").await;
+        assert_eq!(
+            client.get_json("/api/recovery_codes").await.status,
+            StatusCode::OK,
+            "just made: readable"
+        );
+        assert_eq!(
+            client.get("/settings?dialog=recovery").await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            crate::support::count(&app.state, "security_events").await,
+            before,
+            "no GET wrote anything"
+        );
+        let res = client.post("/api/show_recovery_codes", &[]).await;
+        assert_eq!(res.header("location"), Some("/settings?dialog=recovery"));
+        assert_eq!(
+            crate::support::count(&app.state, "security_events").await,
+            before + 1,
+            "the POST records that the codes were shown"
+        );
+        let cross_site = client
+            .request("POST", "/api/show_recovery_codes")
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(client.send(cross_site).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            crate::support::count(&app.state, "security_events").await,
+            before + 1
+        );
+    })
+    .await;
+}
+
+/// Makes every write of a session fail, as a session store that stops answering would.
+async fn refuse_session_writes(app: &TestApp, refuse: bool) {
+    use app::server::db::DbKind;
+    let sql = match (app.state.db.kind(), refuse) {
+        (DbKind::Sqlite, true) => {
+            "CREATE TRIGGER refuse_sessions BEFORE INSERT ON sessions \
+             BEGIN SELECT RAISE(ABORT, 'session store refused'); END"
+        }
+        (DbKind::Sqlite, false) => "DROP TRIGGER refuse_sessions",
+        (DbKind::Postgres, true) => {
+            "CREATE OR REPLACE FUNCTION refuse_sessions() RETURNS trigger AS $$ \
+             BEGIN RAISE EXCEPTION 'session store refused'; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse_sessions BEFORE INSERT ON sessions \
+             FOR EACH ROW EXECUTE FUNCTION refuse_sessions()"
+        }
+        (DbKind::Postgres, false) => "DROP TRIGGER refuse_sessions ON sessions",
+    };
+    sqlx::raw_sql(sql)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+}
+
+/// A code is never spent without a sign-in (SEC-6): when the session cannot be written,
+/// the recovery code or SMS code is given back, and works on the next try.
+#[tokio::test]
+async fn no_spent_code_without_a_sign_in() {
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        let owner = account(&app, "sp@example.jp", "090-8000-0002", true).await;
+        let recovery = crate::two_factor::codes(&owner).await[0].code.clone();
+
+        let browser = pending_login(&app, "sp@example.jp").await;
+        refuse_session_writes(&app, true).await;
+        let res = browser
+            .post("/api/verify_recovery_code", &[("code", &recovery)])
+            .await;
+        assert!(res.status.is_server_error(), "{}: {}", res.status, res.body);
+        assert!(who(&browser).await.is_none(), "nobody signed in");
+        refuse_session_writes(&app, false).await;
+        let browser = pending_login(&app, "sp@example.jp").await;
+        let res = browser
+            .post("/api/verify_recovery_code", &[("code", &recovery)])
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::OK,
+            "the code was given back: {}",
+            res.body
+        );
+        assert!(who(&browser).await.is_some());
+
+        // The same for the SMS code: the failed sign-in leaves it pending again until it
+        // expires. (The store failed after the old pending session was rotated away, so this
+        // browser starts again from the password; what matters is that nothing was spent.)
+        let browser = pending_login(&app, "sp@example.jp").await;
+        let code = app.last_code();
+        refuse_session_writes(&app, true).await;
+        let res = browser
+            .post("/api/verify_login_code", &[("code", &code)])
+            .await;
+        assert!(res.status.is_server_error(), "{}: {}", res.status, res.body);
+        refuse_session_writes(&app, false).await;
+        use sqlx::Row;
+        let states: Vec<String> = sqlx::query(
+            "SELECT state FROM verifications WHERE purpose = 'login' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("state").unwrap())
+        .collect();
+        assert_eq!(states, ["pending"], "the SMS code was given back");
+    })
+    .await;
+}
+
+/// Every server function that changes state, as leptos registered them (no list to forget
+/// one in).
+fn state_changing_endpoints() -> Vec<&'static str> {
+    let mut posts: Vec<&'static str> = leptos::server_fn::axum::server_fn_paths()
+        .filter(|(_, method)| *method == http::Method::POST)
+        .map(|(path, _)| path)
+        .collect();
+    posts.sort_unstable();
+    assert!(posts.len() >= 17, "{posts:?}");
+    posts
+}
+
+/// A cross-site POST to any state-changing server function is refused before it runs
+/// (SEC-3), even from a browser that is signed in.
+#[tokio::test]
+async fn every_state_changing_server_function_refuses_other_sites() {
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        let client = account(&app, "cs@example.jp", "090-8000-0003", true).await;
+        let events = crate::support::count(&app.state, "security_events").await;
+        let sms = app.sms().len();
+        for path in state_changing_endpoints() {
+            let req = client
+                .request("POST", path)
+                .header(header::ORIGIN, "https://evil.example")
+                .header("sec-fetch-site", "cross-site")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(
+                    "phone=090-8000-0009&code=123456&enabled=on&password=x&email=cs%40example.jp",
+                ))
+                .unwrap();
+            let res = client.send(req).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{path}: {}", res.body);
+        }
+        assert_eq!(
+            crate::support::count(&app.state, "security_events").await,
+            events
+        );
+        assert_eq!(app.sms().len(), sms);
+        assert!(who(&client).await.is_some(), "still signed in");
+    })
+    .await;
+}
+
+/// A half-signed-in session (right password, second factor pending) is no session of the
+/// account: no settings server function answers it (LG-1).
+#[tokio::test]
+async fn a_half_signed_in_session_reaches_no_settings_function() {
+    const SIGN_IN_STEPS: [&str; 6] = [
+        "/api/sign_up",
+        "/api/log_in",
+        "/api/verify_login_code",
+        "/api/resend_login_code",
+        "/api/verify_recovery_code",
+        "/api/log_out",
+    ];
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        account(&app, "hs@example.jp", "090-8000-0004", true).await;
+        let half = pending_login(&app, "hs@example.jp").await;
+        for path in state_changing_endpoints() {
+            if SIGN_IN_STEPS.contains(&path) {
+                continue;
+            }
+            let res = half
+                .post(
+                    path,
+                    &[
+                        ("phone", "090-8000-0009"),
+                        ("code", "123456"),
+                        ("enabled", "on"),
+                        ("password", PASSWORD),
+                        ("then", "/settings"),
+                        ("current_password", PASSWORD),
+                        ("new_password", "another good password"),
+                        ("id", "1"),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{path}: {}", res.body);
+        }
+        for path in ["/api/account_overview", "/api/recovery_codes"] {
+            assert_eq!(
+                half.get_json(path).await.status,
+                StatusCode::UNAUTHORIZED,
+                "{path}"
+            );
+        }
+    })
+    .await;
+}
+
+/// Starting over from the password does not bring five new guesses at the sign-in code
+/// (PH-6): a new code goes out only once the wrong ones are ten minutes old.
+#[tokio::test]
+async fn starting_over_does_not_reset_the_guess_count() {
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        account(&app, "rs@example.jp", "090-8000-0005", true).await;
+        let browser = pending_login(&app, "rs@example.jp").await;
+        let wrong = crate::support::other_than(&app.last_code());
+        for _ in 0..5 {
+            browser
+                .post("/api/verify_login_code", &[("code", &wrong)])
+                .await;
+        }
+        let sms = app.sms().len();
+        let again = pending_login(&app, "rs@example.jp").await;
+        assert_eq!(app.sms().len(), sms, "no fresh code, no fresh guesses");
+        let res = again.post("/api/resend_login_code", &[]).await;
+        assert!(
+            matches!(res.app_error(), AppError::RateLimited { .. }),
+            "{}",
+            res.body
+        );
+        app.clock.advance(app::server::services::otp::CODE_TTL);
+        let again = pending_login(&app, "rs@example.jp").await;
+        assert_eq!(app.sms().len(), sms + 1);
+        let res = again
             .post("/api/verify_login_code", &[("code", &app.last_code())])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);

@@ -181,8 +181,16 @@ async fn five_wrong_codes_kill_the_attempt() {
             AppError::NoPendingVerification
         );
         assert_eq!(overview(&client).await.phone, None);
+        // Starting over does not bring five new entries: not for ten minutes (PH-6).
+        let res = send(&client, "090-1111-2222").await;
+        assert!(
+            matches!(res.app_error(), AppError::RateLimited { retry_after_secs } if retry_after_secs <= 600),
+            "{}",
+            res.body
+        );
+        app.clock.advance(app::server::services::otp::CODE_TTL);
         // Malformed input is refused without costing an attempt.
-        send(&client, "090-1111-2222").await;
+        assert_eq!(send(&client, "090-1111-2222").await.status, StatusCode::OK);
         assert_eq!(
             verify(&client, "12ab").await.app_error(),
             AppError::CodeMalformed

@@ -140,14 +140,16 @@ pub async fn challenge(
     })
 }
 
-/// Checks a sign-in code. Wrong codes count toward the lock.
+/// Checks a sign-in code. Wrong codes count toward the lock. A right one is consumed; its
+/// verification's id is returned so that [`unspend`] can give it back if the sign-in then
+/// fails.
 pub async fn verify_code(
     state: &AppState,
     user: UserId,
     id: Option<i64>,
     code: &OtpCode,
     now: Timestamp,
-) -> Result<(), OtpError> {
+) -> Result<i64, OtpError> {
     if phone_and_lock(state, user).await?.1 {
         return Err(OtpError::Locked);
     }
@@ -164,7 +166,7 @@ pub async fn verify_code(
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok(())
+            Ok(pending.id)
         }
         Err(e @ (OtpError::Mismatch { .. } | OtpError::Exhausted)) => {
             // Count the failure and, at the hundredth, lock: one transaction.
@@ -199,6 +201,12 @@ pub async fn verify_code(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Gives back a code consumed by a sign-in that then failed (SEC-6): it is pending again,
+/// until its own expiry, as if it had never been entered.
+pub async fn unspend(state: &AppState, verification: i64) -> Result<(), OtpError> {
+    otp::unconsume(state, verification).await
 }
 
 /// Ends the pending sign-in's code (the person went back to the password).

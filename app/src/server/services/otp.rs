@@ -17,6 +17,11 @@
 //! keyed with a server key and bound to the purpose, the account and the number, and
 //! compared in constant time. Each guess first *reserves* one of the five entries with a
 //! single conditional UPDATE, so parallel guesses cannot get more than five between them.
+//! Starting over (the number or the password entered again) does not bring five new
+//! entries: a new verification inherits the wrong entries of the account's verifications of
+//! the same number and purpose from the last ten minutes, and none can start while those
+//! add up to five (see [`restart`]), so guessing is bounded by PH-6 and not only by the SMS
+//! budget.
 //!
 //! Every send first passes the limits (per number per hour and per day, per account per
 //! day, per IP per hour, a global hourly ceiling) inside the same transaction that records
@@ -92,6 +97,8 @@ pub enum OtpError {
     Mismatch { attempts_left: u32 },
     #[error("too many wrong codes")]
     Exhausted,
+    #[error("too many wrong codes for this number lately")]
+    TooManyWrongCodes { retry_after_secs: u64 },
     #[error("resend too soon")]
     ResendTooSoon { retry_after_secs: u64 },
     #[error("SMS limit reached ({rule})")]
@@ -128,6 +135,9 @@ impl From<OtpError> for AppError {
             OtpError::Expired => AppError::CodeExpired,
             OtpError::Mismatch { attempts_left } => AppError::CodeMismatch { attempts_left },
             OtpError::Exhausted => AppError::CodeAttemptsExhausted,
+            OtpError::TooManyWrongCodes { retry_after_secs } => {
+                AppError::RateLimited { retry_after_secs }
+            }
             OtpError::ResendTooSoon { retry_after_secs } => {
                 AppError::ResendTooSoon { retry_after_secs }
             }
@@ -279,6 +289,18 @@ async fn lock_sends(state: &AppState, conn: &mut AnyConnection) -> Result<(), sq
             .await?;
     }
     Ok(())
+}
+
+/// Whether a new verification may start, given the wrong entries `used` by the account's
+/// verifications of the same number and purpose within the last [`CODE_TTL`], the oldest
+/// of them started at `oldest`: `Ok(entries the new one starts with)`, or `Err(seconds until
+/// the oldest leaves the window)`.
+pub fn restart(used: i64, oldest: Option<Timestamp>, now: Timestamp) -> Result<i64, u64> {
+    if used < MAX_ATTEMPTS {
+        return Ok(used.max(0));
+    }
+    let oldest = oldest.unwrap_or(now);
+    Err(now.secs_until(oldest.plus(CODE_TTL)).max(1))
 }
 
 /// Whose sends a budget counts.
@@ -498,6 +520,24 @@ pub async fn start(
     let hash = code_hash(state, purpose, user, phone, &code);
     let mut tx = state.db.pool().begin().await?;
     lock_sends(state, &mut tx).await?;
+    // Wrong entries of recent attempts at this number carry over (PH-6).
+    let recent = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) AS used, MIN(created_at) AS oldest \
+         FROM verifications WHERE user_id = $1 AND purpose = $2 AND phone_e164 = $3 \
+         AND created_at > $4 AND state <> 'verified' AND attempts > 0",
+    )
+    .bind(user.0)
+    .bind(purpose.as_str())
+    .bind(phone.e164())
+    .bind(now.minus(CODE_TTL).as_millis())
+    .fetch_one(&mut *tx)
+    .await?;
+    let attempts = restart(
+        recent.try_get("used")?,
+        recent.try_get::<Option<i64>, _>("oldest")?.map(Timestamp),
+        now,
+    )
+    .map_err(|retry_after_secs| OtpError::TooManyWrongCodes { retry_after_secs })?;
     let send_id = record_send(
         &mut tx,
         &state.settings.sms_limits,
@@ -512,7 +552,7 @@ pub async fn start(
     let row = sqlx::query(
         "INSERT INTO verifications \
          (user_id, purpose, phone_e164, code_hash, code_sent_at, expires_at, attempts, state, enable_two_factor, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, 'pending', $7, $5) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $8, 'pending', $7, $5) RETURNING id",
     )
     .bind(user.0)
     .bind(purpose.as_str())
@@ -521,6 +561,7 @@ pub async fn start(
     .bind(now.as_millis())
     .bind(expires_at.as_millis())
     .bind(i64::from(enable_two_factor))
+    .bind(attempts)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -674,6 +715,15 @@ pub async fn consume(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Er
     Ok(done.rows_affected() == 1)
 }
 
+/// Makes a consumed verification pending again (the sign-in it allowed failed afterwards).
+pub async fn unconsume(state: &AppState, id: i64) -> Result<(), OtpError> {
+    sqlx::query("UPDATE verifications SET state = 'pending' WHERE id = $1 AND state = 'verified'")
+        .bind(id)
+        .execute(state.db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Marks a verification dead (used when the action it allowed could not be done).
 pub async fn kill(state: &AppState, id: i64) -> Result<(), OtpError> {
     let mut conn = state.db.pool().acquire().await?;
@@ -720,6 +770,19 @@ mod tests {
                 SendScope::Everyone,
             ]
         );
+    }
+
+    #[test]
+    fn starting_over_keeps_the_wrong_entries_of_the_last_ten_minutes() {
+        let t = Timestamp(50_000_000);
+        assert_eq!(restart(0, None, t), Ok(0));
+        assert_eq!(restart(3, Some(t), t), Ok(3), "two entries left, not five");
+        assert_eq!(
+            restart(5, Some(t), t.plus(Duration::from_secs(60))),
+            Err(540),
+            "all five used: wait until the oldest attempt is ten minutes old"
+        );
+        assert_eq!(restart(7, Some(t), t.plus(CODE_TTL)), Err(1));
     }
 
     #[test]

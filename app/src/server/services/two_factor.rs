@@ -300,18 +300,28 @@ pub async fn regenerate(
 /// Uses a recovery code for `user`: marks it used (exactly once, whatever runs at the same
 /// moment), clears the second-factor failure count and the SMS lock. Returns how many
 /// unused codes remain.
+/// A recovery code just used, with what it takes to give it back.
+#[derive(Debug, Clone)]
+pub struct UsedRecoveryCode {
+    /// Unused codes left.
+    pub left: i64,
+    hash: String,
+    used_at: Timestamp,
+}
+
 pub async fn use_recovery_code(
     state: &AppState,
     user: UserId,
     typed: &str,
     now: Timestamp,
-) -> Result<i64, TwoFactorError> {
+) -> Result<UsedRecoveryCode, TwoFactorError> {
     let code = RecoveryCode::parse(typed).map_err(|_| TwoFactorError::InvalidRecoveryCode)?;
     let mut tx = state.db.pool().begin().await?;
+    let hash = code_hash(state, user, &code);
     let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
         .bind(now.as_millis())
         .bind(user.0)
-        .bind(code_hash(state, user, &code))
+        .bind(&hash)
         .execute(&mut *tx)
         .await?;
     if used.rows_affected() != 1 {
@@ -321,6 +331,15 @@ pub async fn use_recovery_code(
         .bind(user.0)
         .execute(&mut *tx)
         .await?;
+    // The owner has proven themselves: earlier wrong sign-in codes no longer hold back a
+    // new one (see `otp::restart`). Those sign-ins end, so their entries help nobody.
+    sqlx::query(
+        "UPDATE verifications SET state = CASE WHEN state = 'pending' THEN 'abandoned' ELSE state END, \
+         attempts = 0 WHERE user_id = $1 AND purpose = 'login' AND state <> 'verified'",
+    )
+    .bind(user.0)
+    .execute(&mut *tx)
+    .await?;
     let left: i64 = sqlx::query(
         "SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
     )
@@ -330,5 +349,31 @@ pub async fn use_recovery_code(
     .try_get("n")?;
     tx.commit().await?;
     tracing::info!(user = user.0, left, "recovery code used");
-    Ok(left)
+    Ok(UsedRecoveryCode {
+        left,
+        hash,
+        used_at: now,
+    })
+}
+
+/// Gives back a recovery code whose sign-in failed after it was used (SEC-6). Only that
+/// use is undone: a code that was regenerated away meanwhile stays gone.
+pub async fn unspend(
+    state: &AppState,
+    user: UserId,
+    used: &UsedRecoveryCode,
+) -> Result<(), TwoFactorError> {
+    sqlx::query(
+        "UPDATE recovery_codes SET used_at = NULL WHERE user_id = $1 AND code_hash = $2 AND used_at = $3",
+    )
+    .bind(user.0)
+    .bind(&used.hash)
+    .bind(used.used_at.as_millis())
+    .execute(state.db.pool())
+    .await?;
+    tracing::warn!(
+        user = user.0,
+        "recovery code given back: the sign-in failed"
+    );
+    Ok(())
 }
