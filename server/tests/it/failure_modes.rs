@@ -721,3 +721,164 @@ async fn starting_over_does_not_reset_the_guess_count() {
     })
     .await;
 }
+
+/// Limits high enough that every parallel attempt reaches the code check.
+fn let_all_attempts_through(state: &mut app::server::AppState) {
+    unlimited_sms(state);
+    state.settings = Arc::new(Settings {
+        login_free_failures_per_account: 1_000,
+        login_free_failures_per_ip: 1_000,
+        login_account_ceiling: 1_000,
+        ..(*state.settings).clone()
+    });
+}
+
+/// Fifty browsers use one recovery code at the same moment: exactly one signs in, and all
+/// fifty were judged (none turned away by the throttle) (RC-4).
+#[tokio::test]
+async fn fifty_parallel_uses_of_one_recovery_code_give_one_sign_in() {
+    on_each_engine_with(let_all_attempts_through, |app: TestApp| async move {
+        let owner = account(&app, "p50@example.jp", "090-8100-0001", true).await;
+        let code = crate::two_factor::codes(&owner).await[0].code.clone();
+        let mut browsers = Vec::new();
+        for _ in 0..50 {
+            browsers.push(pending_login(&app, "p50@example.jp").await);
+        }
+        let uses: Vec<_> = browsers
+            .into_iter()
+            .map(|b| {
+                let code = code.clone();
+                tokio::spawn(async move {
+                    b.post("/api/verify_recovery_code", &[("code", &code)])
+                        .await
+                })
+            })
+            .collect();
+        let (mut signed_in, mut refused) = (0, 0);
+        for u in uses {
+            let res = u.await.unwrap();
+            if res.status == StatusCode::OK {
+                signed_in += 1;
+            } else {
+                assert_eq!(
+                    res.app_error(),
+                    AppError::RecoveryCodeInvalid,
+                    "judged, not throttled"
+                );
+                refused += 1;
+            }
+        }
+        assert_eq!((signed_in, refused), (1, 49));
+    })
+    .await;
+}
+
+/// Fifty wrong sign-in codes at once: exactly five are judged (PH-6), none succeeds, and
+/// every judged one counts toward the account's lock (SEC-1).
+#[tokio::test]
+async fn fifty_parallel_wrong_codes_get_five_judged() {
+    on_each_engine_with(let_all_attempts_through, |app: TestApp| async move {
+        account(&app, "w50@example.jp", "090-8100-0002", true).await;
+        let browser = pending_login(&app, "w50@example.jp").await;
+        let wrong = crate::support::other_than(&app.last_code());
+        let guesses: Vec<_> = (0..50)
+            .map(|_| {
+                let (b, wrong) = (browser.clone(), wrong.clone());
+                tokio::spawn(async move {
+                    b.post("/api/verify_login_code", &[("code", &wrong)])
+                        .await
+                        .app_error()
+                })
+            })
+            .collect();
+        let mut left = Vec::new();
+        let mut exhausted = 0;
+        for g in guesses {
+            match g.await.unwrap() {
+                AppError::CodeMismatch { attempts_left } => left.push(attempts_left),
+                AppError::CodeAttemptsExhausted => exhausted += 1,
+                AppError::NoPendingVerification | AppError::NoPendingLogin => {}
+                other => panic!("unexpected: {other:?}"),
+            }
+        }
+        left.sort_unstable();
+        assert_eq!(left, [1, 2, 3, 4], "four judged wrong with entries left");
+        assert!(exhausted >= 1, "the fifth judged one used the last entry");
+        use sqlx::Row;
+        let row = sqlx::query(
+            "SELECT v.attempts, u.second_factor_failures FROM verifications v \
+             JOIN users u ON u.id = v.user_id WHERE v.purpose = 'login' ORDER BY v.id DESC LIMIT 1",
+        )
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(row.try_get::<i64, _>("attempts").unwrap(), 5);
+        assert!(row.try_get::<i64, _>("second_factor_failures").unwrap() >= 5);
+    })
+    .await;
+}
+
+/// A tampered or foreign cookie is treated as absent: no error, nobody signed in, and a
+/// forged known-device cookie proves nothing (SEC-6).
+#[tokio::test]
+async fn a_tampered_cookie_is_treated_as_absent() {
+    on_each_engine(|app: TestApp| async move {
+        sign_up(&app, "tc@example.jp").await;
+        let client = app.client();
+        password_step(&client, "tc@example.jp").await;
+        let real = client.cookie("nidan_session").unwrap();
+        for forged in [
+            format!("{}x", &real[..real.len() - 1]),
+            "not-a-session".to_owned(),
+            "%FF%FE".to_owned(),
+            String::new(),
+        ] {
+            client.set_cookie("nidan_session", Some(forged.clone()));
+            let res = client.get_json("/api/current_user").await;
+            assert_eq!(res.status, StatusCode::OK, "{forged:?}: {}", res.body);
+            assert!(who(&client).await.is_none(), "{forged:?}");
+            assert!(!client.get("/settings").await.status.is_server_error());
+        }
+        let device = client
+            .cookie("nidan_device")
+            .expect("a known-device cookie");
+        let stranger = app.client_from("203.0.113.77");
+        for forged in [
+            format!("{device}0"),
+            device.replacen('.', "9.", 1),
+            "1.00000000000000000000000000000000.abc".to_owned(),
+        ] {
+            stranger.set_cookie("nidan_device", Some(forged.clone()));
+            assert_eq!(
+                log_in_wrong(&stranger, "tc@example.jp").await,
+                AppError::InvalidCredentials,
+                "{forged:?}"
+            );
+        }
+    })
+    .await;
+}
+
+/// A server restarted in the middle of registering a number (a new router on the same
+/// database) finishes the registration: nothing lived in memory (DB-2).
+#[tokio::test]
+async fn a_restart_mid_enrolment_loses_nothing() {
+    on_each_engine(|app: TestApp| async move {
+        sign_up(&app, "re@example.jp").await;
+        let client = app.client();
+        password_step(&client, "re@example.jp").await;
+        let res = client
+            .post("/api/send_phone_code", &[("phone", "090-8100-0003")])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let restarted = client.via(server::router(app.state.clone()));
+        let res = restarted
+            .post("/api/verify_phone_code", &[("code", &app.last_code())])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let overview: app::api::account::AccountOverview =
+            restarted.get_json("/api/account_overview").await.json();
+        assert_eq!(overview.phone.as_deref(), Some("090-8100-0003"));
+    })
+    .await;
+}

@@ -304,6 +304,15 @@ impl Client {
         self.set_cookie(server::SESSION_COOKIE, value);
     }
 
+    /// The same browser (its cookies) talking to another router, e.g. a restarted server on
+    /// the same database.
+    pub fn via(&self, router: Router) -> Client {
+        Client {
+            router,
+            ..self.clone()
+        }
+    }
+
     /// A cookie's value.
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies.lock().unwrap().get(name).cloned()
