@@ -69,6 +69,16 @@ pub enum AppError {
     CodeAttemptsExhausted,
     #[error("認証の手続きが見つかりません。はじめからやり直してください。")]
     NoPendingVerification,
+    /// Sign-in: five wrong codes ended the pending sign-in (LG-2); only the password helps.
+    #[error(
+        "認証コードの入力回数が上限に達しました。もう一度メールアドレスとパスワードを入力して、ログインをやり直してください。"
+    )]
+    SignInCodeExhausted,
+    /// Sign-in: the code's ten minutes ran out, and with them the pending sign-in (LG-2).
+    #[error(
+        "認証コードの有効期限が切れました。もう一度メールアドレスとパスワードを入力して、ログインをやり直してください。"
+    )]
+    SignInCodeExpired,
     #[error("二段階認証を有効にするには、先に電話番号を設定してください。")]
     PhoneRequired,
     #[error("二段階認証が有効になっていません。")]
@@ -111,7 +121,9 @@ impl AppError {
             Self::CodeMalformed
             | Self::CodeMismatch { .. }
             | Self::CodeExpired
-            | Self::CodeAttemptsExhausted => Some(Field::Code),
+            | Self::CodeAttemptsExhausted
+            | Self::SignInCodeExhausted
+            | Self::SignInCodeExpired => Some(Field::Code),
             Self::RecoveryCodeInvalid => Some(Field::Recovery),
             _ => None,
         }
@@ -137,7 +149,10 @@ impl AppError {
             | Self::PhoneRequired
             | Self::TwoFactorOff
             | Self::RecoveryCodeInvalid => 400,
-            Self::ReauthRequired | Self::NoPendingLogin => 401,
+            Self::ReauthRequired
+            | Self::NoPendingLogin
+            | Self::SignInCodeExhausted
+            | Self::SignInCodeExpired => 401,
             Self::SmsLocked => 423,
             Self::PhoneTaken => 409,
             Self::SmsLimited { .. } | Self::ResendTooSoon { .. } => 429,
@@ -153,6 +168,15 @@ impl AppError {
 
     /// How long the client should wait before trying again, for the `Retry-After` header of
     /// rate-limited and unavailable answers.
+    /// Whether this error ended a pending sign-in: the person must start again from the
+    /// password, and nothing else on the code page can help.
+    pub fn ends_sign_in(&self) -> bool {
+        matches!(
+            self,
+            Self::SignInCodeExhausted | Self::SignInCodeExpired | Self::NoPendingLogin
+        )
+    }
+
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Self::RateLimited { retry_after_secs }

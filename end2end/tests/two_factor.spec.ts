@@ -1,5 +1,5 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
-import { PASSWORD, hydrated, latestCode, logIn, signUp, uniqueEmail, uniqueMobile } from './helpers';
+import { PASSWORD, hydrated, latestCode, logIn, messagesTo, signUp, uniqueEmail, uniqueMobile } from './helpers';
 
 /** Signs up and verifies a number from the phone dialog; returns the number. */
 async function withPhone(page: Page, email: string, enableTwoFactor = false) {
@@ -130,6 +130,11 @@ test('sign in with a recovery code; the same code fails next time', async ({ pag
   // The security history says so too (SEC-5).
   await expect(other.getByRole('heading', { name: 'セキュリティ履歴' })).toBeVisible();
   await expect(other.getByText('ログイン(リカバリーコードを使用)')).toBeVisible();
+  // Regeneration is one click away (LG-3): the recovery dialog, with 再生成する.
+  await other.getByRole('button', { name: 'リカバリーコードの画面を開く' }).click();
+  const dialog = other.getByRole('dialog');
+  await expect(dialog.getByRole('listitem').nth(2)).toContainText('使用済み');
+  await expect(dialog.getByRole('button', { name: '再生成する', exact: true })).toBeVisible();
   await other.context().close();
 
   const third = await freshPage(browser);
@@ -200,3 +205,34 @@ test.describe('without JavaScript', () => {
     await expect(page.getByRole('main').getByText(email)).toBeVisible();
   });
 });
+
+for (const js of [true, false]) {
+  test(`five wrong sign-in codes end the sign-in and offer only the way back (JavaScript ${js ? 'on' : 'off'})`, async ({ page, browser }) => {
+    const email = uniqueEmail(js ? 'dead-js' : 'dead-nojs');
+    const number = await withPhone(page, email, true);
+    await page.getByRole('dialog').getByRole('button', { name: '閉じる' }).click();
+
+    const context = await browser.newContext({ locale: 'ja-JP', javaScriptEnabled: js });
+    const other = await context.newPage();
+    await other.goto('/login');
+    if (js) await hydrated(other);
+    await logIn(other, email);
+    await expect(other).toHaveURL(/\/login\/verify$/);
+    // Wait for the sign-in code, then enter one that is surely not it.
+    await expect.poll(async () => (await messagesTo(other, number.e164)).length).toBe(2);
+    const code = await latestCode(other, number.e164);
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 5; i++) {
+      await other.getByLabel('認証コード').fill(wrong);
+      await other.getByRole('button', { name: '認証する' }).click();
+      if (i < 4) await expect(other.getByText(`あと${4 - i}回入力できます。`)).toBeVisible();
+    }
+    await expect(other.getByText(/ログインをやり直してください。|もう一度メールアドレスとパスワードを入力してください。/)).toBeVisible();
+    await expect(other.getByRole('link', { name: 'ログイン画面に戻る' })).toBeVisible();
+    await expect(other.getByRole('button', { name: '再送する' })).toHaveCount(0);
+    await expect(other.getByText('もう一度送信してください')).toHaveCount(0);
+    await other.getByRole('link', { name: 'ログイン画面に戻る' }).click();
+    await expect(other).toHaveURL(/\/login$/);
+    await context.close();
+  });
+}

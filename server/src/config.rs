@@ -161,6 +161,26 @@ fn trusted_proxies() -> Result<Option<TrustedProxies>, ConfigError> {
     }
 }
 
+/// `NIDAN_SERVICE_NAME`: what the SMS calls the service; one line of at most 20 characters,
+/// so that a code message stays short.
+fn service_name() -> Result<String, ConfigError> {
+    match var("NIDAN_SERVICE_NAME") {
+        None => Ok("二段".to_owned()),
+        Some(name) => {
+            let name = name.trim().to_owned();
+            if name.chars().count() <= 20 && !name.chars().any(char::is_control) {
+                Ok(name)
+            } else {
+                Err(ConfigError::Invalid {
+                    name: "NIDAN_SERVICE_NAME",
+                    expected: "one line of at most 20 characters",
+                    value: name,
+                })
+            }
+        }
+    }
+}
+
 /// Reads a variable, treating empty as unset.
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -253,6 +273,7 @@ impl Config {
                 trusted_proxies: trusted_proxies.unwrap_or_default(),
                 dev_outbox_open: var("NIDAN_DEV_OUTBOX").as_deref() == Some("1"),
                 webotp_host,
+                service_name: service_name()?,
                 reauth_window: Duration::from_secs(number(
                     "NIDAN_REAUTH_WINDOW_SECS",
                     600,

@@ -237,9 +237,13 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
                     Err(AppError::SmsLocked)
                 }
                 Err(e @ (OtpError::Exhausted | OtpError::Expired)) => {
-                    // Five wrong codes (or ten minutes): back to the password (LG-2).
+                    // Five wrong codes (or ten minutes): back to the password (LG-2), and
+                    // the message says so rather than offering to resend.
                     auth_session::end_pending(&session).await?;
-                    Err(e.into())
+                    Err(match e {
+                        OtpError::Expired => AppError::SignInCodeExpired,
+                        _ => AppError::SignInCodeExhausted,
+                    })
                 }
                 Err(e) => Err(e.into()),
             }

@@ -230,7 +230,8 @@ fn NumberForm(actions: PhoneActions, error: Signal<Option<AppError>>) -> impl In
             <div class="hint" id="phone-hint">
                 <p>"SMSが受信できる携帯電話の番号を入力してください。[送信する]を押すと、入力した電話番号に6桁の認証コードが届きます。"</p>
                 <p>"固定電話やSMSサービスを提供していない携帯電話プランなどではSMSを受信できません。SMSの受信には2、3分かかる場合があります。"</p>
-                <p>"海外発行の電話番号は設定できません。"</p>
+                <p>"二段階認証は日本国内でのみご利用いただけます。国内在住者でも海外で発行された番号は利用できません。"</p>
+                <p>"一度設定した電話番号は、変更はできますが削除はできません。"</p>
             </div>
             <label class="checkbox">
                 <input type="checkbox" name="enable_two_factor" value="on"/>

@@ -108,9 +108,12 @@ pub fn CodeList(
             <p class="notice" role="status">"二段階認証を有効にしました。次のリカバリーコードを安全な場所に保管してください。"</p>
         })}
         {move || regenerated().then(|| view! {
-            <p class="notice" role="status">"リカバリーコードを再生成しました。以前のリカバリーコードは使えません。"</p>
+            <p class="notice" role="status">"リカバリーコードを再生成しました。以前のリカバリーコードは使えません。新しいリカバリーコードを安全な場所に保管してください。"</p>
         })}
-        <p class="hint">"携帯電話を紛失したときなど、認証コードを受け取れない場合にログインに使います。各コードは一度だけ使えます。"</p>
+        <p class="hint">"携帯電話を紛失した場合など、認証コードを受け取れないときにログインに使います。各コードは一度だけ使えます。"</p>
+        {move || (!fresh() && !regenerated()).then(|| view! {
+            <p class="hint">"リカバリーコードのメモは必ず安全な場所に保管してください。"</p>
+        })}
         <ol class="codes" aria-label="リカバリーコード一覧">
             {list.into_iter().map(|c| if c.used {
                 view! { <li class="used"><del><code>{c.code}</code></del>" 使用済み"</li> }.into_any()

@@ -62,14 +62,10 @@ fn CodeForm(
     let query = use_query_map();
     let error = Signal::derive(move || verify.value().get().and_then(Result::err));
     let resend_error = Signal::derive(move || resend.value().get().and_then(Result::err));
-    let ended = move || {
-        matches!(
-            error.get(),
-            Some(
-                AppError::CodeAttemptsExhausted | AppError::CodeExpired | AppError::NoPendingLogin
-            )
-        )
-    };
+    // Five wrong codes or ten minutes end the pending sign-in: then only the way back to
+    // the password is offered, not a resend that could only fail (LG-2).
+    let ended = move || error.get().is_some_and(|e| e.ends_sign_in());
+    let resend_in = challenge.resend_in_secs;
     let resent = move || {
         query.read().get("resent").is_some() && resend.value().get().is_none_or(|r| r.is_ok())
     };
@@ -86,17 +82,25 @@ fn CodeForm(
         {move || resent().then(|| view! {
             <p class="notice" role="status">"新しいコードを送信しました。以前のコードは使えません。"</p>
         })}
-        <ActionForm action=verify attr:novalidate=true attr:class="stack">
-            <CodeField error/>
-            <FormError error/>
-            {move || ended().then(|| view! { <p><a href="/login">"ログイン画面に戻る"</a></p> })}
-            <button type="submit" class="primary" disabled=move || verify.pending().get()>"認証する"</button>
-        </ActionForm>
-        <ActionForm action=resend attr:class="stack resend">
-            <FormError error=resend_error/>
-            <ResendButton initial_secs=challenge.resend_in_secs pending=Signal::derive(move || resend.pending().get())/>
-        </ActionForm>
-        <p class="switch-link"><a href="/login/verify?method=recovery">"認証コードを受け取れない方"</a></p>
+        {move || if ended() {
+            view! {
+                <p class="form-error" role="alert">{error.get().map(|e| e.to_string())}</p>
+                <p><a href="/login" class="button-link">"ログイン画面に戻る"</a></p>
+            }.into_any()
+        } else {
+            view! {
+                <ActionForm action=verify attr:novalidate=true attr:class="stack">
+                    <CodeField error/>
+                    <FormError error/>
+                    <button type="submit" class="primary" disabled=move || verify.pending().get()>"認証する"</button>
+                </ActionForm>
+                <ActionForm action=resend attr:class="stack resend">
+                    <FormError error=resend_error/>
+                    <ResendButton initial_secs=resend_in pending=Signal::derive(move || resend.pending().get())/>
+                </ActionForm>
+                <p class="switch-link"><a href="/login/verify?method=recovery">"認証コードを受け取れない方"</a></p>
+            }.into_any()
+        }}
     }
 }
 
@@ -106,7 +110,7 @@ fn RecoveryForm(action: ServerAction<VerifyRecoveryCode>, locked: bool) -> impl 
     let mine = Signal::derive(move || error.get().filter(|e| e.field() == Some(Field::Recovery)));
     view! {
         {locked.then(|| view! { <p class="form-error" role="alert">{AppError::SmsLocked.to_string()}</p> })}
-        <p>"携帯電話を紛失したなど、認証コードを受け取れない場合は、二段階認証を設定したときに保管したリカバリーコードでログインできます。一度使用したリカバリーコードは使えなくなります。"</p>
+        <p>"携帯電話を紛失した場合など、認証コードを受け取れない場合は、二段階認証を設定したときに保管したリカバリーコードでログインできます。一度使用したリカバリーコードは使えなくなります。"</p>
         <ActionForm action attr:novalidate=true attr:class="stack">
             <div class="field">
                 <label for="recovery-code">"リカバリーコード"</label>

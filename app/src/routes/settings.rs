@@ -157,7 +157,10 @@ fn Settings(
         {move || recovery_left().map(|n| view! {
             <div class="notice card" role="status">
                 <p>{format!("リカバリーコードでログインしました。未使用のリカバリーコードは残り{n}個です。")}</p>
-                <p>"使ったコードは二度と使えません。必要に応じてリカバリーコードを再生成してください。"</p>
+                <p>"使ったコードは二度と使えません。残りが少なくなったら、リカバリーコードを再生成して新しいコードを保管してください。"</p>
+                <ActionForm action=actions.show>
+                    <button type="submit" class="secondary">"リカバリーコードの画面を開く"</button>
+                </ActionForm>
             </div>
         })}
         {move || saved().then(|| view! { <p class="notice" role="status">"設定を保存しました。"</p> })}
@@ -307,6 +310,12 @@ fn TwoFactorSwitch(
                     "二段階認証を有効にするには、先に電話番号を設定してください。"
                 }}
             </p>
+            {(!saved).then(|| view! {
+                <p class="notice row-note">"二段階認証の設定を有効にすることを強くおすすめします。"</p>
+            })}
+            {saved.then(|| view! {
+                <p class="hint row-note">"二段階認証を無効にして再度有効にすると、リカバリーコードが再生成され、以前にメモしたコードは使えなくなります。"</p>
+            })}
             <div class="row-note"><FormError error/></div>
         </ActionForm>
     }
@@ -329,7 +338,7 @@ fn RememberedBrowsers(browsers: Vec<RememberedBrowser>, actions: SettingsActions
                             view! {
                                 <li class="setting-row">
                                     <span class="row-label">{b.label.clone()}</span>
-                                    <span class="row-value hint">{format!("初回: {} / 最終: {}", b.first_used, b.last_used)}</span>
+                                    <span class="row-value hint">{format!("初回使用 {} ／ 最終使用 {}", b.first_used, b.last_used)}</span>
                                     <ActionForm action=actions.forget attr:class="row-action">
                                         <input type="hidden" name="id" value=b.id.to_string()/>
                                         <button type="submit" class="secondary" aria-label=label>"解除"</button>

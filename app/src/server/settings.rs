@@ -40,6 +40,8 @@ pub struct Settings {
     pub dev_outbox_open: bool,
     /// The host of the WebOTP line (`@host #code`, SMS-3): the public URL's, never a request's.
     pub webotp_host: String,
+    /// The service's name in the SMS (`【二段】認証コード…`, SMS-3).
+    pub service_name: String,
     /// How recent the password must be for sensitive changes (TF-4).
     pub reauth_window: Duration,
     /// A request that takes longer is answered 503 and its work dropped (SEC-8).
@@ -95,6 +97,7 @@ impl Settings {
             trusted_proxies: TrustedProxies::none(),
             dev_outbox_open: false,
             webotp_host: "localhost".to_owned(),
+            service_name: "二段".to_owned(),
             reauth_window: Duration::from_secs(10 * 60),
             request_timeout: Duration::from_secs(30),
         }

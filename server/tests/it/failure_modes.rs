@@ -796,7 +796,7 @@ async fn fifty_parallel_wrong_codes_get_five_judged() {
         for g in guesses {
             match g.await.unwrap() {
                 AppError::CodeMismatch { attempts_left } => left.push(attempts_left),
-                AppError::CodeAttemptsExhausted => exhausted += 1,
+                AppError::SignInCodeExhausted => exhausted += 1,
                 AppError::NoPendingVerification | AppError::NoPendingLogin => {}
                 other => panic!("unexpected: {other:?}"),
             }

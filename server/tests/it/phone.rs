@@ -72,7 +72,7 @@ async fn a_right_code_saves_the_number() {
         let code = app.last_code();
         assert_eq!(code.len(), 6);
         assert!(code.chars().all(|c| c.is_ascii_digit()));
-        assert!(sms[0].body.contains("Nidan") && sms[0].body.contains(&code));
+        assert!(sms[0].body.starts_with("【二段】") && sms[0].body.contains(&code));
         assert_eq!(
             sms[0].body.lines().last(),
             Some(format!("@localhost #{code}").as_str()),

@@ -394,7 +394,8 @@ async fn five_wrong_codes_or_ten_minutes_end_the_pending_sign_in() {
                 .post("/api/verify_login_code", &[("code", &wrong)])
                 .await
                 .app_error(),
-            AppError::CodeAttemptsExhausted
+            AppError::SignInCodeExhausted,
+            "the message sends the person back to the password, not to resend"
         );
         let res = browser
             .post("/api/verify_login_code", &[("code", &app.last_code())])

@@ -489,7 +489,7 @@ async fn deliver(
     host: &str,
     now: Timestamp,
 ) -> Result<(), OtpError> {
-    let body = code_message(code.as_str(), host);
+    let body = code_message(&state.settings.service_name, code.as_str(), host);
     if let Err(e) = state.sms.send(&pending.phone, &body, now).await {
         let mut tx = state.db.pool().begin().await?;
         set_state(&mut tx, pending.id, "dead").await?;

@@ -106,11 +106,13 @@ impl SmsGateway {
     }
 }
 
-/// The text of a code message (SMS-3): the service name, the code, how long it lasts, and
-/// the WebOTP line (`@host #code`) last, so that browsers can offer to fill it in.
-pub fn code_message(code: &str, host: &str) -> String {
+/// The text of a code message (SMS-3): the service name (`NIDAN_SERVICE_NAME`: the
+/// operator's own, which the person recognises), the code, how long it lasts, and the WebOTP
+/// line (`@host #code`) last, so that browsers can offer to fill it in.
+pub fn code_message(service: &str, code: &str, host: &str) -> String {
+    let minutes = crate::server::services::otp::CODE_TTL.as_secs() / 60;
     format!(
-        "【Nidan】認証コード: {code}\n10分以内に入力してください。このコードは誰にも教えないでください。\n\n@{host} #{code}"
+        "【{service}】認証コード: {code}\n{minutes}分以内に入力してください。このコードは誰にも教えないでください。\n\n@{host} #{code}"
     )
 }
 
@@ -120,8 +122,9 @@ mod tests {
 
     #[test]
     fn the_message_names_the_service_and_ends_with_the_webotp_line() {
-        let body = code_message("012345", "nidan.example");
-        assert!(body.contains("Nidan"));
+        let body = code_message("二段", "012345", "nidan.example");
+        assert!(body.starts_with("【二段】"));
+        assert!(body.contains("10分以内"));
         assert!(body.contains("012345"));
         assert_eq!(body.lines().last(), Some("@nidan.example #012345"));
     }
