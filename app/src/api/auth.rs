@@ -34,7 +34,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
             let _counted = throttle::begin_attempt(&state, &scope, now).await?;
             let user = accounts::sign_up(&state, &email, &password, now).await?;
             auth_session::sign_in(&session, user, now).await?;
-            web::know_device(&state, user);
+            web::know_device(&state, user).await;
             leptos_axum::redirect("/settings");
             Ok(())
         }
@@ -78,7 +78,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             };
             throttle::succeeded(&state, attempt).await?;
             if device.is_none() {
-                web::know_device(&state, user);
+                web::know_device(&state, user).await;
             }
             if !login::needs_second_factor(
                 &state,
@@ -199,6 +199,81 @@ async fn complete_sign_in(
     Ok(())
 }
 
+/// A code spent on a sign-in that has not been written yet.
+#[cfg(feature = "ssr")]
+enum Spent {
+    Recovery(crate::server::services::two_factor::UsedRecoveryCode),
+    Sms(i64),
+}
+
+/// Gives a spent code back if the request is dropped before the sign-in it paid for was
+/// written — the server's request timeout drops a request's future, and with it any code
+/// after the `?` (SEC-6). Disarmed once the sign-in is written or the code given back.
+#[cfg(feature = "ssr")]
+struct GiveBackIfDropped {
+    state: crate::server::AppState,
+    user: crate::server::db::users::UserId,
+    spent: Option<Spent>,
+}
+
+#[cfg(feature = "ssr")]
+impl GiveBackIfDropped {
+    fn new(
+        state: &crate::server::AppState,
+        user: crate::server::db::users::UserId,
+        spent: Spent,
+    ) -> Self {
+        Self {
+            state: state.clone(),
+            user,
+            spent: Some(spent),
+        }
+    }
+
+    /// The sign-in went through: the code stays spent.
+    fn keep(mut self) {
+        self.spent = None;
+    }
+
+    /// The sign-in failed: give the code back now, and report whether that worked.
+    async fn give_back(mut self) -> Result<(), AppError> {
+        match self.spent.take() {
+            Some(spent) => give_back(&self.state, self.user, spent).await,
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl Drop for GiveBackIfDropped {
+    fn drop(&mut self) {
+        if let (Some(spent), Ok(runtime)) =
+            (self.spent.take(), tokio::runtime::Handle::try_current())
+        {
+            let (state, user) = (self.state.clone(), self.user);
+            runtime.spawn(async move {
+                if let Err(e) = give_back(&state, user, spent).await {
+                    tracing::error!(error = %e, user = user.0, "a spent code could not be given back");
+                }
+            });
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn give_back(
+    state: &crate::server::AppState,
+    user: crate::server::db::users::UserId,
+    spent: Spent,
+) -> Result<(), AppError> {
+    use crate::server::services::{login, two_factor};
+    match spent {
+        Spent::Recovery(used) => two_factor::unspend(state, user, &used).await?,
+        Spent::Sms(id) => login::unspend(state, id).await?,
+    }
+    Ok(())
+}
+
 /// Checks the SMS code of a pending sign-in (LG-2).
 #[server(prefix = "/api", endpoint = "verify_login_code")]
 pub async fn verify_login_code(code: String) -> Result<(), AppError> {
@@ -216,6 +291,8 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
             let id = auth_session::pending_code(&session).await?;
             match login::verify_code(&state, user, id, &code, now).await {
                 Ok(used) => {
+                    // No spent code without a sign-in (SEC-6).
+                    let guard = GiveBackIfDropped::new(&state, user, Spent::Sms(used));
                     let signed_in = complete_sign_in(
                         &state,
                         &session,
@@ -225,10 +302,10 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
                     )
                     .await;
                     if let Err(e) = signed_in {
-                        // No spent code without a sign-in (SEC-6).
-                        login::unspend(&state, used).await?;
+                        guard.give_back().await?;
                         return Err(e);
                     }
+                    guard.keep();
                     leptos_axum::redirect("/settings");
                     Ok(())
                 }
@@ -236,7 +313,7 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
                     web::note(&state, user, crate::domain::SecurityEvent::SmsFactorLocked).await;
                     Err(AppError::SmsLocked)
                 }
-                Err(e @ (OtpError::Exhausted | OtpError::Expired)) => {
+                Err(e @ (OtpError::Exhausted | OtpError::AlreadyExhausted | OtpError::Expired)) => {
                     // Five wrong codes (or ten minutes): back to the password (LG-2), and
                     // the message says so rather than offering to resend.
                     auth_session::end_pending(&session).await?;
@@ -302,21 +379,19 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
             let session = web::session().await?;
             let now = state.clock.now();
             let user = live_pending(&state, &session, now).await?;
-            // Wrong recovery codes count like wrong passwords (SEC-1).
-            let scopes = [
-                (
-                    format!("recovery-user:{}", user.0),
-                    state.settings.login_free_failures_per_account,
-                ),
-                (
-                    throttle::ip_scope(&web::client_ip()),
-                    state.settings.login_free_failures_per_ip,
-                ),
-            ];
+            // Wrong recovery codes count per pending sign-in and, with a high ceiling, per
+            // account: nobody without the password can fill either (SEC-1).
+            let scopes = throttle::recovery_scopes(
+                &state.settings,
+                user.0,
+                &web::session_key(&state, &session),
+            );
             let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
             let used = two_factor::use_recovery_code(&state, user, &code, now).await?;
-            // No spent code without a sign-in (SEC-6): if anything after the use fails,
-            // the code is given back.
+            let left = used.left;
+            // No spent code without a sign-in (SEC-6): if anything after the use fails, or
+            // the request is dropped, the code is given back.
+            let guard = GiveBackIfDropped::new(&state, user, Spent::Recovery(used));
             let signed_in = async {
                 throttle::succeeded(&state, attempt).await?;
                 login::abandon(&state, user).await?;
@@ -331,10 +406,11 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
             }
             .await;
             if let Err(e) = signed_in {
-                two_factor::unspend(&state, user, &used).await?;
+                guard.give_back().await?;
                 return Err(e);
             }
-            leptos_axum::redirect(&format!("/settings?recovery_left={}", used.left));
+            guard.keep();
+            leptos_axum::redirect(&format!("/settings?recovery_left={left}"));
             Ok(())
         }
         .await,

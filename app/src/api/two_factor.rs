@@ -95,8 +95,13 @@ async fn reveal_codes(
     user: crate::server::db::users::UserId,
     now: crate::domain::Timestamp,
 ) -> Result<(), AppError> {
+    use crate::server::services::two_factor;
     use crate::server::{auth_session, web};
 
+    if !two_factor::status(state, user).await?.enabled {
+        // Nothing to show: no entry in the history either.
+        return Ok(());
+    }
     auth_session::allow_codes_reveal(session, now, state.settings.reauth_window).await?;
     web::note(state, user, SecurityEvent::RecoveryCodesShown).await;
     tracing::info!(user = user.0, "recovery codes shown");

@@ -132,9 +132,9 @@ pub fn cookie(name: &str) -> Option<String> {
 pub const DEVICE_COOKIE: &str = "nidan_device";
 
 /// Marks this browser as a known device of `user`, so that strangers' failures cannot slow
-/// its sign-ins. Without randomness it is simply not marked.
-pub fn know_device(state: &AppState, user: crate::server::db::users::UserId) {
-    match crate::server::services::devices::issue(state, user) {
+/// its sign-ins. If that fails, it is simply not marked.
+pub async fn know_device(state: &AppState, user: crate::server::db::users::UserId) {
+    match crate::server::services::devices::issue(state, user).await {
         Ok(token) => set_cookie(
             state,
             DEVICE_COOKIE,

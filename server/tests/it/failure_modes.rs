@@ -158,8 +158,8 @@ async fn an_attacker_cannot_delay_the_owners_remembered_browser_or_session() {
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(res.header("location"), Some("/settings"));
 
-        // The owner's live session can still confirm its password (TF-4).
-        app.clock.advance(Duration::from_secs(11 * 60));
+        // The owner's live session can still confirm its password (TF-4), at once: it is not
+        // counted against the account-wide ceiling the attacker filled a moment ago.
         let res = session
             .post(
                 "/api/confirm_password",
@@ -585,16 +585,18 @@ async fn no_spent_code_without_a_sign_in() {
         assert!(res.status.is_server_error(), "{}: {}", res.status, res.body);
         refuse_session_writes(&app, false).await;
         use sqlx::Row;
-        let states: Vec<String> = sqlx::query(
-            "SELECT state FROM verifications WHERE purpose = 'login' ORDER BY id DESC LIMIT 1",
+        let row = sqlx::query(
+            "SELECT state, attempts FROM verifications WHERE purpose = 'login' ORDER BY id DESC LIMIT 1",
         )
-        .fetch_all(app.state.db.pool())
+        .fetch_one(app.state.db.pool())
         .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get("state").unwrap())
-        .collect();
-        assert_eq!(states, ["pending"], "the SMS code was given back");
+        .unwrap();
+        assert_eq!(row.try_get::<String, _>("state").unwrap(), "pending");
+        assert_eq!(
+            row.try_get::<i64, _>("attempts").unwrap(),
+            0,
+            "given back whole: the right entry costs nothing"
+        );
     })
     .await;
 }
@@ -813,7 +815,11 @@ async fn fifty_parallel_wrong_codes_get_five_judged() {
         .await
         .unwrap();
         assert_eq!(row.try_get::<i64, _>("attempts").unwrap(), 5);
-        assert!(row.try_get::<i64, _>("second_factor_failures").unwrap() >= 5);
+        assert_eq!(
+            row.try_get::<i64, _>("second_factor_failures").unwrap(),
+            5,
+            "exactly the judged ones count toward the lock"
+        );
     })
     .await;
 }
@@ -839,22 +845,58 @@ async fn a_tampered_cookie_is_treated_as_absent() {
             assert!(who(&client).await.is_none(), "{forged:?}");
             assert!(!client.get("/settings").await.status.is_server_error());
         }
+        // A stranger uses up its address's free failures; a forged device cookie does not
+        // get it a scope of its own, the genuine one (stolen, say) would.
         let device = client
             .cookie("nidan_device")
             .expect("a known-device cookie");
         let stranger = app.client_from("203.0.113.77");
+        for _ in 0..5 {
+            log_in_wrong(&stranger, "tc@example.jp").await;
+        }
         for forged in [
             format!("{device}0"),
             device.replacen('.', "9.", 1),
             "1.00000000000000000000000000000000.abc".to_owned(),
+            "garbage".to_owned(),
         ] {
             stranger.set_cookie("nidan_device", Some(forged.clone()));
-            assert_eq!(
-                log_in_wrong(&stranger, "tc@example.jp").await,
-                AppError::InvalidCredentials,
-                "{forged:?}"
+            assert!(
+                matches!(
+                    log_in_wrong(&stranger, "tc@example.jp").await,
+                    AppError::RateLimited { .. }
+                ),
+                "{forged:?} was taken for a known device"
             );
         }
+        stranger.set_cookie("nidan_device", Some(device.clone()));
+        assert_eq!(
+            log_in_wrong(&stranger, "tc@example.jp").await,
+            AppError::InvalidCredentials,
+            "the control: a genuine device counts on its own"
+        );
+        // A password change voids every device minted with the old password. (The test's
+        // clock stands still; the change must not share the sign-up's millisecond.)
+        app.clock.advance(Duration::from_millis(1));
+        let owner = app.client();
+        password_step(&owner, "tc@example.jp").await;
+        let res = owner
+            .post(
+                "/api/change_password",
+                &[
+                    ("current_password", PASSWORD),
+                    ("new_password", "a brand new password"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert!(
+            matches!(
+                log_in_wrong(&stranger, "tc@example.jp").await,
+                AppError::RateLimited { .. }
+            ),
+            "the old device is unknown now"
+        );
     })
     .await;
 }
@@ -879,6 +921,52 @@ async fn a_restart_mid_enrolment_loses_nothing() {
         let overview: app::api::account::AccountOverview =
             restarted.get_json("/api/account_overview").await.json();
         assert_eq!(overview.phone.as_deref(), Some("090-8100-0003"));
+    })
+    .await;
+}
+
+/// Wrong entries carried over a restart are counted once (PH-6): two wrong, start over,
+/// one wrong, start over: two entries are left, not none.
+#[tokio::test]
+async fn carried_wrong_entries_are_counted_once() {
+    on_each_engine(|app: TestApp| async move {
+        sign_up(&app, "co@example.jp").await;
+        let client = app.client();
+        password_step(&client, "co@example.jp").await;
+        const PHONE: [(&str, &str); 1] = [("phone", "090-8200-0001")];
+        let send = || client.post("/api/send_phone_code", &PHONE);
+        let wrong = |left: u32| {
+            let client = client.clone();
+            let app = &app;
+            async move {
+                let code = crate::support::other_than(&app.last_code());
+                assert_eq!(
+                    client
+                        .post("/api/verify_phone_code", &[("code", &code)])
+                        .await
+                        .app_error(),
+                    AppError::CodeMismatch {
+                        attempts_left: left
+                    }
+                );
+            }
+        };
+        assert_eq!(send().await.status, StatusCode::OK);
+        wrong(4).await;
+        wrong(3).await;
+        assert_eq!(send().await.status, StatusCode::OK, "three entries left");
+        wrong(2).await;
+        assert_eq!(send().await.status, StatusCode::OK, "two entries left");
+        wrong(1).await;
+        let res = client
+            .post("/api/verify_phone_code", &[("code", &app.last_code())])
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::OK,
+            "the right code still works: {}",
+            res.body
+        );
     })
     .await;
 }

@@ -157,8 +157,9 @@ async fn a_request_past_the_time_limit_answers_503() {
         |app: TestApp| async move {
             let mut holder = app.state.db.pool().begin().await.unwrap();
             if app.state.db.kind() == DbKind::Postgres {
-                sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS l")
-                    .bind(app::server::services::throttle::ADVISORY_LOCK)
+                // The lock of the client's address scope, which the sign-in takes.
+                sqlx::query(app::server::services::throttle::SCOPE_LOCK_SQL)
+                    .bind("ip:192.0.2.1")
                     .execute(&mut *holder)
                     .await
                     .unwrap();

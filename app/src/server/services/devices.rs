@@ -1,7 +1,9 @@
 //! Known devices (SEC-1): a browser in which the account's password was once entered right.
 //!
 //! Every successful password sign-in (and sign-up) leaves a signed token in the browser:
-//! `{account id}.{random id}.{MAC}`, the MAC keyed with a server key. It skips nothing —
+//! `{account id}.{random id}.{MAC}`, the MAC keyed with a server key over the id and the
+//! time the password last changed, so that a password change voids every token minted with
+//! the old password (whoever knew it could have minted many). It skips nothing —
 //! not the password, not the second factor — it only tells the sign-in throttle that this
 //! client has proven itself for this account before, so that failures from strangers (the
 //! account-wide ceiling, a shared address behind a NAT) never slow it: its wrong passwords
@@ -9,7 +11,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::domain::Email;
+use crate::domain::{Email, Timestamp};
 use crate::server::AppState;
 use crate::server::db::{DbError, users};
 use crate::server::entropy::EntropyError;
@@ -17,20 +19,41 @@ use crate::server::entropy::EntropyError;
 /// How long a browser is known for (the cookie's lifetime; browsers cap it at 400 days).
 pub const KNOWN_FOR: std::time::Duration = std::time::Duration::from_secs(400 * 24 * 3600);
 
-fn mac(state: &AppState, user: i64, id: &str) -> String {
+/// What a token is bound to besides the account: the last password change (none yet: 0).
+fn mac(state: &AppState, user: i64, password_changed: Option<Timestamp>, id: &str) -> String {
+    let changed = password_changed.map_or(0, Timestamp::as_millis);
     state
         .secrets
-        .keyed_hash("known-device", format!("{user}.{id}").as_bytes())
+        .keyed_hash("known-device", format!("{user}.{changed}.{id}").as_bytes())
 }
 
-/// A new token for `user`.
-pub fn issue(state: &AppState, user: users::UserId) -> Result<String, EntropyError> {
+/// A new token for `user`, bound to its current password.
+pub async fn issue(state: &AppState, user: users::UserId) -> Result<String, DeviceError> {
+    let changed = users::password_changed_at(&state.db, user).await?;
     let id = hex::encode(state.entropy.bytes::<16>()?);
-    Ok(format!("{}.{id}.{}", user.0, mac(state, user.0, &id)))
+    Ok(format!(
+        "{}.{id}.{}",
+        user.0,
+        mac(state, user.0, changed, &id)
+    ))
 }
 
-/// The device's id when `token` is a genuine token of `user`.
-pub fn verify(state: &AppState, user: users::UserId, token: &str) -> Option<String> {
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Entropy(#[from] EntropyError),
+}
+
+/// The device's id when `token` is a genuine token of `user` under the password it had
+/// when the password last changed at `password_changed`.
+pub fn verify(
+    state: &AppState,
+    user: users::UserId,
+    password_changed: Option<Timestamp>,
+    token: &str,
+) -> Option<String> {
     let mut parts = token.splitn(3, '.');
     let (Some(owner), Some(id), Some(given)) = (parts.next(), parts.next(), parts.next()) else {
         return None;
@@ -38,7 +61,7 @@ pub fn verify(state: &AppState, user: users::UserId, token: &str) -> Option<Stri
     if owner.parse::<i64>().ok() != Some(user.0) || id.len() != 32 {
         return None;
     }
-    let expected = mac(state, user.0, id);
+    let expected = mac(state, user.0, password_changed, id);
     bool::from(expected.as_bytes().ct_eq(given.as_bytes())).then(|| id.to_owned())
 }
 
@@ -52,7 +75,9 @@ pub async fn recognise(
     let Ok(email) = Email::parse(email) else {
         return Ok(None);
     };
-    Ok(users::find_by_email(&state.db, &email)
-        .await?
-        .and_then(|user| verify(state, user.id, token)))
+    let Some(user) = users::find_by_email(&state.db, &email).await? else {
+        return Ok(None);
+    };
+    let changed = users::password_changed_at(&state.db, user.id).await?;
+    Ok(verify(state, user.id, changed, token))
 }

@@ -155,40 +155,44 @@ pub async fn verify_code(
     }
     // No code went out to this browser (the send failed): nothing to check against.
     let id = id.ok_or(OtpError::NoPending)?;
+    // Reserve one failure on the account before judging, and lock at the hundredth, in one
+    // statement: parallel wrong codes cannot slip past the lock, and a lock lifted a moment
+    // ago holds again at the first wrong code. A guess that is right, or that is not
+    // judged, gives its reservation back.
+    let reserved = sqlx::query(
+        "UPDATE users SET second_factor_failures = second_factor_failures + 1, \
+         sms_locked_at = CASE WHEN second_factor_failures + 1 >= $2 THEN $3 ELSE sms_locked_at END \
+         WHERE id = $1 AND sms_locked_at IS NULL RETURNING second_factor_failures",
+    )
+    .bind(user.0)
+    .bind(LOCK_AFTER)
+    .bind(now.as_millis())
+    .fetch_optional(state.db.pool())
+    .await?;
+    let Some(reserved) = reserved else {
+        return Err(OtpError::Locked);
+    };
+    let failures: i64 = reserved.try_get("second_factor_failures")?;
     match otp::check(state, user, Purpose::Login, Which::Id(id), code, now).await {
         Ok(pending) => {
             let mut tx = state.db.pool().begin().await?;
             if !otp::consume(&mut tx, pending.id).await? {
+                tx.rollback().await?;
+                release(state, user).await?;
                 return Err(OtpError::NoPending);
             }
-            sqlx::query("UPDATE users SET second_factor_failures = 0 WHERE id = $1")
-                .bind(user.0)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE users SET second_factor_failures = 0, sms_locked_at = NULL WHERE id = $1",
+            )
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(pending.id)
         }
         Err(e @ (OtpError::Mismatch { .. } | OtpError::Exhausted)) => {
-            // Count the failure and, at the hundredth, lock: one transaction.
-            let mut tx = state.db.pool().begin().await?;
-            let failures: i64 = sqlx::query(
-                "UPDATE users SET second_factor_failures = second_factor_failures + 1 \
-                 WHERE id = $1 RETURNING second_factor_failures",
-            )
-            .bind(user.0)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("second_factor_failures")?;
             if failures >= LOCK_AFTER {
-                sqlx::query(
-                    "UPDATE users SET sms_locked_at = $1 WHERE id = $2 AND sms_locked_at IS NULL",
-                )
-                .bind(now.as_millis())
-                .bind(user.0)
-                .execute(&mut *tx)
-                .await?;
-                otp::abandon_in(&mut tx, user, Purpose::Login).await?;
-                tx.commit().await?;
+                otp::abandon(state, user, Purpose::Login).await?;
                 tracing::warn!(
                     user = user.0,
                     failures,
@@ -196,11 +200,27 @@ pub async fn verify_code(
                 );
                 return Err(OtpError::JustLocked);
             }
-            tx.commit().await?;
             Err(e)
         }
-        Err(e) => Err(e),
+        Err(e) => {
+            release(state, user).await?;
+            Err(e)
+        }
     }
+}
+
+/// Gives back a failure reserved for a guess that was not judged (or was right).
+async fn release(state: &AppState, user: UserId) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE users SET second_factor_failures = second_factor_failures - 1, \
+         sms_locked_at = CASE WHEN second_factor_failures - 1 < $2 THEN NULL ELSE sms_locked_at END \
+         WHERE id = $1 AND second_factor_failures > 0",
+    )
+    .bind(user.0)
+    .bind(LOCK_AFTER)
+    .execute(state.db.pool())
+    .await?;
+    Ok(())
 }
 
 /// Gives back a code consumed by a sign-in that then failed (SEC-6): it is pending again,

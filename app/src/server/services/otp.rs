@@ -97,6 +97,9 @@ pub enum OtpError {
     Mismatch { attempts_left: u32 },
     #[error("too many wrong codes")]
     Exhausted,
+    /// Like `Exhausted`, for a guess that came after the fifth: it was not judged.
+    #[error("no entries left")]
+    AlreadyExhausted,
     #[error("too many wrong codes for this number lately")]
     TooManyWrongCodes { retry_after_secs: u64 },
     #[error("resend too soon")]
@@ -134,7 +137,7 @@ impl From<OtpError> for AppError {
             OtpError::NoPending => AppError::NoPendingVerification,
             OtpError::Expired => AppError::CodeExpired,
             OtpError::Mismatch { attempts_left } => AppError::CodeMismatch { attempts_left },
-            OtpError::Exhausted => AppError::CodeAttemptsExhausted,
+            OtpError::Exhausted | OtpError::AlreadyExhausted => AppError::CodeAttemptsExhausted,
             OtpError::TooManyWrongCodes { retry_after_secs } => {
                 AppError::RateLimited { retry_after_secs }
             }
@@ -292,9 +295,9 @@ async fn lock_sends(state: &AppState, conn: &mut AnyConnection) -> Result<(), sq
 }
 
 /// Whether a new verification may start, given the wrong entries `used` by the account's
-/// verifications of the same number and purpose within the last [`CODE_TTL`], the oldest
-/// of them started at `oldest`: `Ok(entries the new one starts with)`, or `Err(seconds until
-/// the oldest leaves the window)`.
+/// verifications of the same number and purpose whose code was live within the last
+/// [`CODE_TTL`], the oldest of those codes sent at `oldest`: `Ok(entries the new one starts
+/// with)`, or `Err(seconds until the oldest leaves the window)`.
 pub fn restart(used: i64, oldest: Option<Timestamp>, now: Timestamp) -> Result<i64, u64> {
     if used < MAX_ATTEMPTS {
         return Ok(used.max(0));
@@ -316,6 +319,8 @@ pub enum SendScope<'a> {
     Account(i64),
     /// Everything one client address asked for.
     Address(&'a str),
+    /// Every registration code the service sends.
+    AllRegistrations,
     /// Everything the service sends.
     Everyone,
 }
@@ -382,6 +387,14 @@ pub fn budgets<'a>(
                 SendScope::RegistrationsTo(phone),
                 DAY,
                 limits.registrations_per_number_day,
+            ),
+            // Registrations may take at most half of the service's hourly ceiling, so that a
+            // flood of them cannot stop everyone's sign-in codes.
+            budget(
+                "registrations per hour, everyone",
+                SendScope::AllRegistrations,
+                HOUR,
+                (limits.global_hour / 2).max(1),
             ),
         ],
     };
@@ -454,6 +467,7 @@ async fn record_send(
             SendScope::Address(a) => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1 AND ip = $2")
                 .bind(since)
                 .bind(a),
+            SendScope::AllRegistrations => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1 AND purpose = 'phone'").bind(since),
             SendScope::Everyone => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1").bind(since),
         };
         let row = query.fetch_one(&mut *conn).await?;
@@ -520,11 +534,14 @@ pub async fn start(
     let hash = code_hash(state, purpose, user, phone, &code);
     let mut tx = state.db.pool().begin().await?;
     lock_sends(state, &mut tx).await?;
-    // Wrong entries of recent attempts at this number carry over (PH-6).
+    // Wrong entries of recent attempts at this number carry over (PH-6): each verification's
+    // own entries (not the ones it inherited), of every verification that had a live code
+    // in the last ten minutes.
     let recent = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) AS used, MIN(created_at) AS oldest \
+        "SELECT CAST(COALESCE(SUM(attempts - inherited_attempts), 0) AS BIGINT) AS used, \
+         MIN(code_sent_at) AS oldest \
          FROM verifications WHERE user_id = $1 AND purpose = $2 AND phone_e164 = $3 \
-         AND created_at > $4 AND state <> 'verified' AND attempts > 0",
+         AND code_sent_at > $4 AND state <> 'verified' AND attempts > inherited_attempts",
     )
     .bind(user.0)
     .bind(purpose.as_str())
@@ -551,8 +568,8 @@ pub async fn start(
     let expires_at = now.plus(CODE_TTL);
     let row = sqlx::query(
         "INSERT INTO verifications \
-         (user_id, purpose, phone_e164, code_hash, code_sent_at, expires_at, attempts, state, enable_two_factor, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $8, 'pending', $7, $5) RETURNING id",
+         (user_id, purpose, phone_e164, code_hash, code_sent_at, expires_at, attempts, inherited_attempts, state, enable_two_factor, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $8, $8, 'pending', $7, $5) RETURNING id",
     )
     .bind(user.0)
     .bind(purpose.as_str())
@@ -684,7 +701,7 @@ pub async fn check(
         let still_pending = row.try_get::<String, _>("state")? == "pending";
         if still_pending && row.try_get::<i64, _>("attempts")? >= MAX_ATTEMPTS {
             set_state(&mut conn, pending.id, "dead").await?;
-            return Err(OtpError::Exhausted);
+            return Err(OtpError::AlreadyExhausted);
         }
         return Err(OtpError::NoPending);
     };
@@ -715,12 +732,16 @@ pub async fn consume(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Er
     Ok(done.rows_affected() == 1)
 }
 
-/// Makes a consumed verification pending again (the sign-in it allowed failed afterwards).
+/// Makes a consumed verification pending again (the sign-in it allowed failed afterwards),
+/// and gives back the entry the right code took.
 pub async fn unconsume(state: &AppState, id: i64) -> Result<(), OtpError> {
-    sqlx::query("UPDATE verifications SET state = 'pending' WHERE id = $1 AND state = 'verified'")
-        .bind(id)
-        .execute(state.db.pool())
-        .await?;
+    sqlx::query(
+        "UPDATE verifications SET state = 'pending', attempts = attempts - 1 \
+         WHERE id = $1 AND state = 'verified' AND attempts > 0",
+    )
+    .bind(id)
+    .execute(state.db.pool())
+    .await?;
     Ok(())
 }
 
@@ -743,6 +764,7 @@ mod tests {
                 SendScope::RegistrationsTo(_) => SendScope::RegistrationsTo("n"),
                 SendScope::Account(id) => SendScope::Account(id),
                 SendScope::Address(_) => SendScope::Address("a"),
+                SendScope::AllRegistrations => SendScope::AllRegistrations,
                 SendScope::Everyone => SendScope::Everyone,
             })
             .collect()
@@ -765,6 +787,7 @@ mod tests {
                 SendScope::RegistrationsBy("n", 2),
                 SendScope::RegistrationsBy("n", 2),
                 SendScope::RegistrationsTo("n"),
+                SendScope::AllRegistrations,
                 SendScope::Account(2),
                 SendScope::Address("a"),
                 SendScope::Everyone,

@@ -35,8 +35,11 @@ use crate::domain::{Email, Timestamp};
 use crate::server::AppState;
 use crate::server::db::DbError;
 
-/// The PostgreSQL advisory lock that serialises throttle bookkeeping across processes.
-pub const ADVISORY_LOCK: i64 = 7_243_002;
+/// Takes PostgreSQL's transaction-scoped advisory lock of one scope: attempts in the same
+/// scope are judged one after another across processes, attempts in other scopes (other
+/// accounts, other addresses) do not wait for them.
+pub const SCOPE_LOCK_SQL: &str =
+    "SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l";
 
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_DELAY_SECS: u64 = 15 * 60;
@@ -115,6 +118,26 @@ pub fn login_scopes(
     }
 }
 
+/// The scopes of a recovery code at a pending sign-in (only someone with the password gets
+/// there): the pending session's own, and a high ceiling for the account. Not the address,
+/// which strangers behind the same NAT share.
+pub fn recovery_scopes(
+    settings: &crate::server::Settings,
+    user: i64,
+    session_key: &str,
+) -> Vec<(String, u32)> {
+    vec![
+        (
+            format!("session:{session_key}"),
+            settings.login_free_failures_per_account,
+        ),
+        (
+            format!("recovery-user:{user}"),
+            settings.login_account_ceiling,
+        ),
+    ]
+}
+
 /// The scopes of re-entering the password in a signed-in session (TF-4, a password change):
 /// the session's own, and the account's across its sessions (several stolen sessions do not
 /// multiply the guesses). Nobody without a session of the account can fill either.
@@ -135,14 +158,15 @@ pub fn reauth_scopes(
     ]
 }
 
-/// The scopes a success clears: the pair and the account-wide record of sign-ins, or the
-/// session's. The per-address scope keeps counting (a success at one account says nothing
-/// about the other accounts that address tried).
+/// The scopes a success clears: the client's own (its pair, its device, its session). The
+/// per-address scope keeps counting (a success at one account says nothing about the other
+/// accounts that address tried), and so do the account-wide ones, which strangers fill: a
+/// success must not hand a botnet a fresh ceiling.
 fn cleared_by_success(scopes: &[(String, u32)]) -> Vec<String> {
     scopes
         .iter()
         .map(|(scope, _)| scope)
-        .filter(|scope| !scope.starts_with("ip:"))
+        .filter(|scope| scope.starts_with("pair:") || scope.starts_with("session:"))
         .cloned()
         .collect()
 }
@@ -167,10 +191,16 @@ pub async fn begin_attempt(
 ) -> Result<Attempt, ThrottleError> {
     let mut tx = state.db.pool().begin().await?;
     if state.db.kind() == crate::server::db::DbKind::Postgres {
-        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS l")
-            .bind(ADVISORY_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        // Always in the same order, so that two attempts sharing scopes cannot deadlock.
+        let mut names: Vec<&str> = scopes.iter().map(|(s, _)| s.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            sqlx::query(SCOPE_LOCK_SQL)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     for (scope, free) in scopes {
         let row = sqlx::query("SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE scope = $1 AND at > $2")
@@ -268,7 +298,8 @@ mod tests {
         let scopes = login_scopes(&settings, "a@example.jp", Claimant::Address("192.0.2.1"));
         assert_eq!(
             cleared_by_success(&scopes),
-            ["pair:a@example.jp|192.0.2.1", "account:a@example.jp"]
+            ["pair:a@example.jp|192.0.2.1"],
+            "the account-wide ceiling ages out; a success does not empty it for a botnet"
         );
         assert_eq!(
             names(&reauth_scopes(&settings, 7, "abc")),
