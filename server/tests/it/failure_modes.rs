@@ -970,3 +970,55 @@ async fn carried_wrong_entries_are_counted_once() {
     })
     .await;
 }
+
+/// Sign-ins started side by side share their five guesses (PH-6): three wrong in one
+/// browser leave two for the other, and then both are done.
+#[tokio::test]
+async fn parallel_sign_ins_share_five_guesses() {
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        account(&app, "sh@example.jp", "090-8200-0002", true).await;
+        let a = pending_login(&app, "sh@example.jp").await;
+        let a_code = app.last_code();
+        let b = pending_login(&app, "sh@example.jp").await;
+        let b_code = app.last_code();
+        // One code that is neither browser's.
+        let wrong = (0..3)
+            .map(|n| format!("{n}{n}{n}{n}{n}{n}"))
+            .find(|c| *c != a_code && *c != b_code)
+            .unwrap();
+        let guess = |client: &crate::support::Client, code: String| {
+            let client = client.clone();
+            async move {
+                client
+                    .post("/api/verify_login_code", &[("code", &code)])
+                    .await
+                    .app_error()
+            }
+        };
+        for left in [4, 3, 2] {
+            assert_eq!(
+                guess(&a, wrong.clone()).await,
+                AppError::CodeMismatch {
+                    attempts_left: left
+                }
+            );
+        }
+        assert_eq!(
+            guess(&b, wrong.clone()).await,
+            AppError::CodeMismatch { attempts_left: 1 },
+            "the other browser has what is left of the five"
+        );
+        assert_eq!(
+            guess(&b, wrong.clone()).await,
+            AppError::SignInCodeExhausted
+        );
+        assert!(
+            matches!(
+                guess(&a, a_code.clone()).await,
+                AppError::RateLimited { .. }
+            ),
+            "five wrong between them: even the right code waits"
+        );
+    })
+    .await;
+}

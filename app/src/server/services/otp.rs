@@ -682,18 +682,53 @@ pub async fn check(
         set_state(&mut conn, pending.id, "dead").await?;
         return Err(OtpError::Expired);
     }
-    // Reserve one entry; no row means all five are used.
+    // Reserve one entry, against this verification's five and against the five that all of
+    // the account's recent verifications of this number and purpose share (PH-6, see
+    // `restart`): sign-ins started side by side do not get five each. On PostgreSQL the
+    // account's row is locked first, so that guesses at two verifications cannot both take
+    // the last shared entry; SQLite's single connection serialises them anyway.
+    let window = now.minus(CODE_TTL).as_millis();
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    if state.db.kind() == DbKind::Postgres {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+    }
     let reserved = sqlx::query(
         "UPDATE verifications SET attempts = attempts + 1 \
-         WHERE id = $1 AND state = 'pending' AND attempts < $2 RETURNING attempts, code_hash",
+         WHERE id = $1 AND state = 'pending' AND attempts < $2 \
+         AND (SELECT COALESCE(SUM(v.attempts - v.inherited_attempts), 0) FROM verifications v \
+              WHERE v.user_id = $3 AND v.purpose = $4 AND v.phone_e164 = $5 \
+              AND v.code_sent_at > $6 AND v.state <> 'verified') < $2 \
+         RETURNING attempts, code_hash",
     )
     .bind(pending.id)
     .bind(MAX_ATTEMPTS)
-    .fetch_optional(&mut *conn)
+    .bind(user.0)
+    .bind(purpose.as_str())
+    .bind(pending.phone.e164())
+    .bind(window)
+    .fetch_optional(&mut *tx)
     .await?;
+    let shared = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(attempts - inherited_attempts), 0) AS BIGINT) AS used, \
+         MIN(code_sent_at) AS oldest FROM verifications \
+         WHERE user_id = $1 AND purpose = $2 AND phone_e164 = $3 \
+         AND code_sent_at > $4 AND state <> 'verified' AND attempts > inherited_attempts",
+    )
+    .bind(user.0)
+    .bind(purpose.as_str())
+    .bind(pending.phone.e164())
+    .bind(window)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let shared_used: i64 = shared.try_get("used")?;
     let Some(reserved) = reserved else {
-        // Either all five entries are used, or the verification stopped being pending
-        // (used, resent elsewhere, abandoned) since it was loaded.
+        // All five entries of this verification are used, or the five shared ones, or the
+        // verification stopped being pending (used, resent elsewhere, abandoned) since it
+        // was loaded.
         let row = sqlx::query("SELECT state, attempts FROM verifications WHERE id = $1")
             .bind(pending.id)
             .fetch_one(&mut *conn)
@@ -703,6 +738,11 @@ pub async fn check(
             set_state(&mut conn, pending.id, "dead").await?;
             return Err(OtpError::AlreadyExhausted);
         }
+        if still_pending {
+            let oldest = shared.try_get::<Option<i64>, _>("oldest")?.map(Timestamp);
+            let retry_after_secs = restart(shared_used, oldest, now).err().unwrap_or(1);
+            return Err(OtpError::TooManyWrongCodes { retry_after_secs });
+        }
         return Err(OtpError::NoPending);
     };
     let used: i64 = reserved.try_get("attempts")?;
@@ -711,7 +751,7 @@ pub async fn check(
     if bool::from(given.as_bytes().ct_eq(stored.as_bytes())) {
         return Ok(pending);
     }
-    let left = MAX_ATTEMPTS - used;
+    let left = MAX_ATTEMPTS - used.max(shared_used);
     if left <= 0 {
         set_state(&mut conn, pending.id, "dead").await?;
         return Err(OtpError::Exhausted);
