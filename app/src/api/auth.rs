@@ -381,8 +381,9 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
             let user = live_pending(&state, &session, now).await?;
             // Wrong recovery codes count per pending sign-in and, with a high ceiling, per
             // account: nobody without the password can fill either (SEC-1).
-            let scopes = throttle::recovery_scopes(
+            let scopes = throttle::session_scopes(
                 &state.settings,
+                throttle::SessionProof::RecoveryCode,
                 user.0,
                 &web::session_key(&state, &session),
             );
@@ -469,8 +470,9 @@ pub async fn change_password(
             let new = Password::new(new_password)?;
             let now = state.clock.now();
             // Counted per session and account: strangers cannot delay this (SEC-1).
-            let scopes = throttle::reauth_scopes(
+            let scopes = throttle::session_scopes(
                 &state.settings,
+                throttle::SessionProof::Reauth,
                 user.0,
                 &web::session_key(&state, &session),
             );

@@ -174,8 +174,9 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
                 .ok_or(AppError::Unauthenticated)?
                 .email;
             // Counted per session and account: strangers cannot delay this (SEC-1).
-            let scopes = throttle::reauth_scopes(
+            let scopes = throttle::session_scopes(
                 &state.settings,
+                throttle::SessionProof::Reauth,
                 user.0,
                 &web::session_key(&state, &session),
             );

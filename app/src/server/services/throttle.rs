@@ -118,43 +118,36 @@ pub fn login_scopes(
     }
 }
 
-/// The scopes of a recovery code at a pending sign-in (only someone with the password gets
-/// there): the pending session's own, and a high ceiling for the account. Not the address,
-/// which strangers behind the same NAT share.
-pub fn recovery_scopes(
-    settings: &crate::server::Settings,
-    user: i64,
-    session_key: &str,
-) -> Vec<(String, u32)> {
-    vec![
-        (
-            format!("session:{session_key}"),
-            settings.login_free_failures_per_account,
-        ),
-        (
-            format!("recovery-user:{user}"),
-            settings.login_account_ceiling,
-        ),
-    ]
+/// What a session is proving with a secret, for [`session_scopes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionProof {
+    /// A signed-in session re-entering its password (TF-4, a password change). Nobody
+    /// without a session of the account can fail here.
+    Reauth,
+    /// A pending sign-in entering a recovery code. Only someone with the password gets
+    /// here; the address is not counted, since strangers behind the same NAT share it.
+    RecoveryCode,
 }
 
-/// The scopes of re-entering the password in a signed-in session (TF-4, a password change):
-/// the session's own, and the account's across its sessions (several stolen sessions do not
-/// multiply the guesses). Nobody without a session of the account can fill either.
-pub fn reauth_scopes(
+/// The scopes of a secret entered in a session: the session's own, and a high ceiling for
+/// the account across its sessions, so that several sessions (stolen, or pending) do not
+/// multiply the guesses.
+pub fn session_scopes(
     settings: &crate::server::Settings,
+    proof: SessionProof,
     user: i64,
     session_key: &str,
 ) -> Vec<(String, u32)> {
+    let account = match proof {
+        SessionProof::Reauth => format!("reauth-user:{user}"),
+        SessionProof::RecoveryCode => format!("recovery-user:{user}"),
+    };
     vec![
         (
             format!("session:{session_key}"),
             settings.login_free_failures_per_account,
         ),
-        (
-            format!("reauth-user:{user}"),
-            settings.login_account_ceiling,
-        ),
+        (account, settings.login_account_ceiling),
     ]
 }
 
@@ -302,7 +295,7 @@ mod tests {
             "the account-wide ceiling ages out; a success does not empty it for a botnet"
         );
         assert_eq!(
-            names(&reauth_scopes(&settings, 7, "abc")),
+            names(&session_scopes(&settings, SessionProof::Reauth, 7, "abc")),
             ["session:abc", "reauth-user:7"],
             "re-entering the password counts per session and per account, never per address"
         );
