@@ -35,7 +35,7 @@ test.describe('with JavaScript', () => {
     await page.goto('/signup');
     await hydrated(page);
     await expect(page.getByText('(現在0文字)')).toBeVisible();
-    await page.getByLabel('パスワード').pressSequentially('にだんかい');
+    await page.getByLabel('パスワード', { exact: true }).pressSequentially('にだんかい');
     await expect(page.getByText('(現在5文字)')).toBeVisible();
   });
 
@@ -58,13 +58,13 @@ test.describe('with JavaScript', () => {
     await page.goto('/signup');
     await hydrated(page);
     await page.getByLabel('メールアドレス').fill('not-an-address');
-    await page.getByLabel('パスワード').fill(PASSWORD);
+    await page.getByLabel('パスワード', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: '登録する' }).click();
     await expect(page.getByRole('alert')).toHaveText('メールアドレスの形式が正しくありません。');
     await expect(page.getByLabel('メールアドレス')).toHaveAttribute('aria-invalid', 'true');
 
     await page.getByLabel('メールアドレス').fill(uniqueEmail('weak'));
-    await page.getByLabel('パスワード').fill('password1');
+    await page.getByLabel('パスワード', { exact: true }).fill('password1');
     await page.getByRole('button', { name: '登録する' }).click();
     await expect(page.getByRole('alert')).toContainText('よく使われているパスワード');
     await expect(page).toHaveURL(/\/signup$/);

@@ -16,7 +16,7 @@ export async function signUp(page: Page, email: string, opts: { js: boolean } = 
   await page.goto('/signup');
   if (opts.js) await hydrated(page);
   await page.getByLabel('メールアドレス').fill(email);
-  await page.getByLabel('パスワード').fill(PASSWORD);
+  await page.getByLabel('パスワード', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: '登録する' }).click();
   await expect(page).toHaveURL(/\/settings$/);
   await expect(page.getByRole('heading', { name: 'アカウントの設定' })).toBeVisible();
@@ -24,7 +24,7 @@ export async function signUp(page: Page, email: string, opts: { js: boolean } = 
 
 export async function logIn(page: Page, email: string, password = PASSWORD): Promise<void> {
   await page.getByLabel('メールアドレス').fill(email);
-  await page.getByLabel('パスワード').fill(password);
+  await page.getByLabel('パスワード', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'ログイン', exact: true }).click();
 }
 

@@ -10,7 +10,7 @@ async function openPhoneDialog(page: Page) {
 
 async function registerNumber(page: Page, number: { national: string; e164: string }) {
   const dialog = await openPhoneDialog(page);
-  await dialog.getByLabel('電話番号').fill(number.national);
+  await dialog.getByLabel('電話番号', { exact: true }).fill(number.national);
   await dialog.getByRole('button', { name: '送信する' }).click();
   await expect(dialog.getByLabel('認証コード')).toBeVisible();
   await dialog.getByLabel('認証コード').fill(await latestCode(page, number.e164));
@@ -30,9 +30,11 @@ test.describe('phone number, with JavaScript', () => {
     const number = uniqueMobile();
     await expect(page.getByTestId('phone-value')).toHaveText('未設定');
     const dialog = await openPhoneDialog(page);
-    const phoneInput = dialog.getByLabel('電話番号');
+    const phoneInput = dialog.getByLabel('電話番号', { exact: true });
     await expect(phoneInput).toBeFocused();
     await expect(dialog.getByRole('checkbox', { name: '二段階認証も有効にする' })).toBeVisible();
+    // Its accessible name is its visible title (issue 9).
+    await expect(page.getByRole('dialog', { name: '電話番号を設定する', exact: true })).toBeVisible();
     await expect(dialog).toContainText('SMSの受信には2、3分かかる場合があります。');
 
     await phoneInput.fill(number.national.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d))));
@@ -61,7 +63,7 @@ test.describe('phone number, with JavaScript', () => {
 
   test('foreign and landline numbers are refused and no SMS is sent', async ({ page }) => {
     const dialog = await openPhoneDialog(page);
-    const input = dialog.getByLabel('電話番号');
+    const input = dialog.getByLabel('電話番号', { exact: true });
     await input.fill('+1 212 555 0100');
     await dialog.getByRole('button', { name: '送信する' }).click();
     await expect(dialog.getByRole('alert')).toHaveText('海外発行の電話番号は設定できません');
@@ -84,23 +86,23 @@ test.describe('phone number, with JavaScript', () => {
   test('cancel midway, or Escape, starts over from the number', async ({ page }) => {
     const number = uniqueMobile();
     let dialog = await openPhoneDialog(page);
-    await dialog.getByLabel('電話番号').fill(number.national);
+    await dialog.getByLabel('電話番号', { exact: true }).fill(number.national);
     await dialog.getByRole('button', { name: '送信する' }).click();
     await expect(dialog.getByLabel('認証コード')).toBeVisible();
     await dialog.getByRole('button', { name: 'キャンセル' }).click();
     await expect(page.getByRole('dialog')).toHaveCount(0);
 
     dialog = await openPhoneDialog(page);
-    await expect(dialog.getByLabel('電話番号')).toBeVisible();
+    await expect(dialog.getByLabel('電話番号', { exact: true })).toBeVisible();
     await expect(dialog.getByLabel('認証コード')).toHaveCount(0);
 
-    await dialog.getByLabel('電話番号').fill(number.national);
+    await dialog.getByLabel('電話番号', { exact: true }).fill(number.national);
     await dialog.getByRole('button', { name: '送信する' }).click();
     await expect(dialog.getByLabel('認証コード')).toBeVisible();
     await page.keyboard.press('Escape');
     await expect(page.getByRole('dialog')).toHaveCount(0);
     dialog = await openPhoneDialog(page);
-    await expect(dialog.getByLabel('電話番号')).toBeVisible();
+    await expect(dialog.getByLabel('電話番号', { exact: true })).toBeVisible();
     await dialog.getByRole('button', { name: '閉じる' }).click();
     await expect(page.getByRole('dialog')).toHaveCount(0);
     await expect(page.getByTestId('phone-value')).toHaveText('未設定');
@@ -109,7 +111,7 @@ test.describe('phone number, with JavaScript', () => {
   test('resend sends a new code and the new one works', async ({ page }) => {
     const number = uniqueMobile();
     const dialog = await openPhoneDialog(page);
-    await dialog.getByLabel('電話番号').fill(number.national);
+    await dialog.getByLabel('電話番号', { exact: true }).fill(number.national);
     await dialog.getByRole('button', { name: '送信する' }).click();
     const resend = dialog.getByRole('button', { name: /^再送する/ });
     await expect(resend).toBeDisabled();
@@ -140,11 +142,11 @@ test.describe('phone number, without JavaScript', () => {
     await signUp(page, uniqueEmail('phone-nojs'), { js: false });
     const number = uniqueMobile();
     const dialog = await openPhoneDialog(page);
-    await dialog.getByLabel('電話番号').fill('0120-123-456');
+    await dialog.getByLabel('電話番号', { exact: true }).fill('0120-123-456');
     await dialog.getByRole('button', { name: '送信する' }).click();
     await expect(page.getByRole('dialog').getByRole('alert')).toContainText('フリーダイヤル');
 
-    await page.getByRole('dialog').getByLabel('電話番号').fill(number.national);
+    await page.getByRole('dialog').getByLabel('電話番号', { exact: true }).fill(number.national);
     await page.getByRole('dialog').getByRole('button', { name: '送信する' }).click();
     await page.getByRole('dialog').getByLabel('認証コード').fill(await latestCode(page, number.e164));
     await page.getByRole('dialog').getByRole('button', { name: '認証する' }).click();

@@ -8,7 +8,7 @@ async function withPhone(page: Page, email: string, enableTwoFactor = false) {
   const number = uniqueMobile();
   await page.getByRole('button', { name: '電話番号を設定する' }).click();
   const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('電話番号').fill(number.national);
+  await dialog.getByLabel('電話番号', { exact: true }).fill(number.national);
   if (enableTwoFactor) await dialog.getByRole('checkbox', { name: '二段階認証も有効にする' }).check();
   await dialog.getByRole('button', { name: '送信する' }).click();
   await expect(dialog.getByLabel('認証コード')).toBeVisible();
@@ -177,7 +177,7 @@ test.describe('without JavaScript', () => {
     await signUp(page, email, { js: false });
     const number = uniqueMobile();
     await page.getByRole('button', { name: '電話番号を設定する' }).click();
-    await page.getByRole('dialog').getByLabel('電話番号').fill(number.national);
+    await page.getByRole('dialog').getByLabel('電話番号', { exact: true }).fill(number.national);
     await page.getByRole('dialog').getByRole('button', { name: '送信する' }).click();
     await page.getByRole('dialog').getByLabel('認証コード').fill(await latestCode(page, number.e164));
     await page.getByRole('dialog').getByRole('button', { name: '認証する' }).click();

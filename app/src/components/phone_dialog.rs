@@ -155,9 +155,10 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
                 class="dialog"
                 role="dialog"
                 aria-modal="true"
-                // Not labelled by its heading: a name containing 電話番号 would make the
-                // dialog itself match "the field labelled 電話番号".
-                aria-label="SMSで番号を確認"
+                // Named by its visible title, as a screen reader user expects. (Its name
+                // contains 電話番号, so a test that looks for the field labelled 電話番号
+                // asks for the exact label.)
+                aria-labelledby="phone-dialog-title"
                 on:keydown=on_keydown
             >
                 <div class="dialog-header">
