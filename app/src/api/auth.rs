@@ -379,15 +379,15 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
             let session = web::session().await?;
             let now = state.clock.now();
             let user = live_pending(&state, &session, now).await?;
-            // Wrong recovery codes count per pending sign-in and, with a high ceiling, per
-            // account: nobody without the password can fill either (SEC-1).
-            let scopes = throttle::session_scopes(
-                &state.settings,
+            // Counted per session and account: strangers cannot delay this (SEC-1).
+            let attempt = web::begin_session_attempt(
+                &state,
+                &session,
                 throttle::SessionProof::RecoveryCode,
-                user.0,
-                &web::session_key(&state, &session),
-            );
-            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
+                user,
+                now,
+            )
+            .await?;
             let used = two_factor::use_recovery_code(&state, user, &code, now).await?;
             let left = used.left;
             // No spent code without a sign-in (SEC-6): if anything after the use fails, or
@@ -470,13 +470,9 @@ pub async fn change_password(
             let new = Password::new(new_password)?;
             let now = state.clock.now();
             // Counted per session and account: strangers cannot delay this (SEC-1).
-            let scopes = throttle::session_scopes(
-                &state.settings,
-                throttle::SessionProof::Reauth,
-                user.0,
-                &web::session_key(&state, &session),
-            );
-            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
+            let attempt =
+                web::begin_session_attempt(&state, &session, throttle::SessionProof::Reauth, user, now)
+                    .await?;
             match accounts::change_password(&state, user, current_password, &new, now).await {
                 Ok(()) => {
                     auth_session::sign_in(&session, user, now).await?;

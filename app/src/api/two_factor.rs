@@ -174,13 +174,14 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
                 .ok_or(AppError::Unauthenticated)?
                 .email;
             // Counted per session and account: strangers cannot delay this (SEC-1).
-            let scopes = throttle::session_scopes(
-                &state.settings,
+            let attempt = web::begin_session_attempt(
+                &state,
+                &session,
                 throttle::SessionProof::Reauth,
-                user.0,
-                &web::session_key(&state, &session),
-            );
-            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
+                user,
+                now,
+            )
+            .await?;
             match accounts::authenticate(&state, &email, password).await {
                 Ok(_) => {
                     throttle::succeeded(&state, attempt).await?;

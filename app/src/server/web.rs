@@ -45,6 +45,21 @@ pub fn session_key(state: &AppState, session: &Session) -> String {
     state.secrets.keyed_hash("session-scope", id.as_bytes())
 }
 
+/// Counts a secret entered in this session (a re-entered password, a recovery code) before
+/// it is judged, under the session's own scopes (SEC-1, `throttle::session_scopes`).
+pub async fn begin_session_attempt(
+    state: &AppState,
+    session: &Session,
+    proof: crate::server::services::throttle::SessionProof,
+    user: crate::server::db::users::UserId,
+    now: crate::domain::Timestamp,
+) -> Result<crate::server::services::throttle::Attempt, AppError> {
+    use crate::server::services::throttle;
+    let scopes =
+        throttle::session_scopes(&state.settings, proof, user.0, &session_key(state, session));
+    Ok(throttle::begin_attempt(state, &scopes, now).await?)
+}
+
 /// The client's address: the TCP peer, or what trusted proxies say it is (SEC-7, see
 /// `client_addr`). `None` only when the server was not started with connection info.
 pub fn client_addr_of(parts: &Parts, proxies: &TrustedProxies) -> Option<IpAddr> {
