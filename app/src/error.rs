@@ -45,9 +45,10 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("電話番号を入力してください。")]
     PhoneEmpty,
-    #[error("電話番号の形式が正しくありません。例: 090-1234-5678")]
+    #[error("電話番号の形式が正しくありません。090-1234-5678 のように入力してください。")]
     PhoneMalformed,
-    #[error("海外発行の電話番号は設定できません")]
+    /// The SPEC's words (PH-3), ended with 。 like every other message.
+    #[error("海外発行の電話番号は設定できません。")]
     PhoneForeign,
     #[error("{}", not_mobile_text(*kind))]
     PhoneNotMobile { kind: NonMobileKind },
@@ -166,8 +167,6 @@ impl AppError {
         }
     }
 
-    /// How long the client should wait before trying again, for the `Retry-After` header of
-    /// rate-limited and unavailable answers.
     /// Whether this error ended a pending sign-in: the person must start again from the
     /// password, and nothing else on the code page can help.
     pub fn ends_sign_in(&self) -> bool {
@@ -177,6 +176,8 @@ impl AppError {
         )
     }
 
+    /// How long the client should wait before trying again, for the `Retry-After` header of
+    /// rate-limited and unavailable answers.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Self::RateLimited { retry_after_secs }

@@ -21,6 +21,9 @@ pub struct AccountOverview {
     pub remembered_browsers: Vec<RememberedBrowser>,
     /// The security history, newest first (SEC-5).
     pub history: Vec<HistoryEntry>,
+    /// The password was not entered in this session within the re-authentication window
+    /// (TF-4): a dialog that needs it asks for it before anything is typed.
+    pub reauth_needed: bool,
 }
 
 /// One line of the security history.
@@ -105,6 +108,17 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                     notable: e.event.is_notable(),
                 })
                 .collect();
+            let reauth_needed = match auth_session::require_recent_auth(
+                &session,
+                now,
+                state.settings.reauth_window,
+            )
+            .await
+            {
+                Ok(()) => false,
+                Err(AppError::ReauthRequired) => true,
+                Err(e) => return Err(e),
+            };
             Ok(AccountOverview {
                 email: user.email,
                 phone: phone.map(|p| p.national().to_owned()),
@@ -113,6 +127,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                 recovery_codes_left: two_factor.codes_left,
                 remembered_browsers,
                 history,
+                reauth_needed,
             })
         }
         .await,

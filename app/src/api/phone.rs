@@ -10,15 +10,18 @@ use crate::error::AppError;
 /// Where the dialog is, in the URL.
 pub const DIALOG_URL: &str = "/settings?dialog=phone";
 
-/// Sends a code to `phone` and moves the dialog to the code step.
+/// Sends a code to `phone` and moves the dialog to the code step. Needs a recent password
+/// (TF-4); when the window closed while the number was typed, the prompt sends the number
+/// again with the password (`password`), so nothing typed is lost.
 #[server(prefix = "/api", endpoint = "send_phone_code")]
 pub async fn send_phone_code(
     phone: String,
     enable_two_factor: Option<String>,
+    password: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::PhoneNumber;
     use crate::server::services::{otp::Requester, phone as service};
-    use crate::server::{auth_session, web};
+    use crate::server::web;
 
     web::finish(
         async {
@@ -26,12 +29,7 @@ pub async fn send_phone_code(
             let phone = PhoneNumber::parse(&phone)?;
             // Setting or changing the number needs a recent password (TF-4): a stolen
             // session must not be able to put its own phone on the account.
-            auth_session::require_recent_auth(
-                &session,
-                state.clock.now(),
-                state.settings.reauth_window,
-            )
-            .await?;
+            web::reauthenticate(&state, &session, user, state.clock.now(), password).await?;
             let (ip, host) = (web::client_ip(), state.settings.webotp_host.clone());
             let requester = Requester {
                 ip: &ip,

@@ -17,10 +17,15 @@ pub struct RecoveryCodeView {
     pub used: bool,
 }
 
-/// Saves the switch (TF-1). Either way needs a recent password (TF-4); every other session
-/// of the account ends. Turning it on shows the new recovery codes.
+/// Saves the switch (TF-1). A change either way needs a recent password (TF-4), which the
+/// prompt sends along (`password`) so that the change is made by the same request; every
+/// other session of the account ends. Turning it on shows the new recovery codes. Saving
+/// what is already saved changes nothing and asks for nothing.
 #[server(prefix = "/api", endpoint = "save_two_factor")]
-pub async fn save_two_factor(enabled: Option<String>) -> Result<(), AppError> {
+pub async fn save_two_factor(
+    enabled: Option<String>,
+    password: Option<String>,
+) -> Result<(), AppError> {
     use crate::server::services::two_factor;
     use crate::server::{auth_session, web};
 
@@ -29,7 +34,11 @@ pub async fn save_two_factor(enabled: Option<String>) -> Result<(), AppError> {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             let enable = enabled.is_some();
-            auth_session::require_recent_auth(&session, now, state.settings.reauth_window).await?;
+            if two_factor::status(&state, user).await?.enabled == enable {
+                leptos_axum::redirect("/settings?saved=1");
+                return Ok(());
+            }
+            web::reauthenticate(&state, &session, user, now, password).await?;
             let changed = two_factor::set_enabled(&state, user, enable, now).await?;
             if changed {
                 auth_session::renew(&session).await?;
@@ -58,12 +67,12 @@ pub const RECOVERY_DIALOG_URL: &str = "/settings?dialog=recovery";
 
 /// `リカバリーコードを表示する` (RC-2): a POST, so that showing the codes can be recorded in
 /// the history (SEC-5) without any GET writing (SEC-9). Within the re-authentication window
-/// (TF-4) it records the showing and lets the dialog read the codes; otherwise the dialog
-/// asks for the password first, and `confirm_password` does both.
+/// (TF-4), or with the password the dialog's prompt sends (`password`), it records the
+/// showing and lets the dialog read the codes; otherwise the dialog asks for the password.
 #[server(prefix = "/api", endpoint = "show_recovery_codes")]
-pub async fn show_recovery_codes() -> Result<(), AppError> {
+pub async fn show_recovery_codes(password: Option<String>) -> Result<(), AppError> {
     use crate::server::services::two_factor;
-    use crate::server::{auth_session, web};
+    use crate::server::web;
 
     web::finish(
         async {
@@ -72,11 +81,11 @@ pub async fn show_recovery_codes() -> Result<(), AppError> {
             if !two_factor::status(&state, user).await?.enabled {
                 return Err(AppError::TwoFactorOff);
             }
-            match auth_session::require_recent_auth(&session, now, state.settings.reauth_window)
-                .await
-            {
+            let asked = password.is_some();
+            match web::reauthenticate(&state, &session, user, now, password).await {
                 Ok(()) => reveal_codes(&state, &session, user, now).await?,
-                Err(AppError::ReauthRequired) => {}
+                // The button itself: open the dialog, which asks for the password.
+                Err(AppError::ReauthRequired) if !asked => {}
                 Err(e) => return Err(e),
             }
             leptos_axum::redirect(RECOVERY_DIALOG_URL);
@@ -138,9 +147,10 @@ pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
     )
 }
 
-/// Replaces all ten codes (RC-3); every earlier code stops working now.
+/// Replaces all ten codes (RC-3); every earlier code stops working now. Needs a recent
+/// password (TF-4), which the dialog's prompt sends along (`password`).
 #[server(prefix = "/api", endpoint = "regenerate_recovery_codes")]
-pub async fn regenerate_recovery_codes() -> Result<(), AppError> {
+pub async fn regenerate_recovery_codes(password: Option<String>) -> Result<(), AppError> {
     use crate::server::services::two_factor;
     use crate::server::{auth_session, web};
 
@@ -148,7 +158,7 @@ pub async fn regenerate_recovery_codes() -> Result<(), AppError> {
         async {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
-            auth_session::require_recent_auth(&session, now, state.settings.reauth_window).await?;
+            web::reauthenticate(&state, &session, user, now, password).await?;
             two_factor::regenerate(&state, user, now).await?;
             web::note(&state, user, SecurityEvent::RecoveryCodesRegenerated).await;
             auth_session::allow_codes_reveal(&session, now, state.settings.reauth_window).await?;
@@ -159,47 +169,32 @@ pub async fn regenerate_recovery_codes() -> Result<(), AppError> {
     )
 }
 
-/// The password again (TF-4); then back to `then`, a settings URL.
+/// The password again (TF-4), asked before a dialog lets anything be typed (the phone
+/// dialog); then back to `then`, a settings URL. Actions that were refused for want of it
+/// take the password themselves instead (`web::reauthenticate`).
 #[server(prefix = "/api", endpoint = "confirm_password")]
 pub async fn confirm_password(password: String, then: String) -> Result<(), AppError> {
-    use crate::server::services::{accounts, throttle};
-    use crate::server::{auth_session, db::users, web};
+    use crate::server::web;
 
     web::finish(
         async {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
-            let email = users::find_by_id(&state.db, user)
-                .await?
-                .ok_or(AppError::Unauthenticated)?
-                .email;
-            // Counted per session and account: strangers cannot delay this (SEC-1).
-            let attempt = web::begin_session_attempt(
-                &state,
-                &session,
-                throttle::SessionProof::Reauth,
-                user,
-                now,
-            )
-            .await?;
-            match accounts::authenticate(&state, &email, password).await {
-                Ok(_) => {
-                    throttle::succeeded(&state, attempt).await?;
-                    auth_session::mark_recent_auth(&session, now).await?;
-                    let back = if then.starts_with("/settings") && !then.contains("//") {
-                        then.as_str()
-                    } else {
-                        "/settings"
-                    };
-                    // The password was asked for to show the codes: show them now.
-                    if back == RECOVERY_DIALOG_URL {
-                        reveal_codes(&state, &session, user, now).await?;
-                    }
-                    leptos_axum::redirect(back);
-                    Ok(())
-                }
-                Err(e) => Err(e.into()),
+            if password.is_empty() {
+                return Err(AppError::ReauthRequired);
             }
+            web::reauthenticate(&state, &session, user, now, Some(password)).await?;
+            let back = if then.starts_with("/settings") && !then.contains("//") {
+                then.as_str()
+            } else {
+                "/settings"
+            };
+            // The password was asked for to show the codes: show them now.
+            if back == RECOVERY_DIALOG_URL {
+                reveal_codes(&state, &session, user, now).await?;
+            }
+            leptos_axum::redirect(back);
+            Ok(())
         }
         .await,
     )

@@ -44,6 +44,8 @@ pub struct Settings {
     pub service_name: String,
     /// How recent the password must be for sensitive changes (TF-4).
     pub reauth_window: Duration,
+    /// How long a code is valid (PH-6): 10 minutes; only ever shortened, by tests.
+    pub code_ttl: Duration,
     /// A request that takes longer is answered 503 and its work dropped (SEC-8).
     pub request_timeout: Duration,
 }
@@ -99,6 +101,7 @@ impl Settings {
             webotp_host: "localhost".to_owned(),
             service_name: "二段".to_owned(),
             reauth_window: Duration::from_secs(10 * 60),
+            code_ttl: crate::server::services::otp::CODE_TTL,
             request_timeout: Duration::from_secs(30),
         }
     }

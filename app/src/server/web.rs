@@ -60,6 +60,44 @@ pub async fn begin_session_attempt(
     Ok(throttle::begin_attempt(state, &scopes, now).await?)
 }
 
+/// TF-4: passes when the password was entered in this session within the
+/// re-authentication window. Otherwise `password`, sent by the prompt together with the
+/// refused action's own fields, is checked (counted like every re-entered password, SEC-1)
+/// and opens the window again, so that the action goes through in the same request.
+/// Without one (or with an empty one): `ReauthRequired`, and the page asks.
+///
+/// A password that is sent is always checked, even inside the window: a wrong one is
+/// never accepted.
+pub async fn reauthenticate(
+    state: &AppState,
+    session: &Session,
+    user: crate::server::db::users::UserId,
+    now: crate::domain::Timestamp,
+    password: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::auth_session;
+    use crate::server::services::{accounts, accounts::AccountError, throttle};
+
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        return auth_session::require_recent_auth(session, now, state.settings.reauth_window).await;
+    };
+    let email = crate::server::db::users::find_by_id(&state.db, user)
+        .await?
+        .ok_or(AppError::Unauthenticated)?
+        .email;
+    // Counted per session and account: strangers cannot delay this (SEC-1).
+    let attempt =
+        begin_session_attempt(state, session, throttle::SessionProof::Reauth, user, now).await?;
+    match accounts::authenticate(state, &email, password).await {
+        Ok(_) => {
+            throttle::succeeded(state, attempt).await?;
+            auth_session::mark_recent_auth(session, now).await
+        }
+        Err(AccountError::InvalidCredentials) => Err(AppError::CurrentPasswordWrong),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The client's address: the TCP peer, or what trusted proxies say it is (SEC-7, see
 /// `client_addr`). `None` only when the server was not started with connection info.
 pub fn client_addr_of(parts: &Parts, proxies: &TrustedProxies) -> Option<IpAddr> {

@@ -147,7 +147,7 @@ async fn refused_numbers_send_nothing_and_say_why() {
         }
         assert_eq!(
             AppError::PhoneForeign.to_string(),
-            "海外発行の電話番号は設定できません"
+            "海外発行の電話番号は設定できません。"
         );
         assert!(app.sms().is_empty());
         assert_eq!(count(&app.state, "sms_sends").await, 0);

@@ -172,7 +172,7 @@ async fn off_needs_a_recent_password_and_off_then_on_gives_new_codes() {
                 &[("password", "wrong password"), ("then", "/settings")],
             )
             .await;
-        assert_eq!(wrong.app_error(), AppError::InvalidCredentials);
+        assert_eq!(wrong.app_error(), AppError::CurrentPasswordWrong);
         let res = client
             .post(
                 "/api/confirm_password",
@@ -637,6 +637,128 @@ async fn wrong_passwords_bring_growing_delays() {
                 .status,
             StatusCode::OK
         );
+    })
+    .await;
+}
+
+/// TF-4: the prompt sends the refused action again with the password, and that one request
+/// does it (switch off and on, regenerate, show, send a code); a wrong or missing password
+/// changes nothing; saving what is saved asks for nothing.
+#[tokio::test]
+async fn the_prompt_sends_the_password_with_the_refused_action() {
+    on_each_engine(|app: TestApp| async move {
+        let client = account(&app, "tf4@example.jp", "090-1003-0000", true).await;
+        assert!(!overview(&client).await.reauth_needed);
+        let past_the_window = || app.clock.advance(Duration::from_secs(11 * 60));
+
+        past_the_window();
+        assert!(overview(&client).await.reauth_needed);
+        let res = client.post("/api/save_two_factor", &[]).await;
+        assert_eq!(res.app_error(), AppError::ReauthRequired);
+        let res = client
+            .post("/api/save_two_factor", &[("password", "wrong password")])
+            .await;
+        assert_eq!(res.app_error(), AppError::CurrentPasswordWrong);
+        let res = client
+            .post("/api/save_two_factor", &[("password", "")])
+            .await;
+        assert_eq!(
+            res.app_error(),
+            AppError::ReauthRequired,
+            "an empty one asks again"
+        );
+        assert!(
+            overview(&client).await.two_factor_enabled,
+            "nothing changed"
+        );
+        let res = client
+            .post("/api/save_two_factor", &[("password", PASSWORD)])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.header("location"), Some("/settings?saved=1"));
+        assert!(
+            !overview(&client).await.two_factor_enabled,
+            "turned off at once"
+        );
+        assert!(!overview(&client).await.reauth_needed);
+
+        past_the_window();
+        let res = client.post("/api/save_two_factor", &[]).await;
+        assert_eq!(
+            res.status,
+            StatusCode::OK,
+            "saving what is saved asks for nothing"
+        );
+        let res = client
+            .post(
+                "/api/save_two_factor",
+                &[("enabled", "on"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(
+            res.header("location"),
+            Some("/settings?dialog=recovery&new=1")
+        );
+        let first = codes(&client).await;
+
+        past_the_window();
+        let res = client.post("/api/regenerate_recovery_codes", &[]).await;
+        assert_eq!(res.app_error(), AppError::ReauthRequired);
+        let res = client
+            .post("/api/regenerate_recovery_codes", &[("password", PASSWORD)])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let second = client
+            .get_json("/api/recovery_codes")
+            .await
+            .json::<Vec<RecoveryCodeView>>();
+        assert_ne!(first, second, "new codes, shown at once");
+
+        past_the_window();
+        let res = client.post("/api/show_recovery_codes", &[]).await;
+        assert_eq!(res.header("location"), Some("/settings?dialog=recovery"));
+        assert_eq!(
+            client.get_json("/api/recovery_codes").await.app_error(),
+            AppError::ReauthRequired,
+            "the dialog asks first"
+        );
+        let res = client
+            .post(
+                "/api/show_recovery_codes",
+                &[("password", "wrong password")],
+            )
+            .await;
+        assert_eq!(res.app_error(), AppError::CurrentPasswordWrong);
+        let res = client
+            .post("/api/show_recovery_codes", &[("password", PASSWORD)])
+            .await;
+        assert_eq!(res.header("location"), Some("/settings?dialog=recovery"));
+        assert_eq!(codes(&client).await, second);
+
+        past_the_window();
+        let sms_before = app.sms().len();
+        let res = client
+            .post(
+                "/api/send_phone_code",
+                &[("phone", "090-1003-0001"), ("password", "wrong password")],
+            )
+            .await;
+        assert_eq!(res.app_error(), AppError::CurrentPasswordWrong);
+        assert_eq!(app.sms().len(), sms_before, "nothing sent");
+        let res = client
+            .post(
+                "/api/send_phone_code",
+                &[("phone", "090-1003-0001"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(
+            app.sms().len(),
+            sms_before + 1,
+            "the number typed, sent at once"
+        );
+        assert_eq!(app.sms().last().unwrap().to_e164, "+819010030001");
     })
     .await;
 }

@@ -39,7 +39,8 @@ use crate::server::entropy::EntropyError;
 use crate::server::sms::{SmsError, code_message};
 use crate::server::{AppState, SmsLimits};
 
-/// How long a code is valid (PH-6).
+/// How long a code is valid (PH-6): the default of `Settings::code_ttl`
+/// (`NIDAN_CODE_TTL_SECS`, which may only shorten it, for tests).
 pub const CODE_TTL: Duration = Duration::from_secs(10 * 60);
 /// Wrong entries after which a verification is dead (PH-6).
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -296,14 +297,19 @@ async fn lock_sends(state: &AppState, conn: &mut AnyConnection) -> Result<(), sq
 
 /// Whether a new verification may start, given the wrong entries `used` by the account's
 /// verifications of the same number and purpose whose code was live within the last
-/// [`CODE_TTL`], the oldest of those codes sent at `oldest`: `Ok(entries the new one starts
-/// with)`, or `Err(seconds until the oldest leaves the window)`.
-pub fn restart(used: i64, oldest: Option<Timestamp>, now: Timestamp) -> Result<i64, u64> {
+/// `ttl` (a code's lifetime), the oldest of those codes sent at `oldest`: `Ok(entries the
+/// new one starts with)`, or `Err(seconds until the oldest leaves the window)`.
+pub fn restart(
+    used: i64,
+    oldest: Option<Timestamp>,
+    now: Timestamp,
+    ttl: Duration,
+) -> Result<i64, u64> {
     if used < MAX_ATTEMPTS {
         return Ok(used.max(0));
     }
     let oldest = oldest.unwrap_or(now);
-    Err(now.secs_until(oldest.plus(CODE_TTL)).max(1))
+    Err(now.secs_until(oldest.plus(ttl)).max(1))
 }
 
 /// Whose sends a budget counts.
@@ -503,7 +509,12 @@ async fn deliver(
     host: &str,
     now: Timestamp,
 ) -> Result<(), OtpError> {
-    let body = code_message(&state.settings.service_name, code.as_str(), host);
+    let body = code_message(
+        &state.settings.service_name,
+        code.as_str(),
+        host,
+        state.settings.code_ttl,
+    );
     if let Err(e) = state.sms.send(&pending.phone, &body, now).await {
         let mut tx = state.db.pool().begin().await?;
         set_state(&mut tx, pending.id, "dead").await?;
@@ -546,13 +557,14 @@ pub async fn start(
     .bind(user.0)
     .bind(purpose.as_str())
     .bind(phone.e164())
-    .bind(now.minus(CODE_TTL).as_millis())
+    .bind(now.minus(state.settings.code_ttl).as_millis())
     .fetch_one(&mut *tx)
     .await?;
     let attempts = restart(
         recent.try_get("used")?,
         recent.try_get::<Option<i64>, _>("oldest")?.map(Timestamp),
         now,
+        state.settings.code_ttl,
     )
     .map_err(|retry_after_secs| OtpError::TooManyWrongCodes { retry_after_secs })?;
     let send_id = record_send(
@@ -565,7 +577,7 @@ pub async fn start(
         now,
     )
     .await?;
-    let expires_at = now.plus(CODE_TTL);
+    let expires_at = now.plus(state.settings.code_ttl);
     let row = sqlx::query(
         "INSERT INTO verifications \
          (user_id, purpose, phone_e164, code_hash, code_sent_at, expires_at, attempts, inherited_attempts, state, enable_two_factor, created_at) \
@@ -646,7 +658,7 @@ pub async fn resend(
     )
     .await?;
     let code = new_code(state)?;
-    let expires_at = now.plus(CODE_TTL);
+    let expires_at = now.plus(state.settings.code_ttl);
     sqlx::query("UPDATE verifications SET code_hash = $1, code_sent_at = $2, expires_at = $3 WHERE id = $4 AND state = 'pending'")
         .bind(code_hash(state, purpose, user, &pending.phone, &code))
         .bind(now.as_millis())
@@ -687,7 +699,7 @@ pub async fn check(
     // `restart`): sign-ins started side by side do not get five each. On PostgreSQL the
     // account's row is locked first, so that guesses at two verifications cannot both take
     // the last shared entry; SQLite's single connection serialises them anyway.
-    let window = now.minus(CODE_TTL).as_millis();
+    let window = now.minus(state.settings.code_ttl).as_millis();
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     if state.db.kind() == DbKind::Postgres {
         sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
@@ -740,7 +752,9 @@ pub async fn check(
         }
         if still_pending {
             let oldest = shared.try_get::<Option<i64>, _>("oldest")?.map(Timestamp);
-            let retry_after_secs = restart(shared_used, oldest, now).err().unwrap_or(1);
+            let retry_after_secs = restart(shared_used, oldest, now, state.settings.code_ttl)
+                .err()
+                .unwrap_or(1);
             return Err(OtpError::TooManyWrongCodes { retry_after_secs });
         }
         return Err(OtpError::NoPending);
@@ -838,14 +852,18 @@ mod tests {
     #[test]
     fn starting_over_keeps_the_wrong_entries_of_the_last_ten_minutes() {
         let t = Timestamp(50_000_000);
-        assert_eq!(restart(0, None, t), Ok(0));
-        assert_eq!(restart(3, Some(t), t), Ok(3), "two entries left, not five");
+        assert_eq!(restart(0, None, t, CODE_TTL), Ok(0));
         assert_eq!(
-            restart(5, Some(t), t.plus(Duration::from_secs(60))),
+            restart(3, Some(t), t, CODE_TTL),
+            Ok(3),
+            "two entries left, not five"
+        );
+        assert_eq!(
+            restart(5, Some(t), t.plus(Duration::from_secs(60)), CODE_TTL),
             Err(540),
             "all five used: wait until the oldest attempt is ten minutes old"
         );
-        assert_eq!(restart(7, Some(t), t.plus(CODE_TTL)), Err(1));
+        assert_eq!(restart(7, Some(t), t.plus(CODE_TTL), CODE_TTL), Err(1));
     }
 
     #[test]

@@ -109,8 +109,9 @@ impl SmsGateway {
 /// The text of a code message (SMS-3): the service name (`NIDAN_SERVICE_NAME`: the
 /// operator's own, which the person recognises), the code, how long it lasts, and the WebOTP
 /// line (`@host #code`) last, so that browsers can offer to fill it in.
-pub fn code_message(service: &str, code: &str, host: &str) -> String {
-    let minutes = crate::server::services::otp::CODE_TTL.as_secs() / 60;
+pub fn code_message(service: &str, code: &str, host: &str, ttl: std::time::Duration) -> String {
+    // Whole minutes, never more than the code really lasts (and at least one).
+    let minutes = (ttl.as_secs() / 60).max(1);
     format!(
         "【{service}】認証コード: {code}\n{minutes}分以内に入力してください。このコードは誰にも教えないでください。\n\n@{host} #{code}"
     )
@@ -122,7 +123,12 @@ mod tests {
 
     #[test]
     fn the_message_names_the_service_and_ends_with_the_webotp_line() {
-        let body = code_message("二段", "012345", "nidan.example");
+        let body = code_message(
+            "二段",
+            "012345",
+            "nidan.example",
+            crate::server::services::otp::CODE_TTL,
+        );
         assert!(body.starts_with("【二段】"));
         assert!(body.contains("10分以内"));
         assert!(body.contains("012345"));
