@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod countdown;
 pub mod fields;
+pub mod modal;
 pub mod phone_dialog;
 pub mod reauth;
 pub mod recovery_dialog;

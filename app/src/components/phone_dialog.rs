@@ -10,10 +10,12 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::account::{AccountOverview, PendingPhone};
 use crate::api::phone::{AbandonPhoneCode, ResendPhoneCode, SendPhoneCode, VerifyPhoneCode};
-use crate::components::actions::{any_of, completions};
+use crate::api::two_factor::ConfirmPassword;
+use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::countdown::ResendButton;
 use crate::components::fields::{CodeField, FieldError, FormError};
-use crate::components::reauth::ReauthForm;
+use crate::components::modal::Modal;
+use crate::components::reauth::{PasswordPrompt, asks_password};
 use crate::components::recovery_dialog::CodeList;
 
 /// Two-factor was turned on with the number: its new recovery codes (RC-2).
@@ -31,13 +33,18 @@ fn FreshCodes() -> impl IntoView {
 }
 use crate::error::{AppError, Field};
 
-/// The dialog's four actions. Created by the settings page, inside the router's routes.
+/// The dialog's actions. Created by the settings page, inside the router's routes.
 #[derive(Clone, Copy)]
 pub struct PhoneActions {
     pub send: ServerAction<SendPhoneCode>,
     pub resend: ServerAction<ResendPhoneCode>,
     pub verify: ServerAction<VerifyPhoneCode>,
     pub abandon: ServerAction<AbandonPhoneCode>,
+    /// The password asked before the number step (TF-4).
+    pub confirm: ServerAction<ConfirmPassword>,
+    /// What was last sent to `send` (without any password): when the re-authentication
+    /// window closed while the number was typed, the prompt sends it again.
+    last_send: RwSignal<Option<SendPhoneCode>>,
     succeeded: Memo<usize>,
 }
 
@@ -58,6 +65,16 @@ impl PhoneActions {
         let resend = ServerAction::<ResendPhoneCode>::new();
         let verify = ServerAction::<VerifyPhoneCode>::new();
         let abandon = ServerAction::<AbandonPhoneCode>::new();
+        let confirm = ServerAction::<ConfirmPassword>::new();
+        let last_send = RwSignal::new(None);
+        Effect::new(move |_| {
+            if let Some(input) = send.input().get() {
+                last_send.set(Some(SendPhoneCode {
+                    password: None,
+                    ..input
+                }));
+            }
+        });
         // Success, or a failure that ended the attempt on the server (the dialog must go back
         // to the number step).
         let done: fn(&Result<(), AppError>) -> bool =
@@ -67,6 +84,7 @@ impl PhoneActions {
             completions(resend, done),
             completions(verify, done),
             completions(abandon, done),
+            completions(confirm, succeeded),
         ];
         // A new code makes the previous attempt's messages stale.
         let sent = counts[0];
@@ -78,12 +96,28 @@ impl PhoneActions {
             },
             false,
         );
+        // Closing the dialog abandons the attempt: the next open starts afresh, with no
+        // message or prompt of this one (PH-9).
+        let abandoned = counts[3];
+        Effect::watch(
+            move || abandoned.get(),
+            move |_, _, _| {
+                send.clear();
+                verify.clear();
+                resend.clear();
+                confirm.clear();
+                last_send.set(None);
+            },
+            false,
+        );
         let succeeded = any_of(counts);
         Self {
             send,
             resend,
             verify,
             abandon,
+            confirm,
+            last_send,
             succeeded,
         }
     }
@@ -126,19 +160,17 @@ fn focus_on_mount(input: NodeRef<Input>) {
 #[component]
 pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl IntoView {
     let query = use_query_map();
-    let done = move || query.read().get("done").is_some();
     let navigate = use_navigate();
-    let succeeded = done() && overview.phone.is_some();
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            ev.prevent_default();
-            if succeeded {
-                navigate("/settings", Default::default());
-            } else {
-                actions.abandon.dispatch(AbandonPhoneCode {});
-            }
+    // Which step shows is decided once per render of the dialog (the settings page
+    // rebuilds it when the URL or the data change).
+    let succeeded = query.read_untracked().get("done").is_some() && overview.phone.is_some();
+    let on_escape = Callback::new(move |()| {
+        if succeeded {
+            navigate("/settings", Default::default());
+        } else {
+            actions.abandon.dispatch(AbandonPhoneCode {});
         }
-    };
+    });
     let with_codes =
         query.read_untracked().get("two_factor").is_some() && overview.two_factor_enabled;
     let step = if succeeded {
@@ -147,36 +179,32 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
     } else if let Some(pending) = overview.pending_phone.clone() {
         view! { <CodeStep pending actions/> }.into_any()
     } else {
-        view! { <NumberStep actions/> }.into_any()
+        view! { <NumberStep actions reauth_needed=overview.reauth_needed/> }.into_any()
     };
+    // Closing before success abandons the attempt (PH-9); after it, nothing to abandon.
+    let close = move || {
+        (!succeeded).then(|| {
+            view! {
+                <ActionForm action=actions.abandon attr:id=ABANDON_FORM>
+                    <button type="submit" class="close" aria-label="閉じる">"×"</button>
+                </ActionForm>
+            }
+        })
+    };
+    // Named by its visible title, as a screen reader user expects. (Its name contains
+    // 電話番号, so a test that looks for the field labelled 電話番号 asks for the exact label.)
     view! {
-        <div class="dialog-backdrop">
-            <div
-                class="dialog"
-                role="dialog"
-                aria-modal="true"
-                // Named by its visible title, as a screen reader user expects. (Its name
-                // contains 電話番号, so a test that looks for the field labelled 電話番号
-                // asks for the exact label.)
-                aria-labelledby="phone-dialog-title"
-                on:keydown=on_keydown
-            >
-                <div class="dialog-header">
-                    <h2 id="phone-dialog-title">"電話番号を設定する"</h2>
-                    {(!succeeded).then(|| view! {
-                        <ActionForm action=actions.abandon attr:id=ABANDON_FORM>
-                            <button type="submit" class="close" aria-label="閉じる">"×"</button>
-                        </ActionForm>
-                    })}
-                </div>
-                {step}
-            </div>
-        </div>
+        <Modal title_id="phone-dialog-title" title="電話番号を設定する" close on_escape opener=PHONE_OPENER>
+            {step}
+        </Modal>
     }
 }
 
+/// The id of `電話番号を設定する` on the settings page, which gets focus back.
+pub const PHONE_OPENER: &str = "phone-open";
+
 #[component]
-fn NumberStep(actions: PhoneActions) -> impl IntoView {
+fn NumberStep(actions: PhoneActions, reauth_needed: bool) -> impl IntoView {
     let error = error_of(move || actions.send.value().get());
     // Why the previous attempt ended (5 wrong codes, expiry, …), until a new code is sent.
     let ended = move || {
@@ -187,15 +215,39 @@ fn NumberStep(actions: PhoneActions) -> impl IntoView {
             .and_then(Result::err)
             .filter(ends_attempt)
     };
-    // Two-factor is on: a new number needs the password again first (TF-4). A memo, so
-    // that the form is rebuilt only when that flips, not on every error (which would clear
-    // what the person typed).
-    let reauth = Memo::new(move |_| error.get() == Some(AppError::ReauthRequired));
+    // The window closed while the number was typed (TF-4): the prompt sends the number
+    // again with the password. A memo, so that the form is rebuilt only when that flips,
+    // not on every error (which would clear what the person typed).
+    let resend_with_password = Memo::new(move |_| {
+        error.get().is_some_and(|e| asks_password(&e)) && actions.last_send.with(Option::is_some)
+    });
+    let confirm_error = error_of(move || actions.confirm.value().get());
     view! {
         {move || ended().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
         {move || {
-            if reauth.get() {
-                view! { <ReauthForm then=crate::api::phone::DIALOG_URL/> }.into_any()
+            if resend_with_password.get() {
+                let last = actions.last_send.get_untracked().unwrap_or(SendPhoneCode {
+                    phone: String::new(),
+                    enable_two_factor: None,
+                    password: None,
+                });
+                view! {
+                    <ActionForm action=actions.send attr:class="stack">
+                        <input type="hidden" name="phone" value=last.phone/>
+                        {last.enable_two_factor.map(|v| view! { <input type="hidden" name="enable_two_factor" value=v/> })}
+                        <PasswordPrompt error pending=actions.send.pending().into()/>
+                    </ActionForm>
+                }
+                .into_any()
+            } else if reauth_needed {
+                // Asked before anything is typed, so nothing can be lost.
+                view! {
+                    <ActionForm action=actions.confirm attr:class="stack">
+                        <input type="hidden" name="then" value=crate::api::phone::DIALOG_URL/>
+                        <PasswordPrompt error=confirm_error pending=actions.confirm.pending().into()/>
+                    </ActionForm>
+                }
+                .into_any()
             } else {
                 view! { <NumberForm actions error/> }.into_any()
             }

@@ -1,57 +1,49 @@
-//! Re-authentication (TF-4): the password again before turning two-factor off, changing
-//! the number of an account with two-factor on, or showing and regenerating recovery codes,
-//! unless it was entered within the last 10 minutes.
+//! Re-authentication (TF-4): the password again before setting the number, turning
+//! two-factor on or off, or showing and regenerating recovery codes, unless it was entered
+//! within the window (`NIDAN_REAUTH_WINDOW_SECS`).
+//!
+//! The prompt never stands between the person and what they asked for: an action refused
+//! for want of the password is sent again by the prompt, with what the person had typed in
+//! hidden fields and the password added, so `確認する` does the action itself and the page
+//! lands where the action leads. Only the phone dialog asks before anything is typed, with
+//! `confirm_password`, and then shows the number step.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
-use crate::api::two_factor::ConfirmPassword;
 use crate::components::fields::FormError;
+use crate::error::AppError;
 
-/// The form: `パスワード` and `確認する`; on success, back to `then`.
-#[component]
-pub fn ReauthForm(#[prop(into)] then: String) -> impl IntoView {
-    let action = ServerAction::<ConfirmPassword>::new();
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    view! {
-        <p>"安全のため、パスワードをもう一度入力してください。"</p>
-        <ActionForm action attr:novalidate=true attr:class="stack">
-            <input type="hidden" name="then" value=then/>
-            <div class="field">
-                <label for="reauth-password">"パスワード"</label>
-                <input id="reauth-password" name="password" type="password" autocomplete="current-password" required autofocus/>
-            </div>
-            <FormError error/>
-            <div class="dialog-actions">
-                <button type="submit" class="primary" disabled=move || action.pending().get()>"確認する"</button>
-            </div>
-        </ActionForm>
-    }
+/// Errors after which the prompt shows (or stays, with the error beside the field).
+pub fn asks_password(error: &AppError) -> bool {
+    matches!(
+        error,
+        AppError::ReauthRequired | AppError::CurrentPasswordWrong | AppError::RateLimited { .. }
+    )
 }
 
-/// The form in a dialog of its own, with `閉じる` back to the settings.
+/// `パスワード` and `確認する`, inside the caller's form (its action and hidden fields).
+/// `error` is that action's; `ReauthRequired` is what opened the prompt, not an error to
+/// show, so it is not repeated.
 #[component]
-pub fn ReauthDialog(#[prop(into)] then: String) -> impl IntoView {
-    let navigate = use_navigate();
+pub fn PasswordPrompt(error: Signal<Option<AppError>>, pending: Signal<bool>) -> impl IntoView {
+    let shown = Signal::derive(move || error.get().filter(|e| *e != AppError::ReauthRequired));
     view! {
-        <div class="dialog-backdrop">
-            // Named by its visible title (issue 9); tests ask for the field by its exact label.
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="reauth-title">
-                <div class="dialog-header">
-                    <h2 id="reauth-title">"パスワードの確認"</h2>
-                    <form
-                        method="get"
-                        action="/settings"
-                        on:submit=move |ev| {
-                            ev.prevent_default();
-                            navigate("/settings", Default::default());
-                        }
-                    >
-                        <button type="submit" class="close" aria-label="閉じる">"×"</button>
-                    </form>
-                </div>
-                <ReauthForm then/>
-            </div>
+        <p>"安全のため、パスワードをもう一度入力してください。"</p>
+        <div class="field">
+            <label for="reauth-password">"パスワード"</label>
+            <input
+                id="reauth-password"
+                name="password"
+                type="password"
+                autocomplete="current-password"
+                required
+                autofocus
+                aria-describedby=move || shown.get().map(|_| "reauth-error")
+            />
+        </div>
+        <div id="reauth-error"><FormError error=shown/></div>
+        <div class="dialog-actions">
+            <button type="submit" class="primary" disabled=move || pending.get()>"確認する"</button>
         </div>
     }
 }

@@ -6,16 +6,41 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::two_factor::{RecoveryCodeView, RegenerateRecoveryCodes, get_recovery_codes};
+use crate::api::two_factor::{
+    RecoveryCodeView, RegenerateRecoveryCodes, ShowRecoveryCodes, get_recovery_codes,
+};
+use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::fields::FormError;
-use crate::components::reauth::ReauthForm;
+use crate::components::modal::Modal;
+use crate::components::reauth::{PasswordPrompt, asks_password};
 use crate::error::AppError;
+use crate::routes::ServiceName;
+
+/// The id of `リカバリーコードを表示する` on the settings page, which gets focus back.
+pub const RECOVERY_OPENER: &str = "recovery-open";
+
+/// The download's file name: the service's name (an operator's own, `NIDAN_SERVICE_NAME`)
+/// and what the file is, without characters a file system refuses.
+pub fn download_name(service: &str) -> String {
+    let safe: String = service
+        .chars()
+        .filter(|c| {
+            !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') && !c.is_control()
+        })
+        .collect();
+    let safe = safe.trim();
+    if safe.is_empty() {
+        "リカバリーコード.txt".to_owned()
+    } else {
+        format!("{safe}_リカバリーコード.txt")
+    }
+}
 
 /// `data:` URL of a text file with the codes, for the download link (works without
 /// JavaScript; the CSP governs fetches, not downloads).
-fn download_href(codes: &[RecoveryCodeView]) -> String {
-    let mut text = String::from(
-        "Nidan リカバリーコード\r\n各コードは一度だけ使えます。安全な場所に保管してください。\r\n\r\n",
+fn download_href(service: &str, codes: &[RecoveryCodeView]) -> String {
+    let mut text = format!(
+        "{service} リカバリーコード\r\n各コードは一度だけ使えます。安全な場所に保管してください。\r\n\r\n",
     );
     for c in codes {
         text.push_str(&c.code);
@@ -35,43 +60,67 @@ fn download_href(codes: &[RecoveryCodeView]) -> String {
 }
 
 #[component]
-pub fn RecoveryDialog(regenerate: ServerAction<RegenerateRecoveryCodes>) -> impl IntoView {
+pub fn RecoveryDialog(
+    regenerate: ServerAction<RegenerateRecoveryCodes>,
+    show: ServerAction<ShowRecoveryCodes>,
+) -> impl IntoView {
     let query = use_query_map();
+    // Read again when new codes were made or the password let them be shown; a refused
+    // attempt changes nothing, so it does not rebuild the dialog (and its prompt).
+    let changed = any_of([
+        completions(regenerate, succeeded),
+        completions(show, succeeded),
+    ]);
     let codes = Resource::new(
-        move || (regenerate.version().get(), query.read().get("regenerated")),
+        move || (changed.get(), query.read().get("regenerated")),
         |_| get_recovery_codes(),
     );
     let navigate = use_navigate();
-    let close = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        navigate("/settings", Default::default());
-    };
-    let navigate_esc = use_navigate();
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            navigate_esc("/settings", Default::default());
+    let close = move || {
+        let navigate = navigate.clone();
+        view! {
+            <form
+                method="get"
+                action="/settings"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    navigate("/settings", Default::default());
+                }
+            >
+                <button type="submit" class="close" aria-label="閉じる">"×"</button>
+            </form>
         }
     };
+    let navigate_esc = use_navigate();
+    let on_escape = Callback::new(move |()| navigate_esc("/settings", Default::default()));
+    let show_error = Signal::derive(move || show.value().get().and_then(Result::err));
+    let regenerate_error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
+    let regenerate_refused =
+        Memo::new(move |_| regenerate_error.get().is_some_and(|e| asks_password(&e)));
     view! {
-        <div class="dialog-backdrop">
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="recovery-title" on:keydown=on_keydown>
-                <div class="dialog-header">
-                    <h2 id="recovery-title">"リカバリーコード"</h2>
-                    <form method="get" action="/settings" on:submit=close>
-                        <button type="submit" class="close" aria-label="閉じる">"×"</button>
-                    </form>
-                </div>
-                <Transition fallback=|| view! { <p class="loading">"読み込み中…"</p> }>
-                    {move || Suspend::new(async move {
-                        match codes.await {
-                            Ok(list) => view! { <CodeList list regenerate=Some(regenerate)/> }.into_any(),
-                            Err(AppError::ReauthRequired) => view! { <ReauthForm then=crate::api::two_factor::RECOVERY_DIALOG_URL/> }.into_any(),
-                            Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </div>
-        </div>
+        <Modal title_id="recovery-title" title="リカバリーコード" close on_escape opener=RECOVERY_OPENER>
+            <Transition fallback=|| view! { <p class="loading">"読み込み中…"</p> }>
+                {move || Suspend::new(async move {
+                    match codes.await {
+                        Ok(list) => view! { <CodeList list regenerate=Some(regenerate)/> }.into_any(),
+                        // The password first (TF-4); `確認する` shows the codes, or makes
+                        // new ones when that was what the person asked for (a plain form
+                        // comes back here after `再生成する` was refused).
+                        Err(AppError::ReauthRequired) if regenerate_refused.get_untracked() => view! {
+                            <ActionForm action=regenerate attr:class="stack">
+                                <PasswordPrompt error=regenerate_error pending=regenerate.pending().into()/>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(AppError::ReauthRequired) => view! {
+                            <ActionForm action=show attr:class="stack">
+                                <PasswordPrompt error=show_error pending=show.pending().into()/>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </Modal>
     }
 }
 
@@ -102,7 +151,9 @@ pub fn CodeList(
             }
         });
     };
-    let href = download_href(&list);
+    let service = use_context::<ServiceName>().unwrap_or_default().0;
+    let href = download_href(&service, &list);
+    let file_name = download_name(&service);
     view! {
         {move || fresh().then(|| view! {
             <p class="notice" role="status">"二段階認証を有効にしました。次のリカバリーコードを安全な場所に保管してください。"</p>
@@ -123,17 +174,28 @@ pub fn CodeList(
         </ol>
         <div class="dialog-actions">
             <button type="button" class="secondary" on:click=copy>"すべてコピー"</button>
-            <a class="button-link secondary-link" href=href download="nidan-recovery-codes.txt">"ダウンロード"</a>
+            <a class="button-link secondary-link" href=href download=file_name>"ダウンロード"</a>
         </div>
         {move || copied.get().then(|| view! { <p class="notice" role="status">"コピーしました。"</p> })}
         {regenerate.map(|regenerate| {
             let error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
-            view! {
-                <ActionForm action=regenerate attr:class="stack">
-                    <FormError error/>
-                    <p class="hint">"再生成すると、これまでのリカバリーコードはすべて使えなくなります。"</p>
-                    <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>"再生成する"</button>
-                </ActionForm>
+            // Refused for want of the password (TF-4): the same button's form again, with
+            // the password, so that `確認する` makes the new codes.
+            let prompt = Memo::new(move |_| error.get().is_some_and(|e| asks_password(&e)));
+            move || if prompt.get() {
+                view! {
+                    <ActionForm action=regenerate attr:class="stack">
+                        <PasswordPrompt error pending=regenerate.pending().into()/>
+                    </ActionForm>
+                }.into_any()
+            } else {
+                view! {
+                    <ActionForm action=regenerate attr:class="stack">
+                        <FormError error/>
+                        <p class="hint">"再生成すると、これまでのリカバリーコードはすべて使えなくなります。"</p>
+                        <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>"再生成する"</button>
+                    </ActionForm>
+                }.into_any()
             }
         })}
     }

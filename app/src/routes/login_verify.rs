@@ -41,11 +41,22 @@ pub fn LoginVerifyPage() -> impl IntoView {
                                 view! { <CodeForm challenge=c verify resend/> }.into_any()
                             }
                         }
-                        Err(e) => view! {
-                            <p class="form-error" role="alert">{e.to_string()}</p>
+                        Err(e) => {
+                            // The code entered just now ended the sign-in (a plain form
+                            // comes back here with that error): say why, not only that
+                            // nothing is pending any more.
+                            let why = verify
+                                .value()
+                                .get_untracked()
+                                .and_then(Result::err)
+                                .filter(AppError::ends_sign_in)
+                                .unwrap_or(e);
+                            view! {
+                            <p class="form-error" role="alert">{why.to_string()}</p>
                             <p><a href="/login">"ログイン画面に戻る"</a></p>
+                            }
+                            .into_any()
                         }
-                        .into_any(),
                     }
                 })}
             </Transition>

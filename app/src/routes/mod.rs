@@ -19,10 +19,47 @@ use crate::api::auth::{CurrentUser, LogOut, get_current_user};
 use crate::components::user_menu::UserMenu;
 use crate::error::AppError;
 
+/// The service's name as people read it: in the header, each page's title, the recovery
+/// codes' file and the SMS (`NIDAN_SERVICE_NAME`, 二段 by default; an operator puts their
+/// own). The server writes it into the document (`application-name`), where the browser's
+/// copy of the app reads it, so both render the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceName(pub String);
+
+impl Default for ServiceName {
+    fn default() -> Self {
+        Self("二段".to_owned())
+    }
+}
+
+impl ServiceName {
+    /// The configured name: from the server's settings, or from the document in the browser.
+    fn current() -> Self {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<crate::server::AppState>()
+                .map(|state| Self(state.settings.service_name.clone()))
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            document()
+                .query_selector("meta[name=\"application-name\"]")
+                .ok()
+                .flatten()
+                .and_then(|m| m.get_attribute("content"))
+                .filter(|n| !n.is_empty())
+                .map(Self)
+                .unwrap_or_default()
+        }
+    }
+}
+
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::csp::apply();
+    let service = ServiceName::current().0;
     view! {
         <!DOCTYPE html>
         <html lang="ja">
@@ -30,6 +67,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
+                <meta name="application-name" content=service/>
                 <link rel="icon" type="image/png" href="/favicon.png"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
@@ -80,6 +118,9 @@ pub type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let service = ServiceName::current();
+    provide_context(service.clone());
+    let brand = service.0;
     // The end-to-end tests wait for this mark: it is set only once the wasm has hydrated.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
@@ -89,7 +130,10 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/nidan.css"/>
-        <Title formatter=|text: String| if text.is_empty() { "Nidan".to_owned() } else { format!("{text} | Nidan") }/>
+        <Title formatter={
+            let brand = brand.clone();
+            move |text: String| if text.is_empty() { brand.clone() } else { format!("{text} | {brand}") }
+        }/>
         <Router>
             <Layout/>
         </Router>
@@ -100,6 +144,7 @@ pub fn App() -> impl IntoView {
 /// submission carried back in the URL.
 #[component]
 fn Layout() -> impl IntoView {
+    let brand = use_context::<ServiceName>().unwrap_or_default().0;
     let auth = AuthState::new();
     provide_context(auth);
     let user: UserResource = Resource::new(move || auth.version(), |_| get_current_user());
@@ -109,7 +154,7 @@ fn Layout() -> impl IntoView {
         <header class="site-header">
             <a href="/" class="brand">
                 <span class="brand-mark" aria-hidden="true">"二"</span>
-                "Nidan"
+                {brand}
             </a>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {

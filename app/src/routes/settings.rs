@@ -15,10 +15,14 @@ use crate::api::two_factor::{
 };
 use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::fields::FormError;
-use crate::components::phone_dialog::{PhoneActions, PhoneDialog};
-use crate::components::reauth::ReauthDialog;
-use crate::components::recovery_dialog::RecoveryDialog;
+use crate::components::modal::{FocusReturn, Modal};
+use crate::components::phone_dialog::{PHONE_OPENER, PhoneActions, PhoneDialog};
+use crate::components::reauth::{PasswordPrompt, asks_password};
+use crate::components::recovery_dialog::{RECOVERY_OPENER, RecoveryDialog};
 use crate::error::AppError;
+
+/// The id of `保存する`, which gets focus back when the password prompt closes.
+const SAVE_BUTTON: &str = "two-factor-save";
 
 /// The page's actions, made inside the routes so that plain-form errors reach them.
 #[derive(Clone, Copy)]
@@ -79,25 +83,26 @@ pub fn SettingsPage() -> impl IntoView {
         },
         |_| get_account_overview(),
     );
+    provide_context(FocusReturn::new());
+    // The switch as the person set it, kept here so that it survives the settings being
+    // rebuilt (a dialog closing, a browser forgotten) until it is saved (TF-1).
+    let desired = RwSignal::new(None::<bool>);
+    let saves = completions(actions.save, succeeded);
+    Effect::watch(move || saves.get(), move |_, _, _| desired.set(None), false);
+    let switch = SwitchState { desired };
+    guard_unsaved(switch);
 
-    // Focus goes back to the button that opened the phone dialog when it closes. The
-    // settings may re-render after the close (their data is refetched), so the button takes
-    // the focus when it is mounted with this flag set.
-    let refocus = RwSignal::new(false);
-    Effect::watch(
-        move || dialog.get(),
-        move |open, was_open, _| {
-            if open.is_none() && matches!(was_open, Some(Some(d)) if d == "phone") {
-                refocus.set(true);
-            }
-        },
-        false,
-    );
-    let needs_reauth = move || {
-        actions.save.value().get().and_then(Result::err) == Some(AppError::ReauthRequired)
-            || actions.regenerate.value().get().and_then(Result::err)
-                == Some(AppError::ReauthRequired)
-    };
+    // `保存する` was refused for want of the password (TF-4): the prompt sends the switch's
+    // value again with the password. Not while another dialog is open.
+    let save_prompt = Memo::new(move |_| {
+        dialog.get().is_none()
+            && actions
+                .save
+                .value()
+                .get()
+                .and_then(Result::err)
+                .is_some_and(|e| asks_password(&e))
+    });
 
     view! {
         <Title text="アカウントの設定"/>
@@ -107,11 +112,17 @@ pub fn SettingsPage() -> impl IntoView {
                 match overview.await {
                     Ok(o) => {
                         let open = dialog.get();
+                        let any_open = open.is_some();
+                        let saved = o.two_factor_enabled;
                         view! {
-                            <Settings overview=o.clone() refocus actions/>
+                            // The page behind an open dialog takes no focus and no clicks,
+                            // with or without JavaScript.
+                            <div inert=move || any_open || save_prompt.get()>
+                                <Settings overview=o.clone() actions switch/>
+                            </div>
                             {(open.as_deref() == Some("phone")).then(|| view! { <PhoneDialog overview=o actions=phone_actions/> })}
-                            {(open.as_deref() == Some("recovery")).then(|| view! { <RecoveryDialog regenerate=actions.regenerate/> })}
-                            {move || (needs_reauth() && dialog.get().is_none()).then(|| view! { <ReauthDialog then="/settings"/> })}
+                            {(open.as_deref() == Some("recovery")).then(|| view! { <RecoveryDialog regenerate=actions.regenerate show=actions.show/> })}
+                            {move || save_prompt.get().then(|| view! { <SavePrompt action=actions.save enable=!saved/> })}
                         }
                         .into_any()
                     }
@@ -123,11 +134,151 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// The switch's unsaved value: `None` while it shows what is saved.
+#[derive(Clone, Copy)]
+struct SwitchState {
+    desired: RwSignal<Option<bool>>,
+}
+
+impl SwitchState {
+    fn dirty(self, saved: bool) -> bool {
+        self.desired.get().is_some_and(|d| d != saved)
+    }
+}
+
+/// Leaving the page with an unsaved switch asks first (TF-1), on every way out: a full page
+/// load or closing the tab (`beforeunload`), and the router's own navigation (a link such
+/// as `パスワードを変更する`, the user menu's links and `ログアウト`), which never unloads the
+/// page. See [`leave_guard`].
+fn guard_unsaved(switch: SwitchState) {
+    #[cfg(feature = "hydrate")]
+    {
+        Effect::new(move |_| leave_guard::set(switch.desired.with(Option::is_some)));
+        on_cleanup(|| leave_guard::set(false));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = switch;
+}
+
+/// One set of window listeners for the whole app, installed the first time a page has
+/// unsaved changes, that ask before the page is left while it has them. Links and forms
+/// are caught in the capture phase, before the router's own listener sees them; a `No`
+/// stops the event there.
+#[cfg(feature = "hydrate")]
+mod leave_guard {
+    use std::cell::Cell;
+
+    use leptos::prelude::window;
+    use leptos::wasm_bindgen::{JsCast, closure::Closure};
+
+    const QUESTION: &str = "保存されていない変更があります。このページを離れますか？";
+
+    thread_local! {
+        static UNSAVED: Cell<bool> = const { Cell::new(false) };
+        static INSTALLED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn set(unsaved: bool) {
+        UNSAVED.with(|u| u.set(unsaved));
+        if unsaved && !INSTALLED.with(|i| i.replace(true)) {
+            install();
+        }
+    }
+
+    fn unsaved() -> bool {
+        UNSAVED.with(Cell::get)
+    }
+
+    /// Whether `ev` (a click or a submit) would take the person off this page.
+    fn leaves(ev: &web_sys::Event) -> bool {
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return false;
+        };
+        if ev.type_() == "submit" {
+            // The page's own forms stay on it; the header's `ログアウト` leaves.
+            return target.closest("main").ok().flatten().is_none();
+        }
+        let Some(link) = target
+            .closest("a[href]")
+            .ok()
+            .flatten()
+            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+        else {
+            return false;
+        };
+        let here = window().location().pathname().unwrap_or_default();
+        link.target().is_empty() && !link.has_attribute("download") && link.pathname() != here
+    }
+
+    fn install() {
+        let target = window();
+        let ask = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
+            if unsaved() && leaves(&ev) && !window().confirm_with_message(QUESTION).unwrap_or(true)
+            {
+                ev.prevent_default();
+                ev.stop_immediate_propagation();
+            }
+        });
+        for kind in ["click", "submit"] {
+            let _ = target.add_event_listener_with_callback_and_bool(
+                kind,
+                ask.as_ref().unchecked_ref(),
+                true,
+            );
+        }
+        let unload =
+            Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(|ev: web_sys::BeforeUnloadEvent| {
+                if unsaved() {
+                    ev.prevent_default();
+                    ev.set_return_value("");
+                }
+            });
+        let _ = target
+            .add_event_listener_with_callback("beforeunload", unload.as_ref().unchecked_ref());
+        // Listening for the life of the page, like the router's own listeners.
+        ask.forget();
+        unload.forget();
+    }
+}
+
+/// The password dialog in front of the page when `保存する` needs it (TF-4). `確認する`
+/// saves; `×` and Escape close it and leave the switch as the person set it.
+#[component]
+fn SavePrompt(action: ServerAction<SaveTwoFactor>, enable: bool) -> impl IntoView {
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let on_escape = Callback::new(move |()| action.clear());
+    let close = move || {
+        view! {
+            <form
+                method="get"
+                action="/settings"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    action.clear();
+                }
+            >
+                <button type="submit" class="close" aria-label="閉じる">"×"</button>
+            </form>
+        }
+    };
+    view! {
+        <Modal title_id="reauth-title" title="パスワードの確認" close on_escape opener=SAVE_BUTTON>
+            <ActionForm action attr:class="stack">
+                {enable.then(|| view! { <input type="hidden" name="enabled" value="on"/> })}
+                <PasswordPrompt error pending=action.pending().into()/>
+            </ActionForm>
+        </Modal>
+    }
+}
+
 #[component]
 fn Settings(
     overview: AccountOverview,
-    refocus: RwSignal<bool>,
     actions: SettingsActions,
+    switch: SwitchState,
 ) -> impl IntoView {
     let has_phone = overview.phone.is_some();
     let phone = overview
@@ -136,15 +287,9 @@ fn Settings(
         .unwrap_or_else(|| "未設定".to_owned());
     let navigate = use_navigate();
     let query = use_query_map();
-    let phone_button = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if refocus.get()
-            && let Some(button) = phone_button.get()
-        {
-            let _ = button.focus();
-            refocus.set(false);
-        }
-    });
+    if let Some(focus) = use_context::<FocusReturn>() {
+        focus.follow();
+    }
     let recovery_left = move || {
         query
             .read()
@@ -196,10 +341,10 @@ fn Settings(
                     }
                 >
                     <input type="hidden" name="dialog" value="phone"/>
-                    <button type="submit" class="secondary" node_ref=phone_button>"電話番号を設定する"</button>
+                    <button type="submit" class="secondary" id=PHONE_OPENER>"電話番号を設定する"</button>
                 </form>
             </div>
-            <TwoFactorSwitch saved=overview.two_factor_enabled has_phone action=actions.save/>
+            <TwoFactorSwitch saved=overview.two_factor_enabled has_phone action=actions.save switch/>
             <div class="setting-row">
                 <span class="row-label">"リカバリーコード"</span>
                 <span class="row-value hint">
@@ -212,7 +357,7 @@ fn Settings(
                 // A POST: showing the codes is recorded in the history (SEC-5), and no GET
                 // may write (SEC-9). The server answers with the dialog's URL.
                 <ActionForm action=actions.show attr:class="row-action">
-                    <button type="submit" class="secondary" disabled=!overview.two_factor_enabled>
+                    <button type="submit" class="secondary" id=RECOVERY_OPENER disabled=!overview.two_factor_enabled>
                         "リカバリーコードを表示する"
                     </button>
                 </ActionForm>
@@ -254,29 +399,32 @@ fn SecurityHistory(entries: Vec<HistoryEntry>) -> impl IntoView {
 
 /// The switch and `保存する` (TF-1). A real checkbox in a form, so it saves without
 /// JavaScript; hydrated, `保存する` is enabled only while the switch differs from what is
-/// saved, and leaving the page with an unsaved change asks first.
+/// saved, and leaving the page with an unsaved change asks first (`guard_unsaved`).
 #[component]
 fn TwoFactorSwitch(
     saved: bool,
     has_phone: bool,
     action: ServerAction<SaveTwoFactor>,
+    switch: SwitchState,
 ) -> impl IntoView {
-    let desired = RwSignal::new(saved);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let dirty = move || desired.get() != saved;
+    let desired = switch.desired;
+    // What is saved caught up with the switch (saved elsewhere, e.g. with the number):
+    // nothing is unsaved any more.
+    Effect::new(move |_| {
+        if desired.get() == Some(saved) {
+            desired.set(None);
+        }
+    });
+    let dirty = move || switch.dirty(saved);
+    let on = move || desired.get().unwrap_or(saved);
     let error = Signal::derive(move || {
         action
             .value()
             .get()
             .and_then(Result::err)
-            .filter(|e| *e != AppError::ReauthRequired)
-    });
-    let _unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
-        if desired.get_untracked() != saved {
-            ev.prevent_default();
-            ev.set_return_value("");
-        }
+            .filter(|e| !asks_password(e))
     });
     view! {
         <ActionForm action attr:class="setting-row switch-row">
@@ -288,16 +436,21 @@ fn TwoFactorSwitch(
                     class="switch-input"
                     name="enabled"
                     value="on"
-                    checked=saved
+                    checked=on
+                    prop:checked=on
                     disabled=!has_phone
                     aria-labelledby="two-factor-label"
                     aria-describedby="two-factor-hint"
-                    on:change=move |ev| desired.set(event_target_checked(&ev))
+                    on:change=move |ev| {
+                        let now = event_target_checked(&ev);
+                        desired.set((now != saved).then_some(now));
+                    }
                 />
                 {move || dirty().then(|| view! { <span class="unsaved">"未保存の変更があります"</span> })}
             </span>
             <button
                 type="submit"
+                id=SAVE_BUTTON
                 class="primary row-action"
                 disabled=move || !has_phone || (hydrated.get() && !dirty()) || action.pending().get()
             >
