@@ -4,6 +4,9 @@ import { defineConfig } from '@playwright/test';
 // global-setup waits until it answers. Chromium is Debian's: Playwright's own download does
 // not work on these machines.
 const baseURL = process.env.NIDAN_E2E_URL ?? 'http://127.0.0.1:3100';
+// A second server with short windows (NIDAN_REAUTH_WINDOW_SECS=5, NIDAN_CODE_TTL_SECS=8), for
+// the tests of the password prompt and of expired codes. scripts/test.sh starts both.
+const shortURL = process.env.NIDAN_E2E_SHORT_URL;
 
 export default defineConfig({
   testDir: './tests',
@@ -15,6 +18,12 @@ export default defineConfig({
   retries: 0,
   forbidOnly: !!process.env.CI,
   reporter: [['list']],
+  projects: [
+    { name: 'default', testIgnore: /short_windows\.spec\.ts/, use: { baseURL } },
+    ...(shortURL
+      ? [{ name: 'short-windows', testMatch: /short_windows\.spec\.ts/, use: { baseURL: shortURL } }]
+      : []),
+  ],
   use: {
     baseURL,
     locale: 'ja-JP',

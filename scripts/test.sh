@@ -67,35 +67,49 @@ run_soak() {
   [ "$failed" = 0 ]
 }
 
-run_e2e() {
-  say "building the app (server and wasm)"
-  cargo leptos build --cargo-locked
-  local port="${NIDAN_E2E_PORT:-3100}"
+# Starts the built server on 127.0.0.1:$1 with a fresh database, extra settings in "$@"
+# after the port; prints its pid. Its data directory (and log) is $E2E_DATA/<port>.
+start_server() {
+  local port="$1"; shift
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is already in use: stop what runs there, or set NIDAN_E2E_PORT" >&2
     return 1
   fi
-  local data
-  data="$(mktemp -d)"
-  say "starting the server on 127.0.0.1:$port (data in $data)"
-  # Every request of the suite comes from 127.0.0.1, so the per-IP limit is raised; the
+  local data="$E2E_DATA/$port"
+  mkdir -p "$data"
+  # Every request of the suite comes from 127.0.0.1, so the per-IP limits are raised; the
   # resend countdown is shortened so that a test can wait it out.
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site NIDAN_DATA_DIR="$data" \
+  env LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site NIDAN_DATA_DIR="$data" \
     NIDAN_SMS_LIMIT_PER_IP_HOUR=10000 NIDAN_SMS_LIMIT_GLOBAL_HOUR=10000 NIDAN_SMS_RESEND_COOLDOWN_SECS=3 \
     NIDAN_SIGNUP_FREE_PER_IP=10000 NIDAN_LOGIN_FREE_FAILURES_PER_IP=10000 \
-    RUST_LOG="${RUST_LOG:-warn}" "$CARGO_TARGET_DIR/debug/server" > "$data/server.log" 2>&1 &
-  local pid=$!
-  trap "kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true" EXIT
+    RUST_LOG="${RUST_LOG:-warn}" "$@" "$CARGO_TARGET_DIR/debug/server" > "$data/server.log" 2>&1 &
+  echo $!
+}
+
+run_e2e() {
+  say "building the app (server and wasm)"
+  cargo leptos build --cargo-locked
+  local port="${NIDAN_E2E_PORT:-3100}"
+  local short_port=$((port + 1))
+  E2E_DATA="$(mktemp -d)"
+  say "starting the servers on 127.0.0.1:$port and :$short_port (data in $E2E_DATA)"
+  local pid short_pid
+  pid="$(start_server "$port")"
+  # The second server has short windows, so that the suite can see a password prompt
+  # (TF-4) and a code expire (PH-6, LG-2) without waiting ten minutes.
+  short_pid="$(start_server "$short_port" NIDAN_REAUTH_WINDOW_SECS=5 NIDAN_CODE_TTL_SECS=8)"
+  trap "kill $pid $short_pid 2>/dev/null || true; wait $pid $short_pid 2>/dev/null || true" EXIT
   local status=0
-  (cd end2end && NIDAN_E2E_URL="http://127.0.0.1:$port" npx playwright test) || status=$?
+  (cd end2end && NIDAN_E2E_URL="http://127.0.0.1:$port" NIDAN_E2E_SHORT_URL="http://127.0.0.1:$short_port" \
+    npx playwright test) || status=$?
   if [ "$status" != 0 ]; then
-    say "end-to-end tests failed; the server's log:"
-    tail -n 50 "$data/server.log"
+    say "end-to-end tests failed; the servers' logs:"
+    tail -n 50 "$E2E_DATA/$port/server.log" "$E2E_DATA/$short_port/server.log"
   fi
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  kill "$pid" "$short_pid" 2>/dev/null || true
+  wait "$pid" "$short_pid" 2>/dev/null || true
   trap - EXIT
-  rm -rf "$data"
+  rm -rf "$E2E_DATA"
   return "$status"
 }
 

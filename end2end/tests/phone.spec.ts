@@ -66,7 +66,7 @@ test.describe('phone number, with JavaScript', () => {
     const input = dialog.getByLabel('電話番号', { exact: true });
     await input.fill('+1 212 555 0100');
     await dialog.getByRole('button', { name: '送信する' }).click();
-    await expect(dialog.getByRole('alert')).toHaveText('海外発行の電話番号は設定できません');
+    await expect(dialog.getByRole('alert')).toHaveText('海外発行の電話番号は設定できません。');
     await expect(input).toHaveAttribute('aria-invalid', 'true');
 
     await input.fill('03-1234-5678');

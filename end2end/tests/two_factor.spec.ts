@@ -64,7 +64,7 @@ test('the switch does nothing until saved, then shows ten recovery codes; show a
   for (const code of codes) expect(code).toMatch(/^[2-9a-hjkmnp-z]{5}-[2-9a-hjkmnp-z]{5}$/);
   expect(new Set(codes).size).toBe(10);
   await expect(page.getByRole('dialog')).toContainText('安全な場所に保管してください');
-  await expect(page.getByRole('link', { name: 'ダウンロード' })).toHaveAttribute('download', 'nidan-recovery-codes.txt');
+  await expect(page.getByRole('link', { name: 'ダウンロード' })).toHaveAttribute('download', '二段_リカバリーコード.txt');
   await page.getByRole('dialog').getByRole('button', { name: '閉じる' }).click();
   await expect(page.getByRole('dialog')).toHaveCount(0);
   await expect(page.getByRole('switch', { name: '二段階認証(SMS)' })).toBeChecked();
