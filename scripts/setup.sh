@@ -7,7 +7,8 @@
 #   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock
 #   - end2end/ npm packages: Playwright and binaryen's wasm-opt (cargo-leptos would otherwise
 #     try to download these tools, which fails without internet)
-#   - Debian's Chromium, for the end-to-end tests (only when asked: NIDAN_NEED_CHROMIUM=1)
+#   - Debian's Chromium and a Japanese font (fonts-noto-cjk), for the end-to-end tests and
+#     their screenshots (only when asked: NIDAN_NEED_CHROMIUM=1)
 set -euo pipefail
 
 NIDAN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -62,4 +63,8 @@ fi
 
 if [ "${NIDAN_NEED_CHROMIUM:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
+fi
+# Without a Japanese font every screenshot the suite keeps shows empty boxes.
+if [ "${NIDAN_NEED_CHROMIUM:-0}" = 1 ] && ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+  apt_install fonts-noto-cjk
 fi

@@ -66,7 +66,11 @@ pub enum AppError {
     CodeMismatch { attempts_left: u32 },
     #[error("認証コードの有効期限が切れました。もう一度送信してください。")]
     CodeExpired,
-    #[error("認証コードの入力回数が上限に達しました。もう一度送信してください。")]
+    /// The five wrong entries carry over to the next code for the code's lifetime (PH-6),
+    /// so sending again works only after a while; the send then says exactly when.
+    #[error(
+        "認証コードの入力回数が上限に達しました。しばらく時間をおいてから、もう一度送信してください。"
+    )]
     CodeAttemptsExhausted,
     #[error("認証の手続きが見つかりません。はじめからやり直してください。")]
     NoPendingVerification,

@@ -15,7 +15,7 @@ use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::countdown::ResendButton;
 use crate::components::fields::{CodeField, FieldError, FormError};
 use crate::components::modal::Modal;
-use crate::components::reauth::{PasswordPrompt, asks_password};
+use crate::components::reauth::{PasswordPrompt, prompting};
 use crate::components::recovery_dialog::CodeList;
 
 /// Two-factor was turned on with the number: its new recovery codes (RC-2).
@@ -218,9 +218,9 @@ fn NumberStep(actions: PhoneActions, reauth_needed: bool) -> impl IntoView {
     // The window closed while the number was typed (TF-4): the prompt sends the number
     // again with the password. A memo, so that the form is rebuilt only when that flips,
     // not on every error (which would clear what the person typed).
-    let resend_with_password = Memo::new(move |_| {
-        error.get().is_some_and(|e| asks_password(&e)) && actions.last_send.with(Option::is_some)
-    });
+    let asking = prompting(error);
+    let resend_with_password =
+        Memo::new(move |_| asking.get() && actions.last_send.with(Option::is_some));
     let confirm_error = error_of(move || actions.confirm.value().get());
     view! {
         {move || ended().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}

@@ -13,12 +13,24 @@ use leptos::prelude::*;
 use crate::components::fields::FormError;
 use crate::error::AppError;
 
-/// Errors after which the prompt shows (or stays, with the error beside the field).
+/// Errors the prompt shows (beside its field) rather than the refused action's form.
 pub fn asks_password(error: &AppError) -> bool {
     matches!(
         error,
         AppError::ReauthRequired | AppError::CurrentPasswordWrong | AppError::RateLimited { .. }
     )
+}
+
+/// Whether an action's prompt shows, given the action's last error: it opens on
+/// `ReauthRequired`, stays with a wrong password, and stays with a rate limit only if it
+/// was already open (the throttle of re-entered passwords); a rate limit of anything else
+/// (sending codes again too soon, say) is the action's own error, not a password problem.
+pub fn prompting(error: Signal<Option<AppError>>) -> Memo<bool> {
+    Memo::new(move |was: Option<&bool>| match error.get() {
+        Some(AppError::ReauthRequired | AppError::CurrentPasswordWrong) => true,
+        Some(AppError::RateLimited { .. }) => was.copied().unwrap_or(false),
+        _ => false,
+    })
 }
 
 /// `パスワード` and `確認する`, inside the caller's form (its action and hidden fields).

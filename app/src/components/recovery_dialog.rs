@@ -12,7 +12,7 @@ use crate::api::two_factor::{
 use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::fields::FormError;
 use crate::components::modal::Modal;
-use crate::components::reauth::{PasswordPrompt, asks_password};
+use crate::components::reauth::{PasswordPrompt, prompting};
 use crate::error::AppError;
 use crate::routes::ServiceName;
 
@@ -95,8 +95,7 @@ pub fn RecoveryDialog(
     let on_escape = Callback::new(move |()| navigate_esc("/settings", Default::default()));
     let show_error = Signal::derive(move || show.value().get().and_then(Result::err));
     let regenerate_error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
-    let regenerate_refused =
-        Memo::new(move |_| regenerate_error.get().is_some_and(|e| asks_password(&e)));
+    let regenerate_refused = prompting(regenerate_error);
     view! {
         <Modal title_id="recovery-title" title="リカバリーコード" close on_escape opener=RECOVERY_OPENER>
             <Transition fallback=|| view! { <p class="loading">"読み込み中…"</p> }>
@@ -181,7 +180,7 @@ pub fn CodeList(
             let error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
             // Refused for want of the password (TF-4): the same button's form again, with
             // the password, so that `確認する` makes the new codes.
-            let prompt = Memo::new(move |_| error.get().is_some_and(|e| asks_password(&e)));
+            let prompt = prompting(error);
             move || if prompt.get() {
                 view! {
                     <ActionForm action=regenerate attr:class="stack">

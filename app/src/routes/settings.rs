@@ -17,7 +17,7 @@ use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::fields::FormError;
 use crate::components::modal::{FocusReturn, Modal};
 use crate::components::phone_dialog::{PHONE_OPENER, PhoneActions, PhoneDialog};
-use crate::components::reauth::{PasswordPrompt, asks_password};
+use crate::components::reauth::{PasswordPrompt, asks_password, prompting};
 use crate::components::recovery_dialog::{RECOVERY_OPENER, RecoveryDialog};
 use crate::error::AppError;
 
@@ -94,15 +94,10 @@ pub fn SettingsPage() -> impl IntoView {
 
     // `保存する` was refused for want of the password (TF-4): the prompt sends the switch's
     // value again with the password. Not while another dialog is open.
-    let save_prompt = Memo::new(move |_| {
-        dialog.get().is_none()
-            && actions
-                .save
-                .value()
-                .get()
-                .and_then(Result::err)
-                .is_some_and(|e| asks_password(&e))
-    });
+    let save_asking = prompting(Signal::derive(move || {
+        actions.save.value().get().and_then(Result::err)
+    }));
+    let save_prompt = Memo::new(move |_| dialog.get().is_none() && save_asking.get());
 
     view! {
         <Title text="アカウントの設定"/>
