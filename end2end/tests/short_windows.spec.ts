@@ -178,28 +178,35 @@ for (const js of [true, false]) {
   });
 }
 
-test('a number typed while the window closed is sent with the password (JavaScript on)', async ({ page }) => {
-  const email = uniqueEmail('tf4-typed');
-  await signUp(page, email);
-  await hydrated(page);
-  const number = uniqueMobile();
-  await page.getByRole('button', { name: '電話番号を設定する' }).click();
-  const dialog = page.getByRole('dialog', { name: '電話番号を設定する' });
-  // Usually still inside the window; on a slow machine the dialog may ask first.
-  const field = dialog.getByLabel('電話番号', { exact: true });
-  const password = dialog.getByLabel('パスワード', { exact: true });
-  await expect(field.or(password)).toBeVisible();
-  if (await password.isVisible()) await confirmPassword(dialog);
-  await field.fill(number.national);
-  await dialog.getByRole('checkbox', { name: '二段階認証も有効にする' }).check();
-  await pastTheWindow(page);
-  await dialog.getByRole('button', { name: '送信する' }).click();
-  await expect(dialog.getByLabel('パスワード', { exact: true })).toBeVisible();
-  expect(await messagesTo(page, number.e164)).toHaveLength(0);
-  await confirmPassword(dialog);
-  // The number typed was sent, and the checkbox was kept.
-  await dialog.getByLabel('認証コード').fill(await latestCode(page, number.e164));
-  await dialog.getByRole('button', { name: '認証する' }).click();
-  await expect(dialog.getByText('電話番号を設定しました。')).toBeVisible();
-  await expect(dialog.getByRole('list', { name: 'リカバリーコード一覧' }).getByRole('listitem')).toHaveCount(10);
-});
+for (const js of [true, false]) {
+  test.describe(`typed number (JavaScript ${js ? 'on' : 'off'})`, () => {
+    test.use({ javaScriptEnabled: js });
+
+    test(`a number typed while the window closed is sent with the password (JavaScript ${js ? 'on' : 'off'})`, async ({ page }) => {
+      const email = uniqueEmail(js ? 'tf4-typed-js' : 'tf4-typed-nojs');
+      await signUp(page, email, { js });
+      await settle(page, js);
+      const number = uniqueMobile();
+      await page.getByRole('button', { name: '電話番号を設定する' }).click();
+      const dialog = page.getByRole('dialog', { name: '電話番号を設定する' });
+      // Usually still inside the window; on a slow machine the dialog may ask first.
+      const field = dialog.getByLabel('電話番号', { exact: true });
+      const password = dialog.getByLabel('パスワード', { exact: true });
+      await expect(field.or(password)).toBeVisible();
+      if (await password.isVisible()) await confirmPassword(dialog);
+      await field.fill(number.national);
+      await dialog.getByRole('checkbox', { name: '二段階認証も有効にする' }).check();
+      await pastTheWindow(page);
+      await dialog.getByRole('button', { name: '送信する' }).click();
+      await expect(password).toBeVisible();
+      await expect(dialog).toContainText(`${number.national} に認証コードを送信します。`);
+      expect(await messagesTo(page, number.e164)).toHaveLength(0);
+      await confirmPassword(dialog);
+      // The number typed was sent, and the checkbox was kept.
+      await dialog.getByLabel('認証コード').fill(await latestCode(page, number.e164));
+      await dialog.getByRole('button', { name: '認証する' }).click();
+      await expect(dialog.getByText('電話番号を設定しました。')).toBeVisible();
+      await expect(dialog.getByRole('list', { name: 'リカバリーコード一覧' }).getByRole('listitem')).toHaveCount(10);
+    });
+  });
+}

@@ -24,6 +24,16 @@ pub struct AccountOverview {
     /// The password was not entered in this session within the re-authentication window
     /// (TF-4): a dialog that needs it asks for it before anything is typed.
     pub reauth_needed: bool,
+    /// A number whose sending waits for the password (TF-4): the prompt sends it.
+    pub typed_phone: Option<TypedPhone>,
+}
+
+/// The number typed in the phone dialog before the password was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypedPhone {
+    /// National form (`090-1234-5678`).
+    pub number: String,
+    pub enable_two_factor: bool,
 }
 
 /// One line of the security history.
@@ -119,6 +129,20 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                 Err(AppError::ReauthRequired) => true,
                 Err(e) => return Err(e),
             };
+            // Only while the password is still needed; a number that no longer parses
+            // (it was checked when kept) is dropped.
+            let typed_phone = if reauth_needed {
+                auth_session::typed_phone(&session)
+                    .await?
+                    .and_then(|(e164, enable_two_factor)| {
+                        PhoneNumber::from_e164(&e164).ok().map(|p| TypedPhone {
+                            number: p.national().to_owned(),
+                            enable_two_factor,
+                        })
+                    })
+            } else {
+                None
+            };
             Ok(AccountOverview {
                 email: user.email,
                 phone: phone.map(|p| p.national().to_owned()),
@@ -128,6 +152,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                 remembered_browsers,
                 history,
                 reauth_needed,
+                typed_phone,
             })
         }
         .await,

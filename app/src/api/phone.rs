@@ -21,7 +21,7 @@ pub async fn send_phone_code(
 ) -> Result<(), AppError> {
     use crate::domain::PhoneNumber;
     use crate::server::services::{otp::Requester, phone as service};
-    use crate::server::web;
+    use crate::server::{auth_session, web};
 
     web::finish(
         async {
@@ -29,7 +29,23 @@ pub async fn send_phone_code(
             let phone = PhoneNumber::parse(&phone)?;
             // Setting or changing the number needs a recent password (TF-4): a stolen
             // session must not be able to put its own phone on the account.
-            web::reauthenticate(&state, &session, user, state.clock.now(), password).await?;
+            let asked = password.is_some();
+            if let Err(e) =
+                web::reauthenticate(&state, &session, user, state.clock.now(), password).await
+            {
+                // The prompt sends this number with the password, with or without
+                // JavaScript: nothing typed is lost.
+                if e == AppError::ReauthRequired && !asked {
+                    auth_session::keep_typed_phone(
+                        &session,
+                        phone.e164(),
+                        enable_two_factor.is_some(),
+                    )
+                    .await?;
+                }
+                return Err(e);
+            }
+            auth_session::forget_typed_phone(&session).await?;
             let (ip, host) = (web::client_ip(), state.settings.webotp_host.clone());
             let requester = Requester {
                 ip: &ip,
@@ -118,8 +134,9 @@ pub async fn abandon_phone_code() -> Result<(), AppError> {
 
     web::finish(
         async {
-            let (state, _, user) = web::signed_in().await?;
+            let (state, session, user) = web::signed_in().await?;
             service::abandon(&state, user).await?;
+            crate::server::auth_session::forget_typed_phone(&session).await?;
             leptos_axum::redirect("/settings");
             Ok(())
         }

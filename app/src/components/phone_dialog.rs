@@ -8,7 +8,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::account::{AccountOverview, PendingPhone};
+use crate::api::account::{AccountOverview, PendingPhone, TypedPhone};
 use crate::api::phone::{AbandonPhoneCode, ResendPhoneCode, SendPhoneCode, VerifyPhoneCode};
 use crate::api::two_factor::ConfirmPassword;
 use crate::components::actions::{any_of, completions, succeeded};
@@ -179,7 +179,7 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
     } else if let Some(pending) = overview.pending_phone.clone() {
         view! { <CodeStep pending actions/> }.into_any()
     } else {
-        view! { <NumberStep actions reauth_needed=overview.reauth_needed/> }.into_any()
+        view! { <NumberStep actions reauth_needed=overview.reauth_needed typed=overview.typed_phone.clone()/> }.into_any()
     };
     // Closing before success abandons the attempt (PH-9); after it, nothing to abandon.
     let close = move || {
@@ -204,7 +204,11 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
 pub const PHONE_OPENER: &str = "phone-open";
 
 #[component]
-fn NumberStep(actions: PhoneActions, reauth_needed: bool) -> impl IntoView {
+fn NumberStep(
+    actions: PhoneActions,
+    reauth_needed: bool,
+    typed: Option<TypedPhone>,
+) -> impl IntoView {
     let error = error_of(move || actions.send.value().get());
     // Why the previous attempt ended (5 wrong codes, expiry, …), until a new code is sent.
     let ended = move || {
@@ -225,16 +229,24 @@ fn NumberStep(actions: PhoneActions, reauth_needed: bool) -> impl IntoView {
     view! {
         {move || ended().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
         {move || {
-            if resend_with_password.get() {
-                let last = actions.last_send.get_untracked().unwrap_or(SendPhoneCode {
-                    phone: String::new(),
-                    enable_two_factor: None,
-                    password: None,
-                });
+            // The number typed before the password was asked: from this page (hydrated) or
+            // kept by the server (a plain form came back here).
+            let waiting = if resend_with_password.get() {
+                actions.last_send.get_untracked().map(|last| TypedPhone {
+                    number: last.phone,
+                    enable_two_factor: last.enable_two_factor.is_some(),
+                })
+            } else if reauth_needed {
+                typed.clone()
+            } else {
+                None
+            };
+            if let Some(last) = waiting {
                 view! {
                     <ActionForm action=actions.send attr:class="stack">
-                        <input type="hidden" name="phone" value=last.phone/>
-                        {last.enable_two_factor.map(|v| view! { <input type="hidden" name="enable_two_factor" value=v/> })}
+                        <p>{last.number.clone()}" に認証コードを送信します。"</p>
+                        <input type="hidden" name="phone" value=last.number/>
+                        {last.enable_two_factor.then(|| view! { <input type="hidden" name="enable_two_factor" value="on"/> })}
                         <PasswordPrompt error pending=actions.send.pending().into()/>
                     </ActionForm>
                 }

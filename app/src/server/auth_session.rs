@@ -20,6 +20,9 @@ pub const PENDING_SINCE_KEY: &str = "pending_since";
 pub const PENDING_CODE_KEY: &str = "pending_code_id";
 /// Until when freshly made recovery codes may be shown without entering the password again.
 pub const CODES_REVEAL_UNTIL_KEY: &str = "codes_reveal_until";
+/// A number whose sending was refused for want of the password (TF-4), with whether
+/// `二段階認証も有効にする` was ticked, so that the prompt (a plain form too) can send it.
+pub const TYPED_PHONE_KEY: &str = "typed_phone";
 
 /// The session store is the database: when it cannot be read or written the database is
 /// not answering (503, try again); a record that does not decode is a fault of ours.
@@ -195,4 +198,32 @@ pub async fn persist(session: &Session) -> Result<(), AppError> {
 /// Deletes the session from the store and expires the cookie.
 pub async fn sign_out(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(internal)
+}
+
+/// Keeps the number typed in the phone dialog while the password is asked (TF-4): its E.164
+/// form and the checkbox. Only a number that parsed is kept, only in this session.
+pub async fn keep_typed_phone(
+    session: &Session,
+    e164: &str,
+    enable_two_factor: bool,
+) -> Result<(), AppError> {
+    session
+        .insert(TYPED_PHONE_KEY, (e164.to_owned(), enable_two_factor))
+        .await
+        .map_err(internal)
+}
+
+pub async fn typed_phone(session: &Session) -> Result<Option<(String, bool)>, AppError> {
+    session
+        .get::<(String, bool)>(TYPED_PHONE_KEY)
+        .await
+        .map_err(internal)
+}
+
+pub async fn forget_typed_phone(session: &Session) -> Result<(), AppError> {
+    session
+        .remove::<(String, bool)>(TYPED_PHONE_KEY)
+        .await
+        .map(drop)
+        .map_err(internal)
 }

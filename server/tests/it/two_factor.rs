@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use app::api::account::AccountOverview;
+use app::api::account::{AccountOverview, TypedPhone};
 use app::api::auth::{CurrentUser, LoginChallenge};
 use app::api::two_factor::RecoveryCodeView;
 use app::error::AppError;
@@ -741,6 +741,21 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
         let res = client
             .post(
                 "/api/send_phone_code",
+                &[("phone", "090-1003-0001"), ("enable_two_factor", "on")],
+            )
+            .await;
+        assert_eq!(res.app_error(), AppError::ReauthRequired);
+        assert_eq!(
+            overview(&client).await.typed_phone,
+            Some(TypedPhone {
+                number: "090-1003-0001".to_owned(),
+                enable_two_factor: true
+            }),
+            "kept for the prompt, which may be a plain form"
+        );
+        let res = client
+            .post(
+                "/api/send_phone_code",
                 &[("phone", "090-1003-0001"), ("password", "wrong password")],
             )
             .await;
@@ -759,6 +774,14 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
             "the number typed, sent at once"
         );
         assert_eq!(app.sms().last().unwrap().to_e164, "+819010030001");
+        let res = client.post("/api/abandon_phone_code", &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        past_the_window();
+        assert_eq!(
+            overview(&client).await.typed_phone,
+            None,
+            "forgotten once sent"
+        );
     })
     .await;
 }
