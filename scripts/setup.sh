@@ -5,6 +5,7 @@
 #   - the wasm32 target for rustc
 #   - cargo-leptos 0.3.10 (0.3.11 needs a newer rustc than 1.95)
 #   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock
+#   - cargo-audit 0.22, for the audit of Cargo.lock against a RustSec snapshot
 #   - end2end/ npm packages: Playwright and binaryen's wasm-opt (cargo-leptos would otherwise
 #     try to download these tools, which fails without internet)
 #   - Debian's Chromium and a Japanese font (fonts-noto-cjk), for the end-to-end tests and
@@ -50,6 +51,13 @@ WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked
+fi
+
+# The audit of Cargo.lock against the RustSec snapshot (scripts/test.sh audit).
+CARGO_AUDIT_VERSION=0.22
+if ! cargo audit --version 2>/dev/null | grep -q " $CARGO_AUDIT_VERSION\."; then
+  say "installing cargo-audit $CARGO_AUDIT_VERSION (takes a while, once)"
+  cargo install cargo-audit --version "~$CARGO_AUDIT_VERSION" --locked
 fi
 
 if ! command -v npm >/dev/null; then

@@ -6,6 +6,7 @@
 #   scripts/test.sh          everything
 #   scripts/test.sh rust     unit and integration tests only
 #   scripts/test.sh e2e      the end-to-end suite only
+#   scripts/test.sh audit    known vulnerabilities in Cargo.lock (cargo audit, offline)
 #   scripts/test.sh soak N   the integration suite N times in a row (default 20), on SQLite
 #                            and PostgreSQL: shows that no test hangs or flakes
 set -euo pipefail
@@ -37,6 +38,38 @@ need_postgres() {
       exit 1
     fi
   fi
+}
+
+# The advisory database: NIDAN_ADVISORY_DB (a RustSec snapshot .tgz, or an unpacked
+# advisory-db folder), else the newest snapshot in the shared data folder beside the clone
+# (../shared/data, see its README) or this workplace's /work/shared/data.
+advisory_db() {
+  if [ -n "${NIDAN_ADVISORY_DB:-}" ]; then echo "$NIDAN_ADVISORY_DB"; return; fi
+  local dir
+  for dir in "$NIDAN_ROOT/../shared/data" /work/shared/data; do
+    # shellcheck disable=SC2012
+    ls -1 "$dir"/rustsec-advisory-db-*.tgz 2>/dev/null | sort | tail -n 1 && return
+  done
+}
+
+# Known vulnerabilities fail the run; the one advisory we accept is in .cargo/audit.toml,
+# with its reason. Offline: the snapshot is unpacked and never fetched.
+run_audit() {
+  local db
+  db="$(advisory_db)"
+  if [ -z "$db" ]; then
+    echo "SKIPPED: cargo audit (no advisory snapshot: set NIDAN_ADVISORY_DB)"
+    [ "${CI:-}" = true ] && { echo "CI=true: the audit is required here"; return 1; }
+    return 0
+  fi
+  if [ -f "$db" ]; then
+    local unpacked
+    unpacked="$(mktemp -d)"
+    tar xzf "$db" -C "$unpacked"
+    db="$unpacked/advisory-db"
+  fi
+  say "cargo audit against $db"
+  cargo audit --db "$db" --no-fetch --file Cargo.lock
 }
 
 run_rust() {
@@ -114,10 +147,11 @@ run_e2e() {
 }
 
 case "$what" in
-  all) run_rust; run_e2e ;;
+  all) run_audit; run_rust; run_e2e ;;
+  audit) run_audit ;;
   rust) run_rust ;;
   e2e) run_e2e ;;
   soak) run_soak "${2:-20}" ;;
-  *) echo "usage: scripts/test.sh [all|rust|e2e|soak N]"; exit 2 ;;
+  *) echo "usage: scripts/test.sh [all|rust|e2e|audit|soak N]"; exit 2 ;;
 esac
 say "all requested tests passed"
