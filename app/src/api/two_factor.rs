@@ -180,9 +180,7 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
         async {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
-            if password.is_empty() {
-                return Err(AppError::ReauthRequired);
-            }
+            // An empty password only asks again (`reauthenticate`).
             web::reauthenticate(&state, &session, user, now, Some(password)).await?;
             let back = if then.starts_with("/settings") && !then.contains("//") {
                 then.as_str()

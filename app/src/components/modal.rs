@@ -194,3 +194,21 @@ pub fn Modal(
         </div>
     }
 }
+
+/// `×` as a GET form back to the settings, so that it closes the dialog without
+/// JavaScript; hydrated, `on_close` runs instead of the page load.
+#[component]
+pub fn CloseForm(on_close: Callback<()>) -> impl IntoView {
+    view! {
+        <form
+            method="get"
+            action="/settings"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                on_close.run(());
+            }
+        >
+            <button type="submit" class="close" aria-label="閉じる">"×"</button>
+        </form>
+    }
+}

@@ -11,7 +11,7 @@ use crate::api::two_factor::{
 };
 use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::fields::FormError;
-use crate::components::modal::Modal;
+use crate::components::modal::{CloseForm, Modal};
 use crate::components::reauth::{PasswordPrompt, prompting};
 use crate::error::AppError;
 use crate::routes::ServiceName;
@@ -76,23 +76,8 @@ pub fn RecoveryDialog(
         |_| get_recovery_codes(),
     );
     let navigate = use_navigate();
-    let close = move || {
-        let navigate = navigate.clone();
-        view! {
-            <form
-                method="get"
-                action="/settings"
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    navigate("/settings", Default::default());
-                }
-            >
-                <button type="submit" class="close" aria-label="閉じる">"×"</button>
-            </form>
-        }
-    };
-    let navigate_esc = use_navigate();
-    let on_escape = Callback::new(move |()| navigate_esc("/settings", Default::default()));
+    let on_escape = Callback::new(move |()| navigate("/settings", Default::default()));
+    let close = move || view! { <CloseForm on_close=on_escape/> };
     let show_error = Signal::derive(move || show.value().get().and_then(Result::err));
     let regenerate_error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
     let regenerate_refused = prompting(regenerate_error);

@@ -15,7 +15,7 @@ use crate::api::two_factor::{
 };
 use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::fields::FormError;
-use crate::components::modal::{FocusReturn, Modal};
+use crate::components::modal::{CloseForm, FocusReturn, Modal};
 use crate::components::phone_dialog::{PHONE_OPENER, PhoneActions, PhoneDialog};
 use crate::components::reauth::{PasswordPrompt, asks_password, prompting};
 use crate::components::recovery_dialog::{RECOVERY_OPENER, RecoveryDialog};
@@ -245,20 +245,7 @@ mod leave_guard {
 fn SavePrompt(action: ServerAction<SaveTwoFactor>, enable: bool) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let on_escape = Callback::new(move |()| action.clear());
-    let close = move || {
-        view! {
-            <form
-                method="get"
-                action="/settings"
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    action.clear();
-                }
-            >
-                <button type="submit" class="close" aria-label="閉じる">"×"</button>
-            </form>
-        }
-    };
+    let close = move || view! { <CloseForm on_close=on_escape/> };
     view! {
         <Modal title_id="reauth-title" title="パスワードの確認" close on_escape opener=SAVE_BUTTON>
             <ActionForm action attr:class="stack">
