@@ -191,7 +191,7 @@ async fn complete_sign_in(
     auth_session::sign_in(session, user, now).await?;
     auth_session::persist(session).await?;
     match browsers::remember(state, user, &web::user_agent(), now).await {
-        Ok(token) => web::set_browser_cookie(state, &token, browsers::REMEMBER_FOR),
+        Ok(token) => web::set_browser_cookie(state, token.as_str(), browsers::REMEMBER_FOR),
         Err(e) => tracing::warn!(error = %e, "could not remember the browser"),
     }
     web::note(state, user, event).await;

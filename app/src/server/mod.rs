@@ -4,6 +4,7 @@
 pub mod auth_session;
 pub mod client_addr;
 pub mod clock;
+pub mod cookies;
 pub mod csp;
 pub mod db;
 pub mod entropy;

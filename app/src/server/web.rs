@@ -165,20 +165,17 @@ pub async fn note(
 /// The remembered-browser cookie (LG-4).
 pub const BROWSER_COOKIE: &str = "nidan_browser";
 
-/// A cookie the request carries.
+/// A cookie the request carries (see [`super::cookies::find`]).
 pub fn cookie(name: &str) -> Option<String> {
     let parts = use_context::<Parts>()?;
-    parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|header| {
-            header.split(';').find_map(|pair| {
-                let (k, v) = pair.trim().split_once('=')?;
-                (k == name).then(|| v.to_owned())
-            })
-        })
+    super::cookies::find(
+        parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+        name,
+    )
 }
 
 /// The known-device cookie (SEC-1, see `services::devices`).

@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::domain::{Timestamp, user_agent};
 use crate::server::AppState;
+use crate::server::cookies::BrowserToken;
 use crate::server::db::{DbError, users::UserId};
 use crate::server::entropy::EntropyError;
 
@@ -24,10 +25,10 @@ pub struct Remembered {
     pub last_used_at: Timestamp,
 }
 
-fn token_hash(state: &AppState, token: &str) -> String {
+fn token_hash(state: &AppState, token: &BrowserToken) -> String {
     state
         .secrets
-        .keyed_hash("remembered-browser", token.as_bytes())
+        .keyed_hash("remembered-browser", token.as_str().as_bytes())
 }
 
 /// Remembers this browser for `user`; returns the token for the cookie.
@@ -36,8 +37,8 @@ pub async fn remember(
     user: UserId,
     user_agent_header: &str,
     now: Timestamp,
-) -> Result<String, RememberError> {
-    let token = hex::encode(state.entropy.bytes::<32>()?);
+) -> Result<BrowserToken, RememberError> {
+    let token = BrowserToken::new(state.entropy.bytes::<{ BrowserToken::BYTES }>()?);
     sqlx::query(
         "INSERT INTO remembered_browsers (user_id, token_hash, label, created_at, last_used_at, expires_at) \
          VALUES ($1, $2, $3, $4, $4, $5)",
@@ -77,7 +78,7 @@ pub enum RememberError {
 pub async fn recognise(
     state: &AppState,
     user: UserId,
-    token: &str,
+    token: &BrowserToken,
     now: Timestamp,
 ) -> Result<bool, DbError> {
     let done = sqlx::query(

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::domain::{Email, Timestamp};
 use crate::server::AppState;
+use crate::server::cookies::DeviceToken;
 use crate::server::db::{DbError, users};
 use crate::server::entropy::EntropyError;
 
@@ -31,11 +32,13 @@ fn mac(state: &AppState, user: i64, password_changed: Option<Timestamp>, id: &st
 pub async fn issue(state: &AppState, user: users::UserId) -> Result<String, DeviceError> {
     let changed = users::password_changed_at(&state.db, user).await?;
     let id = hex::encode(state.entropy.bytes::<16>()?);
-    Ok(format!(
-        "{}.{id}.{}",
-        user.0,
-        mac(state, user.0, changed, &id)
-    ))
+    let mac = mac(state, user.0, changed, &id);
+    Ok(DeviceToken {
+        owner: user.0,
+        id,
+        mac,
+    }
+    .to_string())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,15 +57,9 @@ pub fn verify(
     password_changed: Option<Timestamp>,
     token: &str,
 ) -> Option<String> {
-    let mut parts = token.splitn(3, '.');
-    let (Some(owner), Some(id), Some(given)) = (parts.next(), parts.next(), parts.next()) else {
-        return None;
-    };
-    if owner.parse::<i64>().ok() != Some(user.0) || id.len() != 32 {
-        return None;
-    }
-    let expected = mac(state, user.0, password_changed, id);
-    bool::from(expected.as_bytes().ct_eq(given.as_bytes())).then(|| id.to_owned())
+    let token = DeviceToken::parse(token).filter(|t| t.owner == user.0)?;
+    let expected = mac(state, user.0, password_changed, &token.id);
+    bool::from(expected.as_bytes().ct_eq(token.mac.as_bytes())).then_some(token.id)
 }
 
 /// The device's id when `token` is a genuine token of the account with `email` (before the

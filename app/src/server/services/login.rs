@@ -32,6 +32,7 @@ use sqlx::Row;
 use super::otp::{self, OtpError, Pending, Purpose, Requester, Which};
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::server::AppState;
+use crate::server::cookies::BrowserToken;
 use crate::server::db::{DbError, users::UserId};
 
 /// How long a pending sign-in lasts (LG-1).
@@ -251,8 +252,9 @@ pub async fn needs_second_factor(
     if !on {
         return Ok(false);
     }
-    let remembered = match browser_token {
-        Some(token) => super::browsers::recognise(state, user, token, now).await?,
+    // A cookie that is not a token's shape is no token: nothing to hash or look up.
+    let remembered = match browser_token.and_then(BrowserToken::parse) {
+        Some(token) => super::browsers::recognise(state, user, &token, now).await?,
         None => false,
     };
     if remembered {
