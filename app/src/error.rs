@@ -106,7 +106,16 @@ pub enum AppError {
     /// was done, and trying again later may work (SEC-8).
     #[error("ただいまサービスを利用できません。{}後にもう一度お試しください。", wait_text(*retry_after_secs))]
     Unavailable { retry_after_secs: u64 },
-    /// Transport-level failures (network, decoding) raised by the server-function machinery.
+    /// The request's arguments could not be read: a field missing, sent twice or of the
+    /// wrong type, a body that is not UTF-8 or not a form. The sender's fault, so 400; the
+    /// decoder's own words stay in the server's log (issue 10).
+    #[error(
+        "送信された内容を読み取れませんでした。ページを再読み込みしてから、もう一度お試しください。"
+    )]
+    MalformedRequest,
+    /// Transport-level failures (network, decoding) raised by the server-function machinery
+    /// in the browser. On the server these become [`AppError::MalformedRequest`] or
+    /// [`AppError::Internal`] (see `server::web::from_server_fn_error`).
     #[error("通信エラーが発生しました。もう一度お試しください。")]
     ServerFn(ServerFnErrorErr),
 }
@@ -153,7 +162,8 @@ impl AppError {
             | Self::NoPendingVerification
             | Self::PhoneRequired
             | Self::TwoFactorOff
-            | Self::RecoveryCodeInvalid => 400,
+            | Self::RecoveryCodeInvalid
+            | Self::MalformedRequest => 400,
             Self::ReauthRequired
             | Self::NoPendingLogin
             | Self::SignInCodeExhausted
@@ -223,7 +233,16 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::ServerFn(value)
+        // On the server the machinery raises these while it reads a request (the sender's
+        // fault) or writes an answer (ours); in the browser, while it talks to the server.
+        #[cfg(feature = "ssr")]
+        {
+            crate::server::web::from_server_fn_error(value)
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            Self::ServerFn(value)
+        }
     }
 }
 

@@ -14,9 +14,10 @@ use std::sync::OnceLock;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -87,11 +88,21 @@ pub fn router(state: AppState) -> Router {
             http::StatusCode::SERVICE_UNAVAILABLE,
             state.settings.request_timeout,
         ))
+        // A panic is a fault of ours: logged once at ERROR and answered 500 with the
+        // client's error, instead of a dropped connection.
+        .layer(CatchPanicLayer::custom(security::panicked))
+        // Larger bodies are refused before they are read (413, which the guard words).
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        // Each 5xx is logged once, at ERROR, by whatever caused it (the database, the
+        // gateway, the timeout, a panic); the trace only repeats it at DEBUG, so a flood of
+        // refused requests (4xx) or one fault never fills the error log twice (issue 10).
+        .layer(
+            TraceLayer::new_for_http()
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
         .with_state(state)
 }

@@ -32,12 +32,42 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             HeaderValue::from_static(RETRY_AFTER_SECS),
         );
     }
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // The body limit's own answer is a bare English line: the sender gets the client's
+        // error instead, like any other request the server could not read (issue 10).
+        tracing::info!(%method, %path, "oversized request refused");
+        res = malformed(StatusCode::PAYLOAD_TOO_LARGE);
+    }
     if !is_asset {
         // Pages and API answers are personal: never stored by a shared or browser cache.
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     with_headers(res, &state.settings)
+}
+
+/// The client's error for a request the server could not read, with `status`.
+fn malformed(status: StatusCode) -> Response {
+    let body = serde_json::to_string(&AppError::MalformedRequest).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// A handler panicked: a fault of ours, logged once at ERROR; the client gets the same
+/// answer as for any other internal failure.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "a request handler panicked");
+    let body = serde_json::to_string(&AppError::Internal).unwrap_or_default();
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// What an overloaded server asks clients to wait, in seconds.

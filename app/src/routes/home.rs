@@ -4,12 +4,22 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::UserResource;
+use crate::error::AppError;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let user = expect_context::<UserResource>();
+    // A form posted without saying where it came from (no `Referer`) is sent back here
+    // with its error in the URL; this page has no form of its own to show it by.
+    let query = leptos_router::hooks::use_query_map();
+    let stray_error = move || {
+        query.with(|q| q.get("__err")).map(|e| {
+            leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&e).to_string()
+        })
+    };
     view! {
         <Title text=""/>
+        {move || stray_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
         <section class="hero">
             <h1>"二段階認証でアカウントを守る"</h1>
             <p>

@@ -237,24 +237,83 @@ pub fn user_agent() -> String {
 /// URL, so the page can show it.
 pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(e) = &result {
-        let accepts_html = use_context::<Parts>()
-            .and_then(|p| {
-                p.headers
-                    .get(ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|v| v.contains("text/html"))
-            })
-            .unwrap_or(false);
-        if !accepts_html && let Some(res) = use_context::<ResponseOptions>() {
-            res.set_status(
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            );
-        }
-        // Rate-limited and unavailable answers say when to come back, to scripts and
-        // plain forms alike (SEC-8).
-        if let (Some(secs), Some(res)) = (e.retry_after_secs(), use_context::<ResponseOptions>()) {
-            res.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
-        }
+        answer_with(e);
     }
     result
+}
+
+/// Sets the status (for a script) and `Retry-After` (for everyone) that `e` calls for.
+fn answer_with(e: &AppError) {
+    let accepts_html = use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false);
+    if !accepts_html && let Some(res) = use_context::<ResponseOptions>() {
+        res.set_status(
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
+    // A plain form that does not say where it came from (no `Referer`) is sent to the front
+    // page, and leptos would drop the error on the way: it goes into the URL here, the way
+    // leptos writes it for a form that does, and the front page shows it.
+    if let (true, Some(parts), Some(res)) = (
+        accepts_html,
+        use_context::<Parts>(),
+        use_context::<ResponseOptions>(),
+    ) && !parts.headers.contains_key(http::header::REFERER)
+    {
+        let url = leptos::server_fn::error::ServerFnUrlError::new(parts.uri.path(), e.clone())
+            .to_url("http://front.page/")
+            .ok();
+        if let Some(location) = url
+            .as_ref()
+            .and_then(|u| u.as_str().strip_prefix("http://front.page"))
+            .and_then(|l| http::HeaderValue::from_str(l).ok())
+        {
+            res.insert_header(http::header::LOCATION, location);
+        }
+    }
+    // Rate-limited and unavailable answers say when to come back, to scripts and
+    // plain forms alike (SEC-8).
+    if let (Some(secs), Some(res)) = (e.retry_after_secs(), use_context::<ResponseOptions>()) {
+        res.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+    }
+}
+
+/// What the server-function machinery raised, as the client's error (issue 10). While it
+/// reads a request's arguments (a field missing, sent twice or of the wrong type, a body
+/// that is not UTF-8), the sender is at fault: [`AppError::MalformedRequest`], 400 for a
+/// script (a plain form gets its redirect back, with the message for the form), logged at
+/// INFO with the endpoint and at DEBUG with the decoder's words, which never reach the
+/// client. Anything else it raises (writing our own answer) is a fault of ours: logged once
+/// at ERROR, [`AppError::Internal`].
+pub fn from_server_fn_error(error: leptos::server_fn::error::ServerFnErrorErr) -> AppError {
+    use leptos::server_fn::error::ServerFnErrorErr as E;
+    let endpoint = use_context::<Parts>()
+        .map(|p| p.uri.path().to_owned())
+        .unwrap_or_default();
+    match &error {
+        E::Args(detail)
+        | E::MissingArg(detail)
+        | E::Deserialization(detail)
+        | E::Request(detail)
+        | E::UnsupportedRequestMethod(detail) => {
+            tracing::info!(%endpoint, "malformed request refused");
+            tracing::debug!(%endpoint, %detail, "what the decoder said");
+            answer_with(&AppError::MalformedRequest);
+            AppError::MalformedRequest
+        }
+        E::Registration(_)
+        | E::ServerError(_)
+        | E::MiddlewareError(_)
+        | E::Serialization(_)
+        | E::Response(_) => {
+            tracing::error!(%endpoint, %error, "server function machinery failed");
+            AppError::Internal
+        }
+    }
 }
