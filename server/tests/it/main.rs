@@ -4,6 +4,7 @@
 
 mod accounts;
 mod failure_modes;
+mod malformed;
 mod phone;
 mod stalls;
 mod support;

@@ -459,3 +459,61 @@ pub fn unlimited_sms(state: &mut AppState) {
         ..Settings::development()
     });
 }
+
+/// Every row the app keeps, as text, in a stable order: equal snapshots mean nothing was
+/// written. A session's expiry moves with every request it makes (the idle timeout), so
+/// only its owner and data count.
+pub async fn snapshot(state: &AppState) -> String {
+    use sqlx::{Column, Row};
+    const QUERIES: &[&str] = &[
+        "SELECT * FROM users",
+        "SELECT id_hash, user_id, data FROM sessions",
+        "SELECT * FROM verifications",
+        "SELECT * FROM sms_sends",
+        "SELECT * FROM sms_outbox",
+        "SELECT * FROM recovery_codes",
+        "SELECT * FROM remembered_browsers",
+        "SELECT * FROM login_failures",
+        "SELECT * FROM security_events",
+    ];
+    let mut out = String::new();
+    for query in QUERIES {
+        let rows = sqlx::query(query)
+            .fetch_all(state.db.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        let mut lines: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| {
+                        let name = row.column(i).name().to_owned();
+                        let value = row
+                            .try_get::<Option<i64>, _>(i)
+                            .map(|v| format!("{v:?}"))
+                            .or_else(|_| {
+                                row.try_get::<Option<String>, _>(i)
+                                    .map(|v| format!("{v:?}"))
+                            })
+                            .or_else(|_| {
+                                row.try_get::<Option<bool>, _>(i).map(|v| format!("{v:?}"))
+                            })
+                            .or_else(|_| {
+                                row.try_get::<Option<Vec<u8>>, _>(i)
+                                    .map(|v| format!("{v:?}"))
+                            })
+                            .unwrap_or_else(|e| panic!("{query}, column {name}: {e}"));
+                        format!("{name}={value}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        lines.sort();
+        out.push_str(&format!("{query}\n"));
+        for line in lines {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out
+}
