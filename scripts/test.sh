@@ -7,6 +7,7 @@
 #   scripts/test.sh rust     unit and integration tests only
 #   scripts/test.sh e2e      the end-to-end suite only
 #   scripts/test.sh audit    known vulnerabilities in Cargo.lock (cargo audit, offline)
+#   scripts/test.sh props N  the parsers' property tests with N cases each (default 10^6)
 #   scripts/test.sh soak N   the integration suite N times in a row (default 20), on SQLite
 #                            and PostgreSQL: shows that no test hangs or flakes
 set -euo pipefail
@@ -75,6 +76,25 @@ run_audit() {
 run_rust() {
   need_postgres
   cargo test --locked -p app -p server
+}
+
+# Every parser of outside input against N generated cases per property (the normal run
+# tries 2,000). Each property runs on its own, so the output shows what each one took.
+run_props() {
+  local cases="${1:-1000000}"
+  cargo test --release --locked -p app -p server --test parsers --no-run
+  local names log
+  log="$(mktemp)"
+  names="$(cargo test --release --locked -p app -p server --test parsers -- --list 2>/dev/null | sed -n 's/: test$//p')"
+  for name in $names; do
+    local started=$SECONDS
+    if ! PROPTEST_CASES="$cases" cargo test --release --locked -p app -p server --test parsers -- --exact "$name" >"$log" 2>&1; then
+      cat "$log"
+      say "$name FAILED (the case that fails, shrunk, is above)"
+      return 1
+    fi
+    say "$name: $cases cases passed ($((SECONDS - started)) s)"
+  done
 }
 
 # The integration suite again and again: a hang fails its run (each scenario has a
@@ -152,6 +172,7 @@ case "$what" in
   rust) run_rust ;;
   e2e) run_e2e ;;
   soak) run_soak "${2:-20}" ;;
-  *) echo "usage: scripts/test.sh [all|rust|e2e|audit|soak N]"; exit 2 ;;
+  props) run_props "${2:-1000000}" ;;
+  *) echo "usage: scripts/test.sh [all|rust|e2e|audit|props N|soak N]"; exit 2 ;;
 esac
 say "all requested tests passed"
