@@ -161,19 +161,20 @@ fn trusted_proxies() -> Result<Option<TrustedProxies>, ConfigError> {
     }
 }
 
-/// `NIDAN_SERVICE_NAME`: what the SMS calls the service; one line of at most 20 characters,
-/// so that a code message stays short.
+/// `NIDAN_SERVICE_NAME`: what the SMS calls the service; one line of at most
+/// `sms::MAX_SERVICE_NAME` (10) characters, so that a code message stays one SMS.
 fn service_name() -> Result<String, ConfigError> {
     match var("NIDAN_SERVICE_NAME") {
         None => Ok("二段".to_owned()),
         Some(name) => {
             let name = name.trim().to_owned();
-            if name.chars().count() <= 20 && !name.chars().any(char::is_control) {
+            let max = app::server::sms::MAX_SERVICE_NAME;
+            if name.encode_utf16().count() <= max && !name.chars().any(char::is_control) {
                 Ok(name)
             } else {
                 Err(ConfigError::Invalid {
                     name: "NIDAN_SERVICE_NAME",
-                    expected: "one line of at most 20 characters",
+                    expected: "one line of at most 10 characters (a code must fit one SMS)",
                     value: name,
                 })
             }

@@ -61,6 +61,22 @@ async fn run() -> Result<(), StartError> {
         SmsBackend::Http(gateway) => SmsGateway::Http(Arc::new(HttpGateway::new(gateway)?)),
     };
     tracing::info!(backend = sms.name(), "SMS ready");
+    // Every code is billed per SMS part: say so if this host makes each code cost two.
+    let longest = app::server::sms::code_message(
+        &config.settings.service_name,
+        "000000",
+        &config.settings.webotp_host,
+        config.settings.code_ttl,
+    );
+    let parts = app::server::sms::segments(&longest);
+    if parts > 1 {
+        tracing::warn!(
+            host = %config.settings.webotp_host,
+            parts,
+            "a code SMS takes {parts} parts (billed each): the host in NIDAN_PUBLIC_URL is longer than {} characters",
+            app::server::sms::MAX_ONE_SEGMENT_HOST
+        );
+    }
     if sms.is_outbox() {
         if config.settings.dev_outbox_open {
             tracing::warn!(
