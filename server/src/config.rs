@@ -64,6 +64,10 @@ pub struct Config {
     pub secret_key: [u8; 32],
     pub settings: Settings,
     pub sms: SmsBackend,
+    /// Password hashes at once (`NIDAN_HASH_WORKERS`, default: the cores) and how many more
+    /// may wait (`NIDAN_HASH_QUEUE`, default 8 per worker); past that, 503 (issue 11).
+    pub hash_workers: usize,
+    pub hash_queue: usize,
 }
 
 /// A whole number from the environment within `range`, or `default` when unset.
@@ -228,6 +232,14 @@ impl Config {
             return Err(ConfigError::ProductionNeedsSmsGateway);
         }
 
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as u64;
+        let hash_workers = number("NIDAN_HASH_WORKERS", cores, 1..=256)? as usize;
+        let hash_queue = number(
+            "NIDAN_HASH_QUEUE",
+            (app::server::passwords::DEFAULT_QUEUE_PER_WORKER * hash_workers) as u64,
+            0..=100_000,
+        )? as usize;
+
         let data_dir = PathBuf::from(var("NIDAN_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
         let database_url = var("DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}/nidan.db", data_dir.display()));
@@ -285,6 +297,8 @@ impl Config {
                 request_timeout,
             },
             sms,
+            hash_workers,
+            hash_queue,
         })
     }
 

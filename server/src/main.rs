@@ -94,7 +94,7 @@ async fn run() -> Result<(), StartError> {
         db: db.clone(),
         clock: Arc::new(SystemClock),
         entropy: Arc::new(OsEntropy),
-        passwords: PasswordHasher::owasp()?,
+        passwords: PasswordHasher::owasp()?.with_pool(config.hash_workers, config.hash_queue),
         secrets: Arc::new(Secrets::new(config.secret_key)),
         settings: Arc::new(config.settings),
         sms,

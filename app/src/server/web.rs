@@ -85,10 +85,11 @@ pub async fn reauthenticate(
         .await?
         .ok_or(AppError::Unauthenticated)?
         .email;
+    let slot = state.passwords.reserve()?;
     // Counted per session and account: strangers cannot delay this (SEC-1).
     let attempt =
         begin_session_attempt(state, session, throttle::SessionProof::Reauth, user, now).await?;
-    match accounts::authenticate(state, &email, password).await {
+    match accounts::authenticate(state, &slot, &email, password).await {
         Ok(_) => {
             throttle::succeeded(state, attempt).await?;
             auth_session::mark_recent_auth(session, now).await

@@ -192,6 +192,49 @@ async fn a_failing_database_answers_503_and_signs_nobody_in() {
     .await;
 }
 
+/// With every hashing worker busy and the queue full, sign-ups, sign-ins and password
+/// checks are turned away at once with 503 and `Retry-After`, before anything is counted;
+/// once a place is free they work (issue 11, SEC-8).
+#[tokio::test]
+async fn a_full_hashing_queue_answers_503_and_counts_nothing() {
+    let one_place = |state: &mut app::server::AppState| {
+        state.passwords = state.passwords.clone().with_pool(1, 0);
+    };
+    on_each_engine_with(one_place, |app: TestApp| async move {
+        sign_up(&app, "hq@example.jp").await;
+        let held = app.state.passwords.reserve().expect("the one place");
+        let failures = crate::support::count(&app.state, "login_failures").await;
+        let client = app.client();
+        for res in [
+            password_step(&client, "hq@example.jp").await,
+            client
+                .post(
+                    "/api/sign_up",
+                    &[("email", "hq2@example.jp"), ("password", PASSWORD)],
+                )
+                .await,
+        ] {
+            assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{}", res.body);
+            assert_eq!(
+                res.app_error(),
+                AppError::Unavailable {
+                    retry_after_secs: 1
+                }
+            );
+            assert_eq!(res.header("retry-after"), Some("1"));
+        }
+        assert_eq!(
+            crate::support::count(&app.state, "login_failures").await,
+            failures,
+            "a busy answer counts against nobody"
+        );
+        drop(held);
+        let res = password_step(&client, "hq@example.jp").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    })
+    .await;
+}
+
 /// Rate-limited answers say when to come back, in the header and the message (SEC-8).
 #[tokio::test]
 async fn rate_limited_answers_carry_retry_after() {

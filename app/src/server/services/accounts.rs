@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::db::{DbError, users, users::UserId};
 use crate::server::entropy::EntropyError;
-use crate::server::passwords::HashError;
+use crate::server::passwords::{HashError, HashSlot};
 use crate::server::services::{browsers, otp, otp::Purpose};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,7 @@ impl From<AccountError> for AppError {
             AccountError::EmailTaken => AppError::EmailTaken,
             AccountError::InvalidCredentials => AppError::InvalidCredentials,
             AccountError::Db(e) => e.into(),
+            AccountError::Hash(e) => e.into(),
             other => {
                 tracing::error!(error = %other, "account service failed");
                 AppError::Internal
@@ -43,12 +44,13 @@ impl From<AccountError> for AppError {
 /// Creates an account. The unique index decides a race between two sign-ups.
 pub async fn sign_up(
     state: &AppState,
+    slot: &HashSlot,
     email: &Email,
     password: &Password,
     now: Timestamp,
 ) -> Result<UserId, AccountError> {
     let salt = state.entropy.bytes::<16>()?;
-    let hash = state.passwords.hash(password, salt).await?;
+    let hash = slot.hash(password, salt).await?;
     match users::insert(&state.db, email, &hash, now).await {
         Ok(id) => {
             tracing::info!(user = id.0, email = %email.masked(), "account created");
@@ -63,6 +65,7 @@ pub async fn sign_up(
 /// a well-formed address simply matches no account.
 pub async fn authenticate(
     state: &AppState,
+    slot: &HashSlot,
     email: &str,
     password: String,
 ) -> Result<UserId, AccountError> {
@@ -74,7 +77,7 @@ pub async fn authenticate(
         Some(u) => (Some(u.id), Some(u.password_hash)),
         None => (None, None),
     };
-    let ok = state.passwords.verify(password, stored).await?;
+    let ok = slot.verify(password, stored).await?;
     match id {
         Some(id) if ok => Ok(id),
         _ => Err(AccountError::InvalidCredentials),
@@ -86,6 +89,7 @@ pub async fn authenticate(
 /// the old password is out everywhere. The caller signs the current browser in again.
 pub async fn change_password(
     state: &AppState,
+    slot: &HashSlot,
     user: UserId,
     current: String,
     new: &Password,
@@ -94,15 +98,11 @@ pub async fn change_password(
     let row = users::find_by_id(&state.db, user)
         .await?
         .ok_or(AccountError::InvalidCredentials)?;
-    if !state
-        .passwords
-        .verify(current, Some(row.password_hash))
-        .await?
-    {
+    if !slot.verify(current, Some(row.password_hash)).await? {
         return Err(AccountError::InvalidCredentials);
     }
     let salt = state.entropy.bytes::<16>()?;
-    let hash = state.passwords.hash(new, salt).await?;
+    let hash = slot.hash(new, salt).await?;
     let mut tx = state.db.pool().begin().await.map_err(DbError::from)?;
     let done: Result<(), sqlx::Error> = async {
         sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1")
