@@ -16,7 +16,9 @@ use rand::{Rng, SeedableRng};
 
 use app::error::AppError;
 
-use crate::support::{Client, ORIGIN, TestApp, on_each_engine_with, snapshot, unlimited_sms};
+use crate::support::{
+    Client, ORIGIN, TestApp, on_each_engine_with, snapshot, unlimited_sms, urlencode,
+};
 use crate::two_factor::{account, pending_login, remembered, who};
 
 /// How many malformed bodies each server function gets, per engine.
@@ -93,17 +95,6 @@ struct Malformed {
     content_length: bool,
 }
 
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// A value a person or a script might send: ASCII, Japanese, full-width digits, emoji,
 /// control characters.
 fn value(rng: &mut StdRng) -> String {
@@ -164,7 +155,7 @@ fn good_value(rng: &mut StdRng, spec: &Spec, field: &str) -> String {
 fn pairs_to_body(pairs: &[(String, String)]) -> Vec<u8> {
     pairs
         .iter()
-        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
         .collect::<Vec<_>>()
         .join("&")
         .into_bytes()

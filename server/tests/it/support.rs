@@ -280,7 +280,8 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn urlencode(s: &str) -> String {
+/// Percent-encodes everything but the unreserved characters (as a form value).
+pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
