@@ -105,6 +105,8 @@ proptest! {
         text(),
         "[a-zA-Z0-9.+_İK\u{212a}-]{1,70}@[a-zA-Z0-9.İ-]{1,200}",
         "[a-zA-Zİ]{1,64}@[a-zİ]{1,180}\\.jp",
+        // Near the length limit, with letters that lengthen when lowercased.
+        "[a-zİ]{15,22}@[a-zȺ]{150,200}\\.jp",
     ]) {
         if let Ok(e) = Email::parse(&s) {
             prop_assert!(e.as_str().len() <= app::domain::email::MAX_LEN);

@@ -35,6 +35,11 @@ impl Email {
             return Err(EmailError::TooLong);
         }
         let normalised = trimmed.to_lowercase();
+        // Lowercasing can lengthen: `İ` (2 bytes) becomes `i̇` (3). The stored address must
+        // fit too, or it would not read back (found by the property tests).
+        if normalised.len() > MAX_LEN {
+            return Err(EmailError::TooLong);
+        }
         let (local, domain) = normalised.split_once('@').ok_or(EmailError::Malformed)?;
         let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c);
         let domain_ok = domain.contains('.')
@@ -89,6 +94,18 @@ mod tests {
     fn normalises_case_and_spaces() {
         let email = Email::parse("  Taro.Yamada@Example.JP ").unwrap();
         assert_eq!(email.as_str(), "taro.yamada@example.jp");
+    }
+
+    /// Lowercasing lengthens some letters (`Ⱥ` is 2 bytes, `ⱥ` 3; `İ` becomes `i̇`): the
+    /// limit holds for the address as stored.
+    #[test]
+    fn the_length_limit_holds_after_lowercasing() {
+        let input = format!("a@{}.jp", "Ⱥ".repeat(124));
+        assert!(input.len() <= MAX_LEN);
+        assert_eq!(Email::parse(&input), Err(EmailError::TooLong));
+        let input = format!("{}@{}.jp", "İ".repeat(21), "a".repeat(190));
+        assert!(input.len() <= MAX_LEN);
+        assert_eq!(Email::parse(&input), Err(EmailError::TooLong));
     }
 
     #[test]
