@@ -26,16 +26,14 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
             let email = Email::parse(&email)?;
             let password = Password::new(password)?;
             let now = state.clock.now();
-            // A place for the hash first: a busy server turns the request away before the
-            // throttle counts it (issue 11).
-            let slot = state.passwords.reserve()?;
             // Every sign-up costs an argon2 hash: past a number per IP, they slow down.
             let scope = [(
                 format!("signup-{}", throttle::ip_scope(&web::client_ip())),
                 state.settings.signup_free_per_ip,
             )];
-            let _counted = throttle::begin_attempt(&state, &scope, now).await?;
-            let user = accounts::sign_up(&state, &slot, &email, &password, now).await?;
+            let counted = throttle::begin_attempt(&state, &scope, now).await?;
+            let slot = web::hashing_place(&state, counted).await?.0;
+            let user = accounts::sign_up(&state, slot, &email, &password, now).await?;
             auth_session::sign_in(&session, user, now).await?;
             web::know_device(&state, user).await;
             leptos_axum::redirect("/settings");
@@ -71,11 +69,9 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
                 None => throttle::Claimant::Address(&ip),
             };
             let scopes = throttle::login_scopes(&state.settings, &email, claimant);
-            // A place for the verification first: a busy server turns the sign-in away
-            // before it is counted (issue 11).
-            let slot = state.passwords.reserve()?;
             let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
-            let user = match accounts::authenticate(&state, &slot, &email, password).await {
+            let (slot, attempt) = web::hashing_place(&state, attempt).await?;
+            let user = match accounts::authenticate(&state, slot, &email, password).await {
                 Ok(user) => user,
                 Err(e) => {
                     tracing::info!(email = %mask_email(email.trim()), "sign-in refused");
@@ -475,12 +471,12 @@ pub async fn change_password(
             let (state, session, user) = web::signed_in().await?;
             let new = Password::new(new_password)?;
             let now = state.clock.now();
-            let slot = state.passwords.reserve()?;
             // Counted per session and account: strangers cannot delay this (SEC-1).
             let attempt =
                 web::begin_session_attempt(&state, &session, throttle::SessionProof::Reauth, user, now)
                     .await?;
-            match accounts::change_password(&state, &slot, user, current_password, &new, now).await {
+            let (slot, attempt) = web::hashing_place(&state, attempt).await?;
+            match accounts::change_password(&state, slot, user, current_password, &new, now).await {
                 Ok(()) => {
                     auth_session::sign_in(&session, user, now).await?;
                     if let Err(e) = throttle::succeeded(&state, attempt).await {

@@ -3,9 +3,10 @@
 //! at most `queue` more waiting for one: past that, [`HashError::Busy`] at once, which the
 //! client gets as 503 with `Retry-After` (issue 11, SEC-8). A storm of sign-ins therefore
 //! costs a fixed amount of memory and leaves the rest of the server its latency, instead of
-//! piling up one 19 MiB buffer per waiting request. A place is taken before the attempt is
-//! counted by the sign-in throttle ([`PasswordHasher::reserve`]), so a busy answer never
-//! counts against anyone. Verifying an unknown account still runs one full verification against a
+//! piling up one 19 MiB buffer per waiting request. A place ([`PasswordHasher::reserve`])
+//! is taken only once the sign-in throttle has let the attempt through, and given back as
+//! soon as the hashing is done; an attempt turned away as busy is withdrawn from the
+//! throttle, so it counts against no one. Verifying an unknown account still runs one full verification against a
 //! dummy hash with the same parameters, so that "no such email" and "wrong password" take
 //! the same time as well as giving the same message.
 
@@ -86,7 +87,7 @@ struct Inner {
 }
 
 /// A place among the hashing work, taken by [`PasswordHasher::reserve`] and held for one
-/// request's hashes and verifications (one after the other).
+/// request's hashes and verifications (one after the other); dropping it gives it back.
 pub struct HashSlot {
     inner: Arc<Inner>,
     _admitted: OwnedSemaphorePermit,

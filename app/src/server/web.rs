@@ -85,17 +85,41 @@ pub async fn reauthenticate(
         .await?
         .ok_or(AppError::Unauthenticated)?
         .email;
-    let slot = state.passwords.reserve()?;
     // Counted per session and account: strangers cannot delay this (SEC-1).
     let attempt =
         begin_session_attempt(state, session, throttle::SessionProof::Reauth, user, now).await?;
-    match accounts::authenticate(state, &slot, &email, password).await {
+    let (slot, attempt) = hashing_place(state, attempt).await?;
+    match accounts::authenticate(state, slot, &email, password).await {
         Ok(_) => {
             throttle::succeeded(state, attempt).await?;
             auth_session::mark_recent_auth(session, now).await
         }
         Err(AccountError::InvalidCredentials) => Err(AppError::CurrentPasswordWrong),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A place for password hashing once the throttle has let `attempt` through; when every
+/// place is taken, the attempt is withdrawn (it counts against no one) and the client is
+/// asked to come back in a second (503, issue 11).
+pub async fn hashing_place(
+    state: &AppState,
+    attempt: crate::server::services::throttle::Attempt,
+) -> Result<
+    (
+        crate::server::passwords::HashSlot,
+        crate::server::services::throttle::Attempt,
+    ),
+    AppError,
+> {
+    match state.passwords.reserve() {
+        Ok(slot) => Ok((slot, attempt)),
+        Err(busy) => {
+            if let Err(e) = crate::server::services::throttle::withdraw(state, attempt).await {
+                tracing::warn!(error = %e, "a busy attempt still counts against the throttle");
+            }
+            Err(busy.into())
+        }
     }
 }
 

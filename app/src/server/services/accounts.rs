@@ -44,13 +44,14 @@ impl From<AccountError> for AppError {
 /// Creates an account. The unique index decides a race between two sign-ups.
 pub async fn sign_up(
     state: &AppState,
-    slot: &HashSlot,
+    slot: HashSlot,
     email: &Email,
     password: &Password,
     now: Timestamp,
 ) -> Result<UserId, AccountError> {
     let salt = state.entropy.bytes::<16>()?;
     let hash = slot.hash(password, salt).await?;
+    drop(slot);
     match users::insert(&state.db, email, &hash, now).await {
         Ok(id) => {
             tracing::info!(user = id.0, email = %email.masked(), "account created");
@@ -65,7 +66,7 @@ pub async fn sign_up(
 /// a well-formed address simply matches no account.
 pub async fn authenticate(
     state: &AppState,
-    slot: &HashSlot,
+    slot: HashSlot,
     email: &str,
     password: String,
 ) -> Result<UserId, AccountError> {
@@ -78,6 +79,7 @@ pub async fn authenticate(
         None => (None, None),
     };
     let ok = slot.verify(password, stored).await?;
+    drop(slot);
     match id {
         Some(id) if ok => Ok(id),
         _ => Err(AccountError::InvalidCredentials),
@@ -89,7 +91,7 @@ pub async fn authenticate(
 /// the old password is out everywhere. The caller signs the current browser in again.
 pub async fn change_password(
     state: &AppState,
-    slot: &HashSlot,
+    slot: HashSlot,
     user: UserId,
     current: String,
     new: &Password,
@@ -103,6 +105,7 @@ pub async fn change_password(
     }
     let salt = state.entropy.bytes::<16>()?;
     let hash = slot.hash(new, salt).await?;
+    drop(slot);
     let mut tx = state.db.pool().begin().await.map_err(DbError::from)?;
     let done: Result<(), sqlx::Error> = async {
         sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1")

@@ -256,6 +256,19 @@ pub async fn succeeded(state: &AppState, attempt: Attempt) -> Result<(), Throttl
     Ok(())
 }
 
+/// Takes back an attempt that was never judged (the server was too busy to check the
+/// password): it counts against no scope, as if it had not been made.
+pub async fn withdraw(state: &AppState, attempt: Attempt) -> Result<(), ThrottleError> {
+    succeeded(
+        state,
+        Attempt {
+            ids: attempt.ids,
+            cleared: Vec::new(),
+        },
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
