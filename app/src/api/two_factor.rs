@@ -182,7 +182,13 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
             let now = state.clock.now();
             // An empty password only asks again (`reauthenticate`).
             web::reauthenticate(&state, &session, user, now, Some(password)).await?;
-            let back = if then.starts_with("/settings") && !then.contains("//") {
+            // Only back into the settings, and only printable ASCII: a control character
+            // would not make a `Location` header (leptos would panic building it).
+            let back = if then.starts_with("/settings")
+                && !then.contains("//")
+                && !then.contains('\\')
+                && then.bytes().all(|b| b.is_ascii_graphic())
+            {
                 then.as_str()
             } else {
                 "/settings"

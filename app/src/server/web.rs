@@ -267,16 +267,25 @@ pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     result
 }
 
-/// Sets the status (for a script) and `Retry-After` (for everyone) that `e` calls for.
+/// Whether the request being answered is a call of a server function. Pages run the same
+/// code (their resources call server functions directly, and a form's error comes back in
+/// the page's URL), but their answer is the page: its status and headers are not the
+/// error's.
+fn server_fn_call() -> Option<Parts> {
+    use_context::<Parts>().filter(|p| p.uri.path().starts_with("/api/"))
+}
+
+/// Sets the status (for a script) and `Retry-After` (for everyone) that `e` calls for, when
+/// the request is a server function's call.
 fn answer_with(e: &AppError) {
-    let accepts_html = use_context::<Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false);
+    let Some(parts) = server_fn_call() else {
+        return;
+    };
+    let accepts_html = parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
     if !accepts_html && let Some(res) = use_context::<ResponseOptions>() {
         res.set_status(
             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -285,11 +294,8 @@ fn answer_with(e: &AppError) {
     // A plain form that does not say where it came from (no `Referer`) is sent to the front
     // page, and leptos would drop the error on the way: it goes into the URL here, the way
     // leptos writes it for a form that does, and the front page shows it.
-    if let (true, Some(parts), Some(res)) = (
-        accepts_html,
-        use_context::<Parts>(),
-        use_context::<ResponseOptions>(),
-    ) && !parts.headers.contains_key(http::header::REFERER)
+    if let (true, Some(res)) = (accepts_html, use_context::<ResponseOptions>())
+        && !parts.headers.contains_key(http::header::REFERER)
     {
         let url = leptos::server_fn::error::ServerFnUrlError::new(parts.uri.path(), e.clone())
             .to_url("http://front.page/")
@@ -318,9 +324,12 @@ fn answer_with(e: &AppError) {
 /// at ERROR, [`AppError::Internal`].
 pub fn from_server_fn_error(error: leptos::server_fn::error::ServerFnErrorErr) -> AppError {
     use leptos::server_fn::error::ServerFnErrorErr as E;
-    let endpoint = use_context::<Parts>()
-        .map(|p| p.uri.path().to_owned())
-        .unwrap_or_default();
+    let Some(endpoint) = server_fn_call().map(|p| p.uri.path().to_owned()) else {
+        // A page whose URL carries an error that does not decode (a hand-made link): the
+        // form shows the generic message, and the page is answered as usual.
+        tracing::debug!(%error, "an error in a page's URL did not decode");
+        return AppError::MalformedRequest;
+    };
     match &error {
         E::Args(detail)
         | E::MissingArg(detail)

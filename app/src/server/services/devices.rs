@@ -69,7 +69,8 @@ pub async fn recognise(
     email: &str,
     token: &str,
 ) -> Result<Option<String>, DbError> {
-    let Ok(email) = Email::parse(email) else {
+    // A cookie of another shape is no token: nothing to look up.
+    let (Some(_), Ok(email)) = (DeviceToken::parse(token), Email::parse(email)) else {
         return Ok(None);
     };
     let Some(user) = users::find_by_email(&state.db, &email).await? else {
