@@ -2,7 +2,6 @@
 //! come from our own origin, and every response carries the security headers. HTML pages
 //! get their nonce-based CSP from the shell; everything else gets a deny-all one here.
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -48,7 +47,13 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// The client's error for a request the server could not read, with `status`.
 fn malformed(status: StatusCode) -> Response {
-    let body = serde_json::to_string(&AppError::MalformedRequest).unwrap_or_default();
+    client_error(status, &AppError::MalformedRequest)
+}
+
+/// An answer made here, before or after the app: the client's error as JSON, like every
+/// server function's.
+fn client_error(status: StatusCode, error: &AppError) -> Response {
+    let body = serde_json::to_string(error).unwrap_or_default();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -61,13 +66,7 @@ pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_default();
     tracing::error!(panic = %what, "a request handler panicked");
-    let body = serde_json::to_string(&AppError::Internal).unwrap_or_default();
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
+    client_error(StatusCode::INTERNAL_SERVER_ERROR, &AppError::Internal)
 }
 
 /// What an overloaded server asks clients to wait, in seconds.
@@ -94,13 +93,7 @@ pub fn same_origin(headers: &HeaderMap, settings: &Settings) -> bool {
 }
 
 fn forbidden() -> Response {
-    let body = serde_json::to_string(&AppError::Forbidden).unwrap_or_default();
-    (
-        StatusCode::FORBIDDEN,
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from(body),
-    )
-        .into_response()
+    client_error(StatusCode::FORBIDDEN, &AppError::Forbidden)
 }
 
 fn with_headers(mut res: Response, settings: &Settings) -> Response {

@@ -151,7 +151,9 @@ impl PasswordHasher {
         }
     }
 
-    /// Hashes a password that passed the policy, with a fresh 16-byte salt.
+    /// Hashes a password that passed the policy, with a fresh 16-byte salt. Tests only:
+    /// the app takes its place with [`Self::reserve`] once the throttle lets it through.
+    #[cfg(test)]
     pub async fn hash(
         &self,
         password: &Password,
@@ -160,7 +162,8 @@ impl PasswordHasher {
         self.reserve()?.hash(password, salt).await
     }
 
-    /// Whether `password` matches `stored` (see [`HashSlot::verify`]).
+    /// Whether `password` matches `stored` (see [`HashSlot::verify`]). Tests only, as `hash`.
+    #[cfg(test)]
     pub async fn verify(
         &self,
         password: String,
