@@ -41,23 +41,26 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+# The tools below build in a target folder of their own (`env -u CARGO_TARGET_DIR`), not in
+# the project's: on a fresh machine they would otherwise take turns with the project's
+# builds on one lock.
 CARGO_LEPTOS_VERSION=0.3.10
 if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes a while, once)"
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  env -u CARGO_TARGET_DIR cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$NIDAN_ROOT/Cargo.lock")"
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked
 fi
 
 # The audit of Cargo.lock against the RustSec snapshot (scripts/test.sh audit).
 CARGO_AUDIT_VERSION=0.22
 if ! cargo audit --version 2>/dev/null | grep -q " $CARGO_AUDIT_VERSION\."; then
   say "installing cargo-audit $CARGO_AUDIT_VERSION (takes a while, once)"
-  cargo install cargo-audit --version "~$CARGO_AUDIT_VERSION" --locked
+  env -u CARGO_TARGET_DIR cargo install cargo-audit --version "~$CARGO_AUDIT_VERSION" --locked
 fi
 
 if ! command -v npm >/dev/null; then
