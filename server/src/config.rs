@@ -186,6 +186,18 @@ fn service_name() -> Result<String, ConfigError> {
     }
 }
 
+/// Whether cargo-leptos wrote its list of content-hashed asset names (`hash.txt`, from
+/// `hash-files = true` in Cargo.toml) beside this binary. Leptos only reads it when
+/// `LEPTOS_HASH_FILES=true`, which `cargo leptos watch` sets but a server started on its own
+/// would not; without this, such a server would link `/pkg/nidan.wasm`, a file the hashed
+/// build does not have. `LEPTOS_HASH_FILES` still decides when it is set.
+fn hash_file_beside_binary(name: &str) -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(name)))
+        .is_some_and(|path| path.is_file())
+}
+
 /// Reads a variable, treating empty as unset.
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -268,8 +280,21 @@ impl Config {
             });
         }
 
+        let mut leptos_options = conf.leptos_options;
+        let hash_file_found = hash_file_beside_binary(&leptos_options.hash_file);
+        if var("LEPTOS_HASH_FILES").is_none() {
+            leptos_options.hash_files = hash_file_found;
+        } else if leptos_options.hash_files && !hash_file_found {
+            // leptos would panic on the first page it renders.
+            return Err(ConfigError::Invalid {
+                name: "LEPTOS_HASH_FILES",
+                expected: "false, or the hash file cargo-leptos writes beside the server binary",
+                value: format!("true, but there is no {}", leptos_options.hash_file),
+            });
+        }
+
         Ok(Self {
-            leptos_options: conf.leptos_options,
+            leptos_options,
             database_url,
             data_dir,
             secret_key,

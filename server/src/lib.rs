@@ -15,6 +15,8 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
@@ -93,6 +95,20 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(security::panicked))
         // Larger bodies are refused before they are read (413, which the guard words).
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Pages and API answers go out as brotli or gzip when the browser takes them (a
+        // settings page is a fifth of its size). A release build's wasm, JS and CSS are
+        // compressed once, at build time (`--precompress`), and sent as they are; the wasm
+        // of a debug build (megabytes) is sent uncompressed rather than squeezed per request.
+        // Why compressed pages cannot leak a secret (BREACH): docs/security.md.
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .compress_when(
+                    DefaultPredicate::new()
+                        .and(NotForContentType::const_new("application/wasm")),
+                ),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,

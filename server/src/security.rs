@@ -12,13 +12,17 @@ use app::error::AppError;
 use app::server::{AppState, Settings};
 
 /// Refuses cross-site POSTs, then sets the headers on whatever the app answered.
-pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if changes_state && !same_origin(req.headers(), &state.settings) {
         tracing::warn!(method = %req.method(), path = %req.uri().path(), "cross-origin request refused");
         return with_headers(forbidden(), &state.settings);
     }
     let is_asset = req.uri().path().starts_with("/pkg/");
+    if shows_secrets(req.uri().path()) {
+        // Sent as it is, never compressed: see `shows_secrets`.
+        req.headers_mut().remove(header::ACCEPT_ENCODING);
+    }
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let mut res = next.run(req).await;
     if res.status() == StatusCode::SERVICE_UNAVAILABLE
@@ -37,12 +41,42 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         tracing::info!(%method, %path, "oversized request refused");
         res = malformed(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    if !is_asset {
+    let cache = if is_asset && (res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED) {
+        asset_cache_control(state.leptos_options.hash_files)
+    } else {
         // Pages and API answers are personal: never stored by a shared or browser cache.
+        // Neither is a missing asset, which the next release may well have.
+        "no-store"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if is_asset && !res.headers().contains_key(header::VARY) {
+        // The same name is sent as brotli, gzip or raw: a shared cache must keep them apart
+        // (tower-http's precompressed files do not say so themselves).
         res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     with_headers(res, &state.settings)
+}
+
+/// Whether pages at `path` can show a secret: the account pages under `/settings` show the
+/// recovery codes (RC-2). Those go out uncompressed, so that the length of an answer can
+/// never tell anything about them (BREACH, docs/security.md), whatever a later page puts
+/// beside them.
+pub fn shows_secrets(path: &str) -> bool {
+    path == "/settings" || path.starts_with("/settings/")
+}
+
+/// How long a browser may keep a file under `/pkg/` (issue 11). With content-hashed names
+/// (cargo-leptos `hash-files`) a file never changes under its name: a year, without asking
+/// again. Without them (a build that did not hash) the name stays the same from release to
+/// release, so the browser must ask each time (`no-cache`: a 304 when nothing changed).
+pub fn asset_cache_control(hashed_names: bool) -> &'static str {
+    if hashed_names {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
 }
 
 /// The client's error for a request the server could not read, with `status`.

@@ -11,7 +11,7 @@ mod password;
 mod settings;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
@@ -69,6 +69,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <meta name="application-name" content=service/>
                 <link rel="icon" type="image/png" href="/favicon.png"/>
+                // `/pkg/nidan.<hash>.css` when cargo-leptos hashed the files (hash-files):
+                // a name that changes with the content, so it may be cached for good.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -129,7 +132,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/nidan.css"/>
         <Title formatter={
             let brand = brand.clone();
             move |text: String| if text.is_empty() { brand.clone() } else { format!("{text} | {brand}") }

@@ -3,6 +3,7 @@
 //! cores, linking dominates, so there is only one test binary to link.
 
 mod accounts;
+mod assets;
 mod failure_modes;
 mod malformed;
 mod phone;

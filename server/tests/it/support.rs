@@ -212,6 +212,8 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as it came, for answers that are not text (compressed, wasm).
+    pub bytes: Vec<u8>,
 }
 
 impl TestResponse {
@@ -420,6 +422,7 @@ impl Client {
             status,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
+            bytes: body.to_vec(),
         }
     }
 }
