@@ -69,6 +69,11 @@ async fn run() -> Result<(), StartError> {
         config.settings.code_ttl,
     );
     let parts = app::server::sms::segments(&longest);
+    tracing::info!(
+        parts,
+        utf16_units = longest.encode_utf16().count(),
+        "a code SMS takes {parts} part(s)"
+    );
     if parts > 1 {
         tracing::warn!(
             host = %config.settings.webotp_host,
@@ -94,7 +99,7 @@ async fn run() -> Result<(), StartError> {
         db: db.clone(),
         clock: Arc::new(SystemClock),
         entropy: Arc::new(OsEntropy),
-        passwords: PasswordHasher::owasp()?.with_pool(config.hash_workers, config.hash_queue),
+        passwords: PasswordHasher::owasp()?.with_pool(config.hash_workers, config.hash_queue)?,
         secrets: Arc::new(Secrets::new(config.secret_key)),
         settings: Arc::new(config.settings),
         sms,

@@ -198,7 +198,7 @@ async fn a_failing_database_answers_503_and_signs_nobody_in() {
 #[tokio::test]
 async fn a_full_hashing_queue_answers_503_and_counts_nothing() {
     let one_place = |state: &mut app::server::AppState| {
-        state.passwords = state.passwords.clone().with_pool(1, 0);
+        state.passwords = state.passwords.clone().with_pool(1, 0).expect("hashing pool");
     };
     on_each_engine_with(one_place, |app: TestApp| async move {
         sign_up(&app, "hq@example.jp").await;
