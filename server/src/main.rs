@@ -16,10 +16,9 @@ use app::server::{AppState, Db, OsEntropy, PasswordHasher, Secrets, SmsGateway, 
 use server::config::{Config, SmsBackend};
 use tracing_subscriber::EnvFilter;
 
-// glibc's allocator keeps argon2's 19 MiB blocks around after a burst of sign-ins;
-// mimalloc gives them back.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The system allocator: argon2's 19 MiB no longer passes through it (the hashing pool maps its
+// memory from the OS, passwords.rs), and glibc hands back what start-up used, where mimalloc
+// kept ~15 MB of freed pages resident until more allocations came (issue 11, BENCHMARKS.md).
 
 #[derive(Debug, thiserror::Error)]
 enum StartError {

@@ -26,6 +26,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
             let email = Email::parse(&email)?;
             let password = Password::new(password)?;
             let now = state.clock.now();
+            web::hashing_room(&state)?;
             // Every sign-up costs an argon2 hash: past a number per IP, they slow down.
             let scope = [(
                 format!("signup-{}", throttle::ip_scope(&web::client_ip())),
@@ -57,6 +58,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             let session = web::session().await?;
             let now = state.clock.now();
             let ip = web::client_ip();
+            web::hashing_room(&state)?;
             // Counted before it is judged; a right password takes it back. A browser where
             // this account signed in before counts on its own, so strangers cannot slow it
             // (SEC-1).
@@ -471,6 +473,7 @@ pub async fn change_password(
             let (state, session, user) = web::signed_in().await?;
             let new = Password::new(new_password)?;
             let now = state.clock.now();
+            web::hashing_room(&state)?;
             // Counted per session and account: strangers cannot delay this (SEC-1).
             let attempt =
                 web::begin_session_attempt(&state, &session, throttle::SessionProof::Reauth, user, now)

@@ -68,7 +68,7 @@ impl From<HashError> for crate::error::AppError {
     fn from(e: HashError) -> Self {
         match e {
             HashError::Busy => {
-                tracing::warn!("password hashing at capacity: a request was asked to come back");
+                note_busy();
                 Self::Unavailable {
                     retry_after_secs: BUSY_RETRY_SECS,
                 }
@@ -84,6 +84,28 @@ impl From<HashError> for crate::error::AppError {
 /// The argon2id parameters every stored hash uses: memory in KiB, passes, lanes (OWASP's
 /// recommendation). `scripts/bench.sh` measures its floor with the same ones.
 pub const OWASP: (u32, u32, u32) = (19_456, 2, 1);
+
+/// Logs that hashing is at capacity: every refusal at DEBUG, and a WARN with the count at
+/// most once per [`BUSY_WARN_EVERY`], so that a storm of thousands of refusals a second does
+/// not become a storm of log lines (and of the CPU they cost).
+fn note_busy() {
+    static REFUSED: AtomicUsize = AtomicUsize::new(0);
+    static WARNED: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+    let refused = REFUSED.fetch_add(1, Ordering::Relaxed) + 1;
+    tracing::debug!("password hashing at capacity: a request was asked to come back");
+    let mut warned = WARNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if warned.is_none_or(|at| at.elapsed() >= BUSY_WARN_EVERY) {
+        *warned = Some(std::time::Instant::now());
+        REFUSED.fetch_sub(refused, Ordering::Relaxed);
+        tracing::warn!(
+            refused,
+            "password hashing at capacity: {refused} request(s) asked to come back since the last warning"
+        );
+    }
+}
+
+/// How often at most a storm of refusals is logged at WARN.
+const BUSY_WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// argon2id with fixed parameters. Cheap to clone.
 #[derive(Clone)]
@@ -272,6 +294,13 @@ impl PasswordHasher {
     /// during a storm, nothing [`IDLE_RELEASE`] after it.
     pub fn memory_held(&self) -> usize {
         self.inner.held.load(Ordering::Relaxed)
+    }
+
+    /// Whether a place is free now: a cheap look before anything else (the throttle, the
+    /// database) is spent on an attempt that would be turned away anyway. It promises
+    /// nothing; [`Self::reserve`] decides.
+    pub fn has_room(&self) -> bool {
+        self.inner.admitted.available_permits() > 0
     }
 
     /// A place for one hash or verification, or [`HashError::Busy`] at once.

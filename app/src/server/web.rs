@@ -81,6 +81,7 @@ pub async fn reauthenticate(
     let Some(password) = password.filter(|p| !p.is_empty()) else {
         return auth_session::require_recent_auth(session, now, state.settings.reauth_window).await;
     };
+    hashing_room(state)?;
     let email = crate::server::db::users::find_by_id(&state.db, user)
         .await?
         .ok_or(AppError::Unauthenticated)?
@@ -96,6 +97,18 @@ pub async fn reauthenticate(
         }
         Err(AccountError::InvalidCredentials) => Err(AppError::CurrentPasswordWrong),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Turns an attempt away at once (503, `Retry-After`) when every hashing place is taken,
+/// before the throttle or the database spend anything on it: in a storm most attempts end
+/// here, and they must cost next to nothing (issue 11). Not counted anywhere, like a busy
+/// attempt that got as far as [`hashing_place`].
+pub fn hashing_room(state: &AppState) -> Result<(), AppError> {
+    if state.passwords.has_room() {
+        Ok(())
+    } else {
+        Err(crate::server::passwords::HashError::Busy.into())
     }
 }
 
