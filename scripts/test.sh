@@ -8,6 +8,7 @@
 #   scripts/test.sh e2e      the end-to-end suite only
 #   scripts/test.sh audit    known vulnerabilities in Cargo.lock (cargo audit, offline)
 #   scripts/test.sh props N  the parsers' property tests with N cases each (default 10^6)
+#   scripts/test.sh bench    scripts/bench.sh --smoke (the last step of "everything")
 #   scripts/test.sh soak N   the integration suite N times in a row (default 20), on SQLite
 #                            and PostgreSQL: shows that no test hangs or flakes
 set -euo pipefail
@@ -166,13 +167,21 @@ run_e2e() {
   return "$status"
 }
 
+# The benchmark for a second per figure on the debug build: keeps scripts/bench.sh working
+# (it fails if the server cannot be set up or a response stalls), asserts no speed.
+run_bench_smoke() {
+  say "scripts/bench.sh --smoke"
+  scripts/bench.sh --smoke
+}
+
 case "$what" in
-  all) run_audit; run_rust; run_e2e ;;
+  all) run_audit; run_rust; run_e2e; run_bench_smoke ;;
+  bench) run_bench_smoke ;;
   audit) run_audit ;;
   rust) run_rust ;;
   e2e) run_e2e ;;
   soak) run_soak "${2:-20}" ;;
   props) run_props "${2:-1000000}" ;;
-  *) echo "usage: scripts/test.sh [all|rust|e2e|audit|props N|soak N]"; exit 2 ;;
+  *) echo "usage: scripts/test.sh [all|rust|e2e|audit|bench|props N|soak N]"; exit 2 ;;
 esac
 say "all requested tests passed"
