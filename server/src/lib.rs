@@ -95,11 +95,12 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(security::panicked))
         // Larger bodies are refused before they are read (413, which the guard words).
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        // Pages and API answers go out as brotli or gzip when the browser takes them (a
-        // settings page is a fifth of its size). A release build's wasm, JS and CSS are
-        // compressed once, at build time (`--precompress`), and sent as they are; the wasm
-        // of a debug build (megabytes) is sent uncompressed rather than squeezed per request.
-        // Why compressed pages cannot leak a secret (BREACH): docs/security.md.
+        // The pages before sign-in go out as brotli or gzip when the browser takes them
+        // (about half their size); the guard keeps every other answer from this layer
+        // (`security::compressible`; why: BREACH, docs/security.md). A release build's
+        // wasm, JS and CSS are compressed once, at build time (`--precompress`), and sent as
+        // they are; the wasm of a debug build (megabytes) is sent uncompressed rather than
+        // squeezed per request.
         .layer(
             CompressionLayer::new()
                 .br(true)

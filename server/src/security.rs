@@ -19,8 +19,8 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         return with_headers(forbidden(), &state.settings);
     }
     let is_asset = req.uri().path().starts_with("/pkg/");
-    if shows_secrets(req.uri().path()) {
-        // Sent as it is, never compressed: see `shows_secrets`.
+    if !compressible(req.uri().path()) {
+        // Sent as it is, never compressed: see `compressible`.
         req.headers_mut().remove(header::ACCEPT_ENCODING);
     }
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
@@ -59,12 +59,14 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     with_headers(res, &state.settings)
 }
 
-/// Whether pages at `path` can show a secret: the account pages under `/settings` show the
-/// recovery codes (RC-2). Those go out uncompressed, so that the length of an answer can
-/// never tell anything about them (BREACH, docs/security.md), whatever a later page puts
-/// beside them.
-pub fn shows_secrets(path: &str) -> bool {
-    path == "/settings" || path.starts_with("/settings/")
+/// The pages that may go out compressed: those a person opens before signing in, which show
+/// no secret, and the site's files. Everything else is sent as it is: the account pages
+/// (`/settings…`) and the API, where the recovery codes appear (RC-2) beside a few numbers
+/// taken from the URL, so that the length of an answer can never tell anything about them
+/// (BREACH, docs/security.md). A list of what may, rather than of what may not: a new page,
+/// or a path spelled so that it reaches a page by another route, is left uncompressed.
+pub fn compressible(path: &str) -> bool {
+    matches!(path, "/" | "/login" | "/signup" | "/login/verify") || path.starts_with("/pkg/")
 }
 
 /// How long a browser may keep a file under `/pkg/` (issue 11). With content-hashed names

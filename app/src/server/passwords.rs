@@ -592,7 +592,8 @@ mod tests {
         assert_eq!(hasher.memory_held(), 0);
     }
 
-    /// Idle pool threads give their argon2 memory back; a busy one keeps it.
+    /// A released memory holds nothing and can be used again (the pool threads release
+    /// theirs when idle: `the_pool_holds_its_memory_only_while_work_comes`).
     #[test]
     fn memory_is_given_back_when_released() {
         let mut memory = Memory::new();

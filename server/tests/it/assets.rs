@@ -138,7 +138,7 @@ async fn pages_are_compressed_and_still_never_stored() {
 }
 
 #[tokio::test]
-async fn pages_that_can_show_recovery_codes_are_never_compressed() {
+async fn answers_that_can_show_recovery_codes_are_never_compressed() {
     on_each_engine_with(
         |_| {},
         |app| async move {
@@ -155,7 +155,17 @@ async fn pages_that_can_show_recovery_codes_are_never_compressed() {
                 assert_eq!(res.header("content-encoding"), None, "{path}");
                 assert_eq!(res.header("cache-control"), Some("no-store"), "{path}");
             }
-            // The same browser's other pages are.
+            // The codes themselves, as the dialog's script reads them.
+            let req = client.request("GET", "/api/recovery_codes").header("accept-encoding", "br, gzip");
+            let res = client.send(req.body(axum::body::Body::empty()).unwrap()).await;
+            assert_eq!(res.header("content-encoding"), None, "{}", res.body);
+            // A path spelled to reach the settings page another way is not on the list.
+            for path in ["/x/../settings", "/%2e/settings", "/settings/"] {
+                let req = client.request("GET", path).header("accept-encoding", "br, gzip");
+                let res = client.send(req.body(axum::body::Body::empty()).unwrap()).await;
+                assert_eq!(res.header("content-encoding"), None, "{path}");
+            }
+            // The pages before signing in are.
             let res = get(&app, "/signup", "br, gzip").await;
             assert_eq!(res.header("content-encoding"), Some("br"));
         },

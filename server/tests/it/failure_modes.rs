@@ -235,6 +235,48 @@ async fn a_full_hashing_queue_answers_503_and_counts_nothing() {
     .await;
 }
 
+/// The place can be taken between the look (`hashing_room`) and the reservation: the attempt
+/// the throttle had already counted is then withdrawn, so even that race counts against
+/// nobody (issue 11).
+#[tokio::test]
+async fn an_attempt_that_loses_the_last_place_is_withdrawn() {
+    use app::server::services::throttle;
+    let one_place = |state: &mut app::server::AppState| {
+        state.passwords = state.passwords.clone().with_pool(1, 0).expect("hashing pool");
+    };
+    on_each_engine_with(one_place, |app: TestApp| async move {
+        let state = &app.state;
+        let now = state.clock.now();
+        let scopes = throttle::login_scopes(
+            &state.settings,
+            "race@example.jp",
+            throttle::Claimant::Address("ip:192.0.2.9"),
+        );
+        assert!(app::server::web::hashing_room(state).is_ok());
+        let attempt = throttle::begin_attempt(state, &scopes, now).await.expect("counted");
+        let counted = crate::support::count(state, "login_failures").await;
+        assert!(counted >= 1, "the attempt was counted first");
+        // Someone else takes the last place now.
+        let held = state.passwords.reserve().expect("the one place");
+        let refused = app::server::web::hashing_place(state, attempt).await;
+        assert_eq!(
+            refused.err(),
+            Some(AppError::Unavailable {
+                retry_after_secs: 1
+            })
+        );
+        assert_eq!(
+            crate::support::count(state, "login_failures").await,
+            0,
+            "withdrawn: it counts against nobody"
+        );
+        drop(held);
+        let attempt = throttle::begin_attempt(state, &scopes, now).await.expect("counted");
+        assert!(app::server::web::hashing_place(state, attempt).await.is_ok());
+    })
+    .await;
+}
+
 /// Rate-limited answers say when to come back, in the header and the message (SEC-8).
 #[tokio::test]
 async fn rate_limited_answers_carry_retry_after() {
