@@ -162,13 +162,15 @@ sign_in_storm() {
   local conns="$1" accounts="$2" out
   out="$(NIDAN_BENCH_ORIGIN="$base" NIDAN_BENCH_ACCOUNTS="$accounts" \
     wrk -t1 -c"$conns" -d"${seconds}s" --timeout 10s -s "$work/log_in.lua" "$base/api/log_in")"
-  # wrk reports non-2xx answers together; the Lua script counts each status itself.
+  # wrk reports non-2xx answers together; the Lua script counts each status itself. A
+  # request that got no answer at all (timeout, reset) is in wrk's "Socket errors" line.
   awk '
     /^status / { count[$2] = $3 }
     /^seconds / { secs = $2 }
+    /Socket errors:/ { gsub(",", ""); count["none"] += $4 + $6 + $8 + $NF }
     END {
       ok = count["200"] + 0; refused = count["503"] + 0; other = 0
-      for (s in count) if (s != "200" && s != "503") { other += count[s]; which = which " " s "x" count[s] }
+      for (s in count) if (s != "200" && s != "503" && count[s] > 0) { other += count[s]; which = which " " s "x" count[s] }
       printf "%.1f %d %d%s\n", ok / secs, refused, other, which
     }
   ' <<<"$out"
@@ -180,8 +182,7 @@ LUA
 
 cat >"$work/log_in.lua" <<'LUA'
 -- POST /api/log_in as a script would, for the accounts bench1..benchN in turn; counts each
--- answer's status and prints them at the end ("status 200 1234", "seconds 10.0"). wrk calls
--- response() and then delay() for the same connection before its next request.
+-- answer's status and prints them at the end ("status 200 1234", "seconds 10.0").
 local accounts = tonumber(os.getenv("NIDAN_BENCH_ACCOUNTS") or "1")
 local i = 0
 wrk.method = "POST"
@@ -197,14 +198,16 @@ function request()
 end
 -- A client told 503 waits the second that Retry-After asks before its next attempt, as a
 -- browser's script or a polite client does; without it the storm would measure how fast
--- wrk can collect refusals rather than how fast the server signs people in.
-local back_off = false
+-- wrk can collect refusals rather than how fast the server signs people in. wrk does not
+-- say which connection delay() is for, so each refusal owes one wait, paid by the next
+-- request to be sent: as many waits as refusals, if not always on the same connection.
+local owed = 0
 function response(status)
   statuses[status] = (statuses[status] or 0) + 1
-  if status == 503 then back_off = true end
+  if status == 503 then owed = owed + 1 end
 end
 function delay()
-  if back_off then back_off = false; return 1000 end
+  if owed > 0 then owed = owed - 1; return 1000 end
   return 0
 end
 function done(summary)
@@ -217,9 +220,17 @@ function done(summary)
 end
 LUA
 
+# Stops the run when a measured request stalled or failed: $1 names it, $2 and $3 count.
+no_losses() {
+  if [ "$2" != 0 ] || [ "$3" != 0 ]; then
+    echo "$1: $2 stalled and $3 failed responses" >&2
+    exit 1
+  fi
+}
+
 # A sign-in of a storm got neither 200 nor 503: say which answers, and what the server logged.
 storm_failed() {
-  echo "$1: $2 sign-ins of the storm failed (neither 200 nor 503; status x count:$3); the server's log:" >&2
+  echo "$1: $2 sign-ins of the storm failed (neither 200 nor 503; status x count, \"none\" for no answer:$3); the server's log:" >&2
   tail -n 20 "$work/server-$1.log" >&2
   exit 1
 }
@@ -232,6 +243,7 @@ measure_database() {
   local name="$1"; shift
   local accounts=$storm
   col[floor]="$("$floor_binary" "$seconds" | awk '{ print $2 }')"
+  [ -n "${col[floor]}" ] || { echo "the argon2 floor printed nothing" >&2; exit 1; }
   start_server "$name" "$@"
   sleep 1
   col[idle]="$(rss_mb VmRSS)"
@@ -241,27 +253,33 @@ measure_database() {
   done
   local cookie
   cookie="$(session_cookie settings)"
-  curl -fs -H "Cookie: $cookie" "$base/settings" | grep -q "benchsettings@example.jp" \
+  curl -fs -o "$work/settings.html" -H "Cookie: $cookie" "$base/settings"
+  grep -q "benchsettings@example.jp" "$work/settings.html" \
     || { echo "the session cookie does not sign in" >&2; exit 1; }
   # The storm's figures mean something only if its request really signs in.
-  curl -fs -o /dev/null -H "Origin: $base" -H 'Accept: application/json' \
+  local status
+  status="$(curl -s -o /dev/null -H "Origin: $base" -H 'Accept: application/json' \
     --data-urlencode "email=bench1@example.jp" --data-urlencode 'password=correct horse battery' \
-    -w '%{http_code}' "$base/api/log_in" | grep -qx 200 \
-    || { echo "POST /api/log_in does not sign bench1 in" >&2; exit 1; }
+    -w '%{http_code}' "$base/api/log_in")"
+  [ "$status" = 200 ] || { echo "POST /api/log_in does not sign bench1 in ($status)" >&2; exit 1; }
 
   say "$name: pages alone"
-  read -r _ _ p50 p99 _ _ < <(probe "$base/login")
+  read -r _ _ p50 p99 stalled failed < <(probe "$base/login")
+  no_losses "$name: GET /login alone" "$stalled" "$failed"
   col[alone]="$p50 / $p99"
-  read -r _ rps _ _ _ _ < <(load "$base/login" "")
+  read -r _ rps _ _ stalled failed < <(load "$base/login" "")
+  no_losses "$name: GET /login under load" "$stalled" "$failed"
   col[ssr_login]="$rps"
-  read -r _ rps _ _ _ _ < <(load "$base/settings" "$cookie")
+  read -r _ rps _ _ stalled failed < <(load "$base/settings" "$cookie")
+  no_losses "$name: GET /settings under load" "$stalled" "$failed"
   col[ssr_settings]="$rps"
 
   say "$name: sign-in storm ($storm connections), a page requested meanwhile"
   echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true # peak RSS from here on
   sign_in_storm "$storm" "$accounts" >"$work/storm" &
   local storm_pid=$!
-  read -r _ _ p50 p99 _ _ < <(probe "$base/login")
+  read -r _ _ p50 p99 stalled failed < <(probe "$base/login")
+  no_losses "$name: GET /login during the storm" "$stalled" "$failed"
   wait "$storm_pid"
   read -r signins refused other statuses <"$work/storm"
   col[signins]="$signins"
@@ -272,6 +290,7 @@ measure_database() {
   [ "$other" = 0 ] || storm_failed "$name" "$other" "$statuses"
 
   say "$name: sign-in storm with 256 connections"
+  echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true
   read -r signins refused other statuses < <(sign_in_storm 256 "$accounts")
   col[peak256]="$(rss_mb VmHWM)"
   col[refused256]="$refused"
@@ -384,7 +403,8 @@ run_pages() {
     cookie="$(session_cookie "$workers")"
     [ -n "$cookie" ] || { echo "could not sign up" >&2; exit 1; }
     # The signed-in rows mean something only if the cookie really signs in.
-    curl -fs -H "Cookie: $cookie" "$base/settings" | grep -q "bench$workers@example.jp" \
+    curl -fs -o "$work/settings.html" -H "Cookie: $cookie" "$base/settings"
+    grep -q "bench$workers@example.jp" "$work/settings.html" \
       || { echo "the session cookie does not sign in" >&2; exit 1; }
     for page in / /login /signup /login/verify; do
       read -r n rps p50 p99 stalled failed < <(load "$base$page" "")
@@ -402,8 +422,8 @@ run_pages() {
   [ "$total_stalled" = 0 ] && [ "$total_failed" = 0 ]
 }
 
-status=0
+# Not `run_x || …`: bash ignores `set -e` inside a command whose status is tested, and a
+# failed step must stop the run rather than print a figure made of nothing.
 for run in "${runs[@]}"; do
-  "run_$run" || status=1
+  "run_$run"
 done
-exit "$status"
