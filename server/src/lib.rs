@@ -101,15 +101,9 @@ pub fn router(state: AppState) -> Router {
         // wasm, JS and CSS are compressed once, at build time (`--precompress`), and sent as
         // they are; the wasm of a debug build (megabytes) is sent uncompressed rather than
         // squeezed per request.
-        .layer(
-            CompressionLayer::new()
-                .br(true)
-                .gzip(true)
-                .compress_when(
-                    DefaultPredicate::new()
-                        .and(NotForContentType::const_new("application/wasm")),
-                ),
-        )
+        .layer(CompressionLayer::new().br(true).gzip(true).compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,

@@ -41,13 +41,14 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         tracing::info!(%method, %path, "oversized request refused");
         res = malformed(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    let cache = if is_asset && (res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED) {
-        asset_cache_control(state.leptos_options.hash_files)
-    } else {
-        // Pages and API answers are personal: never stored by a shared or browser cache.
-        // Neither is a missing asset, which the next release may well have.
-        "no-store"
-    };
+    let cache =
+        if is_asset && (res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED) {
+            asset_cache_control(state.leptos_options.hash_files)
+        } else {
+            // Pages and API answers are personal: never stored by a shared or browser cache.
+            // Neither is a missing asset, which the next release may well have.
+            "no-store"
+        };
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if is_asset && !res.headers().contains_key(header::VARY) {

@@ -93,7 +93,9 @@ fn note_busy() {
     static WARNED: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
     let refused = REFUSED.fetch_add(1, Ordering::Relaxed) + 1;
     tracing::debug!("password hashing at capacity: a request was asked to come back");
-    let mut warned = WARNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if warned.is_none_or(|at| at.elapsed() >= BUSY_WARN_EVERY) {
         *warned = Some(std::time::Instant::now());
         REFUSED.fetch_sub(refused, Ordering::Relaxed);
@@ -439,7 +441,9 @@ pub fn hash_with(
 pub fn verify_with(memory: &mut Memory, stored: &str, password: &[u8]) -> Result<bool, HashError> {
     let parsed = ParsedHash::new(stored).map_err(argon2_error)?;
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
-        return Err(HashError::Argon2("stored hash without salt or output".into()));
+        return Err(HashError::Argon2(
+            "stored hash without salt or output".into(),
+        ));
     };
     let algorithm = Algorithm::try_from(parsed.algorithm).map_err(argon2_error)?;
     let version = parsed
@@ -555,11 +559,16 @@ mod tests {
             let ours = hash_with(&mut memory, &params, "パスワード one", &[9; 16]).unwrap();
             let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
             let salt = SaltString::encode_b64(&[9; 16]).unwrap();
-            let theirs = argon2.hash_password("パスワード one".as_bytes(), &salt).unwrap();
+            let theirs = argon2
+                .hash_password("パスワード one".as_bytes(), &salt)
+                .unwrap();
             assert_eq!(ours.as_str(), theirs.to_string());
             assert!(
                 Argon2::default()
-                    .verify_password("パスワード one".as_bytes(), &ParsedHash::new(ours.as_str()).unwrap())
+                    .verify_password(
+                        "パスワード one".as_bytes(),
+                        &ParsedHash::new(ours.as_str()).unwrap()
+                    )
                     .is_ok()
             );
             let theirs = theirs.to_string();
@@ -568,9 +577,16 @@ mod tests {
             assert!(!verify_with(&mut memory, &theirs, b"").unwrap());
         }
         // Other algorithms named in a stored string are verified as they say.
-        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x10, Params::new(64, 1, 1, None).unwrap());
+        let argon2i = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x10,
+            Params::new(64, 1, 1, None).unwrap(),
+        );
         let salt = SaltString::encode_b64(&[3; 16]).unwrap();
-        let stored = argon2i.hash_password(b"old scheme", &salt).unwrap().to_string();
+        let stored = argon2i
+            .hash_password(b"old scheme", &salt)
+            .unwrap()
+            .to_string();
         assert!(verify_with(&mut memory, &stored, b"old scheme").unwrap());
         assert!(!verify_with(&mut memory, &stored, b"old schemf").unwrap());
         assert!(verify_with(&mut memory, "not a hash", b"x").is_err());
@@ -584,7 +600,10 @@ mod tests {
         assert_eq!(hasher.memory_held(), 0);
         let storm = (0..20).map(|_| hasher.verify("a password".into(), None));
         let results = futures_join_all(storm).await;
-        assert!(results.iter().all(|r| matches!(r, Ok(false))), "{results:?}");
+        assert!(
+            results.iter().all(|r| matches!(r, Ok(false))),
+            "{results:?}"
+        );
         let one = 19_456 * 1024;
         let held = hasher.memory_held();
         assert!(held >= one && held <= 2 * one, "{held} bytes held");

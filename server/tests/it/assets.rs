@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::support::{PASSWORD, TestApp, on_each_engine_with};
+use crate::support::{Client, PASSWORD, TestApp, on_each_engine_with};
 
 const WASM: &[u8] = b"\0asm raw module bytes";
 const WASM_BR: &[u8] = b"brotli bytes made at build time";
@@ -27,12 +27,22 @@ fn temp_site(tag: &str) -> std::path::PathBuf {
 }
 
 async fn get(app: &TestApp, path: &str, accept_encoding: &str) -> crate::support::TestResponse {
-    let client = app.client();
+    get_as(&app.client(), path, accept_encoding).await
+}
+
+/// GET `path` as `client` (with its cookies), accepting `accept_encoding` ("" for none).
+async fn get_as(
+    client: &Client,
+    path: &str,
+    accept_encoding: &str,
+) -> crate::support::TestResponse {
     let mut req = client.request("GET", path);
     if !accept_encoding.is_empty() {
         req = req.header("accept-encoding", accept_encoding);
     }
-    client.send(req.body(axum::body::Body::empty()).unwrap()).await
+    client
+        .send(req.body(axum::body::Body::empty()).unwrap())
+        .await
 }
 
 #[tokio::test]
@@ -53,7 +63,11 @@ async fn hashed_files_are_cached_for_a_year_in_the_encoding_the_browser_takes() 
             ] {
                 let res = get(&app, path, accept).await;
                 assert_eq!(res.status, 200, "Accept-Encoding: {accept}");
-                assert_eq!(res.header("content-encoding"), encoding, "Accept-Encoding: {accept}");
+                assert_eq!(
+                    res.header("content-encoding"),
+                    encoding,
+                    "Accept-Encoding: {accept}"
+                );
                 assert_eq!(res.bytes, body, "Accept-Encoding: {accept}");
                 assert_eq!(
                     res.header("cache-control"),
@@ -64,10 +78,11 @@ async fn hashed_files_are_cached_for_a_year_in_the_encoding_the_browser_takes() 
             // A shared cache must keep the encodings apart.
             let res = get(&app, path, "br").await;
             assert!(
-                res.headers
-                    .get_all("vary")
-                    .iter()
-                    .any(|v| v.to_str().unwrap().to_ascii_lowercase().contains("accept-encoding")),
+                res.headers.get_all("vary").iter().any(|v| v
+                    .to_str()
+                    .unwrap()
+                    .to_ascii_lowercase()
+                    .contains("accept-encoding")),
                 "{:?}",
                 res.headers
             );
@@ -144,25 +159,33 @@ async fn answers_that_can_show_recovery_codes_are_never_compressed() {
         |app| async move {
             let client = app.client();
             let res = client
-                .post("/api/sign_up", &[("email", "codes@example.jp"), ("password", PASSWORD)])
+                .post(
+                    "/api/sign_up",
+                    &[("email", "codes@example.jp"), ("password", PASSWORD)],
+                )
                 .await;
             assert_eq!(res.status, 200, "{}", res.body);
-            for path in ["/settings", "/settings?dialog=recovery&recovery_left=1234", "/settings/password"] {
-                let req = client.request("GET", path).header("accept-encoding", "br, gzip");
-                let res = client.send(req.body(axum::body::Body::empty()).unwrap()).await;
+            for path in [
+                "/settings",
+                "/settings?dialog=recovery&recovery_left=1234",
+                "/settings/password",
+            ] {
+                let res = get_as(&client, path, "br, gzip").await;
                 assert_eq!(res.status, 200, "{path}");
-                assert!(res.body.contains("codes@example.jp"), "{path}: {}", res.body);
+                assert!(
+                    res.body.contains("codes@example.jp"),
+                    "{path}: {}",
+                    res.body
+                );
                 assert_eq!(res.header("content-encoding"), None, "{path}");
                 assert_eq!(res.header("cache-control"), Some("no-store"), "{path}");
             }
             // The codes themselves, as the dialog's script reads them.
-            let req = client.request("GET", "/api/recovery_codes").header("accept-encoding", "br, gzip");
-            let res = client.send(req.body(axum::body::Body::empty()).unwrap()).await;
+            let res = get_as(&client, "/api/recovery_codes", "br, gzip").await;
             assert_eq!(res.header("content-encoding"), None, "{}", res.body);
             // A path spelled to reach the settings page another way is not on the list.
             for path in ["/x/../settings", "/%2e/settings", "/settings/"] {
-                let req = client.request("GET", path).header("accept-encoding", "br, gzip");
-                let res = client.send(req.body(axum::body::Body::empty()).unwrap()).await;
+                let res = get_as(&client, path, "br, gzip").await;
                 assert_eq!(res.header("content-encoding"), None, "{path}");
             }
             // The pages before signing in are.

@@ -198,7 +198,11 @@ async fn a_failing_database_answers_503_and_signs_nobody_in() {
 #[tokio::test]
 async fn a_full_hashing_queue_answers_503_and_counts_nothing() {
     let one_place = |state: &mut app::server::AppState| {
-        state.passwords = state.passwords.clone().with_pool(1, 0).expect("hashing pool");
+        state.passwords = state
+            .passwords
+            .clone()
+            .with_pool(1, 0)
+            .expect("hashing pool");
     };
     on_each_engine_with(one_place, |app: TestApp| async move {
         sign_up(&app, "hq@example.jp").await;
@@ -242,7 +246,11 @@ async fn a_full_hashing_queue_answers_503_and_counts_nothing() {
 async fn an_attempt_that_loses_the_last_place_is_withdrawn() {
     use app::server::services::throttle;
     let one_place = |state: &mut app::server::AppState| {
-        state.passwords = state.passwords.clone().with_pool(1, 0).expect("hashing pool");
+        state.passwords = state
+            .passwords
+            .clone()
+            .with_pool(1, 0)
+            .expect("hashing pool");
     };
     on_each_engine_with(one_place, |app: TestApp| async move {
         let state = &app.state;
@@ -253,7 +261,9 @@ async fn an_attempt_that_loses_the_last_place_is_withdrawn() {
             throttle::Claimant::Address("ip:192.0.2.9"),
         );
         assert!(app::server::web::hashing_room(state).is_ok());
-        let attempt = throttle::begin_attempt(state, &scopes, now).await.expect("counted");
+        let attempt = throttle::begin_attempt(state, &scopes, now)
+            .await
+            .expect("counted");
         let counted = crate::support::count(state, "login_failures").await;
         assert!(counted >= 1, "the attempt was counted first");
         // Someone else takes the last place now.
@@ -271,8 +281,14 @@ async fn an_attempt_that_loses_the_last_place_is_withdrawn() {
             "withdrawn: it counts against nobody"
         );
         drop(held);
-        let attempt = throttle::begin_attempt(state, &scopes, now).await.expect("counted");
-        assert!(app::server::web::hashing_place(state, attempt).await.is_ok());
+        let attempt = throttle::begin_attempt(state, &scopes, now)
+            .await
+            .expect("counted");
+        assert!(
+            app::server::web::hashing_place(state, attempt)
+                .await
+                .is_ok()
+        );
     })
     .await;
 }
