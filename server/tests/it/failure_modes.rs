@@ -1123,3 +1123,76 @@ async fn parallel_sign_ins_share_five_guesses() {
     })
     .await;
 }
+
+/// A recovery code ends the pending sign-ins and forgets their wrong codes, but the
+/// sign-ins started after it still share five guesses (PH-6): a forgotten entry that a
+/// sign-in had carried over must not count as an entry given back.
+#[tokio::test]
+async fn sign_ins_after_a_recovery_code_still_share_five_guesses() {
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        let owner = account(&app, "rs@example.jp", "090-8200-0003", true).await;
+        let recovery = crate::two_factor::codes(&owner).await[0].code.clone();
+        let guess = |client: &crate::support::Client, code: &str| {
+            let client = client.clone();
+            let code = code.to_owned();
+            async move {
+                client
+                    .post("/api/verify_login_code", &[("code", &code)])
+                    .await
+                    .app_error()
+            }
+        };
+        // Three wrong in one browser; a second browser carries them over, and signs in
+        // with a recovery code.
+        let a = pending_login(&app, "rs@example.jp").await;
+        let a_code = app.last_code();
+        let wrong = |right: &[&str]| {
+            (0..5)
+                .map(|n| format!("{n}{n}{n}{n}{n}{n}"))
+                .find(|c| !right.contains(&c.as_str()))
+                .unwrap()
+        };
+        let miss = wrong(&[&a_code]);
+        for left in [4, 3, 2] {
+            assert_eq!(
+                guess(&a, &miss).await,
+                AppError::CodeMismatch {
+                    attempts_left: left
+                }
+            );
+        }
+        let b = pending_login(&app, "rs@example.jp").await;
+        assert_eq!(
+            b.post("/api/verify_recovery_code", &[("code", &recovery)])
+                .await
+                .status,
+            StatusCode::OK
+        );
+
+        // Two new sign-ins side by side: five guesses between them, as always.
+        let c = pending_login(&app, "rs@example.jp").await;
+        let c_code = app.last_code();
+        let d = pending_login(&app, "rs@example.jp").await;
+        let d_code = app.last_code();
+        let miss = wrong(&[&c_code, &d_code]);
+        for left in [4, 3, 2] {
+            assert_eq!(
+                guess(&c, &miss).await,
+                AppError::CodeMismatch {
+                    attempts_left: left
+                },
+                "the wrong codes before the recovery code no longer count"
+            );
+        }
+        assert_eq!(
+            guess(&d, &miss).await,
+            AppError::CodeMismatch { attempts_left: 1 }
+        );
+        assert_eq!(guess(&d, &miss).await, AppError::SignInCodeExhausted);
+        assert!(
+            matches!(guess(&c, &c_code).await, AppError::RateLimited { .. }),
+            "five wrong between them: even the right code waits"
+        );
+    })
+    .await;
+}

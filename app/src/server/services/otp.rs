@@ -712,7 +712,8 @@ pub async fn check(
          WHERE id = $1 AND state = 'pending' AND attempts < $2 \
          AND (SELECT COALESCE(SUM(v.attempts - v.inherited_attempts), 0) FROM verifications v \
               WHERE v.user_id = $3 AND v.purpose = $4 AND v.phone_e164 = $5 \
-              AND v.code_sent_at > $6 AND v.state <> 'verified') < $2 \
+              AND v.code_sent_at > $6 AND v.state <> 'verified' \
+              AND v.attempts > v.inherited_attempts) < $2 \
          RETURNING attempts, code_hash",
     )
     .bind(pending.id)

@@ -332,10 +332,13 @@ pub async fn use_recovery_code(
         .execute(&mut *tx)
         .await?;
     // The owner has proven themselves: earlier wrong sign-in codes no longer hold back a
-    // new one (see `otp::restart`). Those sign-ins end, so their entries help nobody.
+    // new one (see `otp::restart`). Those sign-ins end, so their entries help nobody. The
+    // entries they carried over go too: a row's own entries are `attempts -
+    // inherited_attempts`, which must not turn negative and lend later sign-ins guesses.
     sqlx::query(
         "UPDATE verifications SET state = CASE WHEN state = 'pending' THEN 'abandoned' ELSE state END, \
-         attempts = 0 WHERE user_id = $1 AND purpose = 'login' AND state <> 'verified'",
+         attempts = 0, inherited_attempts = 0 \
+         WHERE user_id = $1 AND purpose = 'login' AND state <> 'verified'",
     )
     .bind(user.0)
     .execute(&mut *tx)
