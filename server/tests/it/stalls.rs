@@ -145,7 +145,7 @@ async fn every_database_connection_has_timeouts() {
 /// connection; PostgreSQL's advisory lock), so the request waits past the limit.
 #[tokio::test]
 async fn a_request_past_the_time_limit_answers_503() {
-    use app::server::db::DbKind;
+    use app::server::db;
 
     on_each_engine_with(
         |state| {
@@ -156,14 +156,10 @@ async fn a_request_past_the_time_limit_answers_503() {
         },
         |app: TestApp| async move {
             let mut holder = app.state.db.pool().begin().await.unwrap();
-            if app.state.db.kind() == DbKind::Postgres {
-                // The lock of the client's address scope, which the sign-in takes.
-                sqlx::query(app::server::services::throttle::SCOPE_LOCK_SQL)
-                    .bind("ip:192.0.2.1")
-                    .execute(&mut *holder)
-                    .await
-                    .unwrap();
-            }
+            // On PostgreSQL, the lock of the client's address scope, which the sign-in takes.
+            db::lock_names(&mut holder, app.state.db.kind(), &["ip:192.0.2.1"])
+                .await
+                .unwrap();
             let res = app
                 .client()
                 .post(

@@ -15,6 +15,7 @@
 //! (503, see `AppError`), and its transaction rolls back.
 
 pub mod session_store;
+pub mod throttles;
 pub mod users;
 
 use std::{path::Path, time::Duration};
@@ -71,6 +72,19 @@ pub enum DbError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
+
+/// Lets `?` turn a sqlx error into a service error's `Db(DbError)` variant: one definition
+/// for every service whose transactions still hold their own SQL.
+macro_rules! service_error_from_sqlx {
+    ($error:ty) => {
+        impl From<sqlx::Error> for $error {
+            fn from(e: sqlx::Error) -> Self {
+                Self::Db($crate::server::db::DbError::Sqlx(e))
+            }
+        }
+    };
+}
+pub(crate) use service_error_from_sqlx;
 
 /// What a client is asked to wait when the database does not answer.
 pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
@@ -221,6 +235,55 @@ impl Db {
     }
 }
 
+/// A phone number as stored: E.164, checked before it was kept. One that no longer parses
+/// is corrupt data, not bad input.
+pub fn stored_phone(e164: &str) -> Result<crate::domain::PhoneNumber, DbError> {
+    crate::domain::PhoneNumber::from_e164(e164)
+        .map_err(|e| DbError::Corrupt(format!("stored phone number: {e}")))
+}
+
+/// `$first, $first+1, …` for `n` values bound in a row (an `IN (…)` list).
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Serialises transactions that share a name across processes, on PostgreSQL: takes the
+/// transaction-scoped advisory lock of each name, in sorted order (so that two
+/// transactions sharing names cannot deadlock), in one statement. Transactions under other
+/// names do not wait. SQLite runs on one connection, which serialises every transaction
+/// already; there this does nothing.
+pub async fn lock_names(
+    conn: &mut sqlx::AnyConnection,
+    kind: DbKind,
+    names: &[&str],
+) -> Result<(), DbError> {
+    if kind != DbKind::Postgres || names.is_empty() {
+        return Ok(());
+    }
+    let mut names = names.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    // Sorted by the database itself: PostgreSQL evaluates a volatile function in the
+    // select list after `ORDER BY`, so every caller takes the same names in the same order.
+    let values = (1..=names.len())
+        .map(|i| format!("(${i}::text)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended(v.name, 0)) \
+         FROM (VALUES {values}) AS v(name) ORDER BY v.name) AS l"
+    );
+    let mut query = sqlx::query(&sql);
+    for name in names {
+        query = query.bind(name);
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
 /// `sqlite://data/nidan.db` → makes sure `data/` exists and asks SQLite to create the file.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     let rest = url
@@ -252,6 +315,13 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_number_the_values_from_the_first() {
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(placeholders(1, 1), "$1");
+        assert_eq!(placeholders(1, 0), "");
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode() {

@@ -34,7 +34,7 @@ use subtle::ConstantTimeEq;
 
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::error::AppError;
-use crate::server::db::{DbError, DbKind, users::UserId};
+use crate::server::db::{self, DbError, DbKind, users::UserId};
 use crate::server::entropy::EntropyError;
 use crate::server::sms::{SmsError, code_message};
 use crate::server::{AppState, SmsLimits};
@@ -284,16 +284,9 @@ pub async fn abandon_in(
     Ok(())
 }
 
-/// Serialises send transactions across processes on PostgreSQL. SQLite runs on one
-/// connection, which serialises them already.
-async fn lock_sends(state: &AppState, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    if state.db.kind() == DbKind::Postgres {
-        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7243001)) AS l")
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
-}
+/// The advisory lock that serialises send transactions across processes on PostgreSQL
+/// (the SMS limits are global: every send must see the ones before it).
+const SENDS_LOCK: &str = "sms-sends";
 
 /// Whether a new verification may start, given the wrong entries `used` by the account's
 /// verifications of the same number and purpose whose code was live within the last
@@ -544,7 +537,7 @@ pub async fn start(
     let code = new_code(state)?;
     let hash = code_hash(state, purpose, user, phone, &code);
     let mut tx = state.db.pool().begin().await?;
-    lock_sends(state, &mut tx).await?;
+    db::lock_names(&mut tx, state.db.kind(), &[SENDS_LOCK]).await?;
     // Wrong entries of recent attempts at this number carry over (PH-6): each verification's
     // own entries (not the ones it inherited), of every verification that had a live code
     // in the last ten minutes.
@@ -631,7 +624,7 @@ pub async fn resend(
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
     let mut tx = state.db.pool().begin().await?;
-    lock_sends(state, &mut tx).await?;
+    db::lock_names(&mut tx, state.db.kind(), &[SENDS_LOCK]).await?;
     let pending = load_pending(&mut tx, user, purpose, which)
         .await?
         .ok_or(OtpError::NoPending)?;

@@ -29,19 +29,12 @@
 
 use std::time::Duration;
 
-use sqlx::Row;
-
 use crate::domain::{Email, Timestamp};
 use crate::server::AppState;
-use crate::server::db::DbError;
+use crate::server::db::{self, DbError, throttles};
 
-/// Takes PostgreSQL's transaction-scoped advisory lock of one scope: attempts in the same
-/// scope are judged one after another across processes, attempts in other scopes (other
-/// accounts, other addresses) do not wait for them.
-pub const SCOPE_LOCK_SQL: &str =
-    "SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l";
-
-const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// How far back failures count. Older rows are deleted by `maintenance`.
+pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_DELAY_SECS: u64 = 15 * 60;
 
 #[derive(Debug, thiserror::Error)]
@@ -64,11 +57,7 @@ impl From<ThrottleError> for crate::error::AppError {
     }
 }
 
-impl From<sqlx::Error> for ThrottleError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Db(e.into())
-    }
-}
+crate::server::db::service_error_from_sqlx!(ThrottleError);
 
 /// The account's key: the normalised email, or the trimmed input when it is no email.
 fn account_key(email: &str) -> String {
@@ -175,60 +164,22 @@ pub struct Attempt {
 
 /// Counts an attempt against every scope before it is judged, refusing it if it comes too
 /// soon after earlier ones. Check and count are one serialised step (one transaction; an
-/// advisory lock on PostgreSQL, SQLite's single connection otherwise), so parallel attempts
-/// cannot all pass the check before any of them is counted.
+/// advisory lock per scope on PostgreSQL, SQLite's single connection otherwise), so
+/// parallel attempts cannot all pass the check before any of them is counted. Attempts in
+/// other scopes (other accounts, other addresses) do not wait for them.
 pub async fn begin_attempt(
     state: &AppState,
     scopes: &[(String, u32)],
     now: Timestamp,
 ) -> Result<Attempt, ThrottleError> {
+    let names: Vec<&str> = scopes.iter().map(|(s, _)| s.as_str()).collect();
     let mut tx = state.db.pool().begin().await?;
-    if state.db.kind() == crate::server::db::DbKind::Postgres {
-        // Always in the same order, so that two attempts sharing scopes cannot deadlock.
-        let mut names: Vec<&str> = scopes.iter().map(|(s, _)| s.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        for name in names {
-            sqlx::query(SCOPE_LOCK_SQL)
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-        }
+    db::lock_names(&mut tx, state.db.kind(), &names).await?;
+    let counted = throttles::failures_since(&mut tx, &names, now.minus(WINDOW)).await?;
+    if let Some(retry_after_secs) = wait(scopes, &counted, now) {
+        return Err(ThrottleError::Throttled { retry_after_secs });
     }
-    for (scope, free) in scopes {
-        let row = sqlx::query("SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE scope = $1 AND at > $2")
-            .bind(scope)
-            .bind(now.minus(WINDOW).as_millis())
-            .fetch_one(&mut *tx)
-            .await?;
-        let failures = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
-        let Some(last) = row.try_get::<Option<i64>, _>("last")?.map(Timestamp) else {
-            continue;
-        };
-        if let Some(wait) = delay(failures, u64::from(*free)) {
-            let until = last.plus(Duration::from_secs(wait));
-            if until > now {
-                return Err(ThrottleError::Throttled {
-                    retry_after_secs: now.secs_until(until),
-                });
-            }
-        }
-    }
-    let mut ids = Vec::with_capacity(scopes.len());
-    for (scope, _) in scopes {
-        let row =
-            sqlx::query("INSERT INTO login_failures (scope, at) VALUES ($1, $2) RETURNING id")
-                .bind(scope)
-                .bind(now.as_millis())
-                .fetch_one(&mut *tx)
-                .await?;
-        ids.push(row.try_get("id")?);
-    }
-    // Old rows no longer count; drop them as we go.
-    sqlx::query("DELETE FROM login_failures WHERE at <= $1")
-        .bind(now.minus(WINDOW).as_millis())
-        .execute(&mut *tx)
-        .await?;
+    let ids = throttles::record(&mut tx, &names, now).await?;
     tx.commit().await?;
     Ok(Attempt {
         ids,
@@ -236,23 +187,31 @@ pub async fn begin_attempt(
     })
 }
 
+/// The seconds an attempt at `now` must still wait, given each scope's free failures and
+/// the failures `counted` within the window; `None` when it may go ahead. The longest wait
+/// of any scope wins.
+fn wait(
+    scopes: &[(String, u32)],
+    counted: &[throttles::ScopeFailures],
+    now: Timestamp,
+) -> Option<u64> {
+    scopes
+        .iter()
+        .filter_map(|(scope, free)| {
+            let seen = counted.iter().find(|c| &c.scope == scope)?;
+            let until = seen
+                .last
+                .plus(Duration::from_secs(delay(seen.count, u64::from(*free))?));
+            (until > now).then(|| now.secs_until(until))
+        })
+        .max()
+}
+
 /// The attempt succeeded: it no longer counts, and neither do the earlier failures of the
 /// scopes it clears (see [`cleared_by_success`]).
 pub async fn succeeded(state: &AppState, attempt: Attempt) -> Result<(), ThrottleError> {
-    let mut tx = state.db.pool().begin().await?;
-    for id in attempt.ids {
-        sqlx::query("DELETE FROM login_failures WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    for scope in attempt.cleared {
-        sqlx::query("DELETE FROM login_failures WHERE scope = $1")
-            .bind(scope)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
+    let mut conn = state.db.pool().acquire().await?;
+    throttles::forget(&mut conn, &attempt.ids, &attempt.cleared).await?;
     Ok(())
 }
 
@@ -311,6 +270,59 @@ mod tests {
             names(&session_scopes(&settings, SessionProof::Reauth, 7, "abc")),
             ["session:abc", "reauth-user:7"],
             "re-entering the password counts per session and per account, never per address"
+        );
+    }
+
+    fn failures(scope: &str, count: u64, last: i64) -> throttles::ScopeFailures {
+        throttles::ScopeFailures {
+            scope: scope.to_owned(),
+            count,
+            last: Timestamp(last),
+        }
+    }
+
+    #[test]
+    fn the_longest_wait_of_any_scope_holds_an_attempt_back() {
+        let now = Timestamp(100_000);
+        let scopes = [("pair:a".to_owned(), 5), ("ip:x".to_owned(), 20)];
+        assert_eq!(wait(&scopes, &[], now), None, "nothing counted yet");
+        assert_eq!(
+            wait(
+                &scopes,
+                &[failures("pair:a", 4, 99_000), failures("ip:x", 19, 99_000)],
+                now
+            ),
+            None,
+            "every scope still within its free failures"
+        );
+        // The pair's sixth failure asks 2 s after the last one, the address's 21st 2 s too;
+        // one second has passed.
+        assert_eq!(
+            wait(
+                &scopes,
+                &[failures("pair:a", 6, 99_000), failures("ip:x", 21, 99_000)],
+                now
+            ),
+            Some(1)
+        );
+        assert_eq!(
+            wait(
+                &scopes,
+                &[failures("pair:a", 9, 99_000), failures("ip:x", 21, 99_000)],
+                now
+            ),
+            Some(15),
+            "the pair asks 16 s, the address 2 s: the longer wait"
+        );
+        assert_eq!(
+            wait(&scopes, &[failures("pair:a", 6, 90_000)], now),
+            None,
+            "the wait is over"
+        );
+        assert_eq!(
+            wait(&scopes, &[failures("other", 40, 99_000)], now),
+            None,
+            "failures of scopes not asked about do not count"
         );
     }
 
