@@ -17,5 +17,6 @@ pub mod error;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod urls;
 
 pub use routes::{App, shell};

@@ -88,16 +88,8 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                     resend_in_secs: now
                         .secs_until(p.resend_available_at(&state.settings.sms_limits)),
                 });
-            let phone = user
-                .phone_e164
-                .as_deref()
-                .map(PhoneNumber::from_e164)
-                .transpose()
-                .map_err(|e| {
-                    tracing::error!(error = %e, "a stored phone number does not parse");
-                    AppError::Internal
-                })?;
-            let two_factor = two_factor::status(&state, id).await?;
+            let phone = user.phone()?;
+            let two_factor = two_factor::status(&state, id, now).await?;
             let remembered_browsers = browsers::list(&state, id, now)
                 .await?
                 .into_iter()

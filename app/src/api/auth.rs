@@ -37,7 +37,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
             let user = accounts::sign_up(&state, slot, &email, &password, now).await?;
             auth_session::sign_in(&session, user, now).await?;
             web::know_device(&state, user).await;
-            leptos_axum::redirect("/settings");
+            leptos_axum::redirect(crate::urls::SETTINGS);
             Ok(())
         }
         .await,
@@ -95,22 +95,18 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
                 auth_session::sign_in(&session, user, now).await?;
                 web::note(&state, user, crate::domain::SecurityEvent::SignedIn).await;
                 tracing::info!(user = user.0, "signed in");
-                leptos_axum::redirect("/settings");
+                leptos_axum::redirect(crate::urls::SETTINGS);
                 return Ok(());
             }
             auth_session::start_pending(&session, user, now).await?;
-            let host = state.settings.webotp_host.clone();
-            let requester = crate::server::services::otp::Requester {
-                ip: &ip,
-                host: &host,
-            };
+            let requester = web::requester(&state);
             // A failed send still leads to the code page, which offers to resend and the
             // recovery codes; the reason is logged.
-            match login::send_code(&state, user, requester, now).await {
+            match login::send_code(&state, user, &requester, now).await {
                 Ok(pending) => auth_session::set_pending_code(&session, pending.id).await?,
                 Err(e) => tracing::warn!(user = user.0, error = %e, "sign-in code not sent"),
             }
-            leptos_axum::redirect("/login/verify");
+            leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
             Ok(())
         }
         .await,
@@ -310,7 +306,7 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
                         return Err(e);
                     }
                     guard.keep();
-                    leptos_axum::redirect("/settings");
+                    leptos_axum::redirect(crate::urls::SETTINGS);
                     Ok(())
                 }
                 Err(OtpError::JustLocked) => {
@@ -335,7 +331,7 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "resend_login_code")]
 pub async fn resend_login_code() -> Result<(), AppError> {
-    use crate::server::services::{login, otp::Requester};
+    use crate::server::services::login;
     use crate::server::{auth_session, web};
 
     web::finish(
@@ -344,11 +340,7 @@ pub async fn resend_login_code() -> Result<(), AppError> {
             let now = state.clock.now();
             let session = web::session().await?;
             let user = live_pending(&state, &session, now).await?;
-            let (ip, host) = (web::client_ip(), state.settings.webotp_host.clone());
-            let requester = Requester {
-                ip: &ip,
-                host: &host,
-            };
+            let requester = web::requester(&state);
             // This browser's code, if one went out and is still live; otherwise a first one.
             let live = auth_session::pending_code(&session).await?;
             let live = match live {
@@ -359,11 +351,11 @@ pub async fn resend_login_code() -> Result<(), AppError> {
                 None => None,
             };
             let pending = match live {
-                Some(id) => login::resend_code(&state, user, id, requester, now).await?,
-                None => login::send_code(&state, user, requester, now).await?,
+                Some(id) => login::resend_code(&state, user, id, &requester, now).await?,
+                None => login::send_code(&state, user, &requester, now).await?,
             };
             auth_session::set_pending_code(&session, pending.id).await?;
-            leptos_axum::redirect("/login/verify?resent=1");
+            leptos_axum::redirect(crate::urls::LOGIN_VERIFY_RESENT);
             Ok(())
         }
         .await,
@@ -415,7 +407,7 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
                 return Err(e);
             }
             guard.keep();
-            leptos_axum::redirect(&format!("/settings?recovery_left={left}"));
+            leptos_axum::redirect(&crate::urls::settings_recovery_left(left));
             Ok(())
         }
         .await,
@@ -431,7 +423,7 @@ pub async fn log_out() -> Result<(), AppError> {
         async {
             let session = web::session().await?;
             auth_session::sign_out(&session).await?;
-            leptos_axum::redirect("/login");
+            leptos_axum::redirect(crate::urls::LOGIN);
             Ok(())
         }
         .await,
@@ -486,7 +478,7 @@ pub async fn change_password(
                         tracing::warn!(error = %e, "a successful attempt still counts against the throttle");
                     }
                     web::note(&state, user, crate::domain::SecurityEvent::PasswordChanged).await;
-                    leptos_axum::redirect("/settings?password_changed=1");
+                    leptos_axum::redirect(crate::urls::PASSWORD_CHANGED);
                     Ok(())
                 }
                 Err(accounts::AccountError::InvalidCredentials) => {

@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use crate::error::AppError;
 
 /// Where the dialog is, in the URL.
-pub const DIALOG_URL: &str = "/settings?dialog=phone";
 
 /// Sends a code to `phone` and moves the dialog to the code step. Needs a recent password
 /// (TF-4); when the window closed while the number was typed, the prompt sends the number
@@ -20,7 +19,7 @@ pub async fn send_phone_code(
     password: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::PhoneNumber;
-    use crate::server::services::{otp::Requester, phone as service};
+    use crate::server::services::phone as service;
     use crate::server::{auth_session, web};
 
     web::finish(
@@ -46,21 +45,17 @@ pub async fn send_phone_code(
                 return Err(e);
             }
             auth_session::forget_typed_phone(&session).await?;
-            let (ip, host) = (web::client_ip(), state.settings.webotp_host.clone());
-            let requester = Requester {
-                ip: &ip,
-                host: &host,
-            };
+            let requester = web::requester(&state);
             service::start(
                 &state,
                 user,
                 &phone,
                 enable_two_factor.is_some(),
-                requester,
+                &requester,
                 state.clock.now(),
             )
             .await?;
-            leptos_axum::redirect(DIALOG_URL);
+            leptos_axum::redirect(crate::urls::PHONE_DIALOG);
             Ok(())
         }
         .await,
@@ -70,24 +65,14 @@ pub async fn send_phone_code(
 /// Sends a new code to the same number; the previous one stops working (PH-7).
 #[server(prefix = "/api", endpoint = "resend_phone_code")]
 pub async fn resend_phone_code() -> Result<(), AppError> {
-    use crate::server::services::{otp::Requester, phone as service};
+    use crate::server::services::phone as service;
     use crate::server::web;
 
     web::finish(
         async {
             let (state, _, user) = web::signed_in().await?;
-            let (ip, host) = (web::client_ip(), state.settings.webotp_host.clone());
-            service::resend(
-                &state,
-                user,
-                Requester {
-                    ip: &ip,
-                    host: &host,
-                },
-                state.clock.now(),
-            )
-            .await?;
-            leptos_axum::redirect(&format!("{DIALOG_URL}&resent=1"));
+            service::resend(&state, user, &web::requester(&state), state.clock.now()).await?;
+            leptos_axum::redirect(crate::urls::PHONE_DIALOG_RESENT);
             Ok(())
         }
         .await,
@@ -116,10 +101,10 @@ pub async fn verify_phone_code(code: String) -> Result<(), AppError> {
                 // `二段階認証も有効にする` was ticked: the success step shows the new codes.
                 auth_session::allow_codes_reveal(&session, now, state.settings.reauth_window)
                     .await?;
-                leptos_axum::redirect(&format!("{DIALOG_URL}&done=1&two_factor=1"));
-            } else {
-                leptos_axum::redirect(&format!("{DIALOG_URL}&done=1"));
             }
+            leptos_axum::redirect(crate::urls::phone_dialog_done(
+                verified.two_factor_enabled_now,
+            ));
             Ok(())
         }
         .await,
@@ -137,7 +122,7 @@ pub async fn abandon_phone_code() -> Result<(), AppError> {
             let (state, session, user) = web::signed_in().await?;
             service::abandon(&state, user).await?;
             crate::server::auth_session::forget_typed_phone(&session).await?;
-            leptos_axum::redirect("/settings");
+            leptos_axum::redirect(crate::urls::SETTINGS);
             Ok(())
         }
         .await,

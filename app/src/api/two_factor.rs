@@ -3,19 +3,12 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
-use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::domain::SecurityEvent;
 use crate::error::AppError;
 
-/// One code as the recovery dialog lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecoveryCodeView {
-    /// `xxxxx-xxxxx`.
-    pub code: String,
-    pub used: bool,
-}
+pub use crate::domain::recovery::RecoveryCodeView;
 
 /// Saves the switch (TF-1). A change either way needs a recent password (TF-4), which the
 /// prompt sends along (`password`) so that the change is made by the same request; every
@@ -34,8 +27,8 @@ pub async fn save_two_factor(
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             let enable = enabled.is_some();
-            if two_factor::status(&state, user).await?.enabled == enable {
-                leptos_axum::redirect("/settings?saved=1");
+            if two_factor::status(&state, user, now).await?.enabled == enable {
+                leptos_axum::redirect(crate::urls::SETTINGS_SAVED);
                 return Ok(());
             }
             web::reauthenticate(&state, &session, user, now, password).await?;
@@ -52,18 +45,15 @@ pub async fn save_two_factor(
             if enable && changed {
                 auth_session::allow_codes_reveal(&session, now, state.settings.reauth_window)
                     .await?;
-                leptos_axum::redirect("/settings?dialog=recovery&new=1");
+                leptos_axum::redirect(crate::urls::RECOVERY_DIALOG_NEW);
             } else {
-                leptos_axum::redirect("/settings?saved=1");
+                leptos_axum::redirect(crate::urls::SETTINGS_SAVED);
             }
             Ok(())
         }
         .await,
     )
 }
-
-/// Where the recovery dialog is, in the URL.
-pub const RECOVERY_DIALOG_URL: &str = "/settings?dialog=recovery";
 
 /// `リカバリーコードを表示する` (RC-2): a POST, so that showing the codes can be recorded in
 /// the history (SEC-5) without any GET writing (SEC-9). Within the re-authentication window
@@ -78,7 +68,7 @@ pub async fn show_recovery_codes(password: Option<String>) -> Result<(), AppErro
         async {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
-            if !two_factor::status(&state, user).await?.enabled {
+            if !two_factor::status(&state, user, now).await?.enabled {
                 return Err(AppError::TwoFactorOff);
             }
             let asked = password.is_some();
@@ -88,7 +78,7 @@ pub async fn show_recovery_codes(password: Option<String>) -> Result<(), AppErro
                 Err(AppError::ReauthRequired) if !asked => {}
                 Err(e) => return Err(e),
             }
-            leptos_axum::redirect(RECOVERY_DIALOG_URL);
+            leptos_axum::redirect(crate::urls::RECOVERY_DIALOG);
             Ok(())
         }
         .await,
@@ -107,7 +97,7 @@ async fn reveal_codes(
     use crate::server::services::two_factor;
     use crate::server::{auth_session, web};
 
-    if !two_factor::status(state, user).await?.enabled {
+    if !two_factor::status(state, user, now).await?.enabled {
         // Nothing to show: no entry in the history either.
         return Ok(());
     }
@@ -128,20 +118,13 @@ pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
         async {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
-            if !two_factor::status(&state, user).await?.enabled {
+            if !two_factor::status(&state, user, now).await?.enabled {
                 return Err(AppError::TwoFactorOff);
             }
             if !auth_session::may_reveal_codes(&session, now).await? {
                 return Err(AppError::ReauthRequired);
             }
-            let codes = two_factor::list_codes(&state, user).await?;
-            Ok(codes
-                .into_iter()
-                .map(|c| RecoveryCodeView {
-                    code: c.code,
-                    used: c.used,
-                })
-                .collect())
+            Ok(two_factor::list_codes(&state, user).await?)
         }
         .await,
     )
@@ -162,7 +145,7 @@ pub async fn regenerate_recovery_codes(password: Option<String>) -> Result<(), A
             two_factor::regenerate(&state, user, now).await?;
             web::note(&state, user, SecurityEvent::RecoveryCodesRegenerated).await;
             auth_session::allow_codes_reveal(&session, now, state.settings.reauth_window).await?;
-            leptos_axum::redirect("/settings?dialog=recovery&regenerated=1");
+            leptos_axum::redirect(crate::urls::RECOVERY_DIALOG_REGENERATED);
             Ok(())
         }
         .await,
@@ -182,19 +165,11 @@ pub async fn confirm_password(password: String, then: String) -> Result<(), AppE
             let now = state.clock.now();
             // An empty password only asks again (`reauthenticate`).
             web::reauthenticate(&state, &session, user, now, Some(password)).await?;
-            // Only back into the settings, and only printable ASCII: a control character
-            // would not make a `Location` header (leptos would panic building it).
-            let back = if then.starts_with("/settings")
-                && !then.contains("//")
-                && !then.contains('\\')
-                && then.bytes().all(|b| b.is_ascii_graphic())
-            {
-                then.as_str()
-            } else {
-                "/settings"
-            };
+            // Only back into the settings (leptos would panic building a `Location` header
+            // from a control character).
+            let back = crate::urls::settings_return(&then);
             // The password was asked for to show the codes: show them now.
-            if back == RECOVERY_DIALOG_URL {
+            if back == crate::urls::RECOVERY_DIALOG {
                 reveal_codes(&state, &session, user, now).await?;
             }
             leptos_axum::redirect(back);
@@ -216,7 +191,7 @@ pub async fn forget_browser(id: i64) -> Result<(), AppError> {
             if browsers::forget(&state, user, id).await? {
                 web::note(&state, user, SecurityEvent::BrowserForgotten).await;
             }
-            leptos_axum::redirect("/settings");
+            leptos_axum::redirect(crate::urls::SETTINGS);
             Ok(())
         }
         .await,
@@ -234,7 +209,7 @@ pub async fn forget_all_browsers() -> Result<(), AppError> {
             let (state, _, user) = web::signed_in().await?;
             browsers::forget_all(&state, user).await?;
             web::note(&state, user, SecurityEvent::BrowserForgotten).await;
-            leptos_axum::redirect("/settings");
+            leptos_axum::redirect(crate::urls::SETTINGS);
             Ok(())
         }
         .await,

@@ -24,7 +24,8 @@ pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
     move || general().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
 }
 
-fn only(error: Signal<Option<AppError>>, field: Field) -> Signal<Option<AppError>> {
+/// The error, when it is about `field` (the rest shows in [`FormError`]).
+pub fn only(error: Signal<Option<AppError>>, field: Field) -> Signal<Option<AppError>> {
     Signal::derive(move || error.get().filter(|e| e.field() == Some(field)))
 }
 

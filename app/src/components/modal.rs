@@ -202,7 +202,7 @@ pub fn CloseForm(on_close: Callback<()>) -> impl IntoView {
     view! {
         <form
             method="get"
-            action="/settings"
+            action=crate::urls::SETTINGS
             on:submit=move |ev| {
                 ev.prevent_default();
                 on_close.run(());

@@ -143,10 +143,6 @@ fn error_of(
     Signal::derive(move || value().and_then(Result::err))
 }
 
-fn field_only(error: Signal<Option<AppError>>, field: Field) -> Signal<Option<AppError>> {
-    Signal::derive(move || error.get().filter(|e| e.field() == Some(field)))
-}
-
 /// Moves focus into the dialog when a step appears (client only; the server-rendered page
 /// uses `autofocus`).
 fn focus_on_mount(input: NodeRef<Input>) {
@@ -166,7 +162,7 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
     let succeeded = query.read_untracked().get("done").is_some() && overview.phone.is_some();
     let on_escape = Callback::new(move |()| {
         if succeeded {
-            navigate("/settings", Default::default());
+            navigate(crate::urls::SETTINGS, Default::default());
         } else {
             actions.abandon.dispatch(AbandonPhoneCode {});
         }
@@ -255,7 +251,7 @@ fn NumberStep(
                 // Asked before anything is typed, so nothing can be lost.
                 view! {
                     <ActionForm action=actions.confirm attr:class="stack">
-                        <input type="hidden" name="then" value=crate::api::phone::DIALOG_URL/>
+                        <input type="hidden" name="then" value=crate::urls::PHONE_DIALOG/>
                         <PasswordPrompt error=confirm_error pending=actions.confirm.pending().into()/>
                     </ActionForm>
                 }
@@ -269,7 +265,7 @@ fn NumberStep(
 
 #[component]
 fn NumberForm(actions: PhoneActions, error: Signal<Option<AppError>>) -> impl IntoView {
-    let mine = field_only(error, Field::Phone);
+    let mine = super::fields::only(error, Field::Phone);
     let input = NodeRef::<Input>::new();
     focus_on_mount(input);
     view! {
@@ -354,11 +350,11 @@ fn SuccessStep(phone: String, with_codes: bool) -> impl IntoView {
         // Without JavaScript, a plain GET back to the settings; hydrated, the router's.
         <form
             method="get"
-            action="/settings"
+            action=crate::urls::SETTINGS
             class="dialog-actions"
             on:submit=move |ev| {
                 ev.prevent_default();
-                navigate("/settings", Default::default());
+                navigate(crate::urls::SETTINGS, Default::default());
             }
         >
             <button type="submit" class="primary" autofocus>"閉じる"</button>

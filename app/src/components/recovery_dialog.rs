@@ -76,7 +76,7 @@ pub fn RecoveryDialog(
         |_| get_recovery_codes(),
     );
     let navigate = use_navigate();
-    let on_escape = Callback::new(move |()| navigate("/settings", Default::default()));
+    let on_escape = Callback::new(move |()| navigate(crate::urls::SETTINGS, Default::default()));
     let close = move || view! { <CloseForm on_close=on_escape/> };
     let show_error = Signal::derive(move || show.value().get().and_then(Result::err));
     let regenerate_error = Signal::derive(move || regenerate.value().get().and_then(Result::err));

@@ -34,7 +34,7 @@ pub fn UserMenu(email: String) -> impl IntoView {
             </summary>
             <div class="menu-panel">
                 <p class="menu-email">{email}</p>
-                <a href="/settings" on:click=move |_| close()>"アカウントの設定"</a>
+                <a href=crate::urls::SETTINGS on:click=move |_| close()>"アカウントの設定"</a>
                 <ActionForm action=auth.log_out>
                     <button type="submit" class="link-button" on:click=move |_| close()>"ログアウト"</button>
                 </ActionForm>

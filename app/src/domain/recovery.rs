@@ -10,6 +10,14 @@ pub const LEN: usize = 10;
 /// Codes in a set.
 pub const SET_SIZE: usize = 10;
 
+/// One code of the account's set as the recovery dialog lists it (RC-2).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecoveryCodeView {
+    /// `xxxxx-xxxxx`.
+    pub code: String,
+    pub used: bool,
+}
+
 /// One recovery code, normalised (lowercase, no separators).
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecoveryCode(String);

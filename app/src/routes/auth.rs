@@ -16,7 +16,7 @@ fn RedirectIfSignedIn() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                matches!(user.await, Ok(Some(_))).then(|| view! { <Redirect path="/settings"/> })
+                matches!(user.await, Ok(Some(_))).then(|| view! { <Redirect path=crate::urls::SETTINGS/> })
             })}
         </Suspense>
     }
@@ -38,7 +38,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <FormError error/>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>"登録する"</button>
             </ActionForm>
-            <p class="switch-link">"既にアカウントをお持ちの方は "<a href="/login">"ログイン"</a></p>
+            <p class="switch-link">"既にアカウントをお持ちの方は "<a href=crate::urls::LOGIN>"ログイン"</a></p>
         </section>
     }
 }
@@ -59,7 +59,7 @@ pub fn LogInPage() -> impl IntoView {
                 <FormError error/>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>"ログイン"</button>
             </ActionForm>
-            <p class="switch-link">"アカウントをお持ちでない方は "<a href="/signup">"新規登録"</a></p>
+            <p class="switch-link">"アカウントをお持ちでない方は "<a href=crate::urls::SIGNUP>"新規登録"</a></p>
         </section>
     }
 }

@@ -35,12 +35,12 @@ pub fn HomePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(_)) => view! {
-                            <p><a class="button-link" href="/settings">"アカウントの設定へ"</a></p>
+                            <p><a class="button-link" href=crate::urls::SETTINGS>"アカウントの設定へ"</a></p>
                         }.into_any(),
                         _ => view! {
                             <p class="actions">
-                                <a class="button-link" href="/signup">"新規登録"</a>
-                                <a href="/login">"ログイン"</a>
+                                <a class="button-link" href=crate::urls::SIGNUP>"新規登録"</a>
+                                <a href=crate::urls::LOGIN>"ログイン"</a>
                             </p>
                         }.into_any(),
                     }

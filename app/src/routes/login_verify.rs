@@ -53,7 +53,7 @@ pub fn LoginVerifyPage() -> impl IntoView {
                                 .unwrap_or(e);
                             view! {
                             <p class="form-error" role="alert">{why.to_string()}</p>
-                            <p><a href="/login">"ログイン画面に戻る"</a></p>
+                            <p><a href=crate::urls::LOGIN>"ログイン画面に戻る"</a></p>
                             }
                             .into_any()
                         }
@@ -96,7 +96,7 @@ fn CodeForm(
         {move || if ended() {
             view! {
                 <p class="form-error" role="alert">{error.get().map(|e| e.to_string())}</p>
-                <p><a href="/login" class="button-link">"ログイン画面に戻る"</a></p>
+                <p><a href=crate::urls::LOGIN class="button-link">"ログイン画面に戻る"</a></p>
             }.into_any()
         } else {
             view! {
@@ -109,7 +109,7 @@ fn CodeForm(
                     <FormError error=resend_error/>
                     <ResendButton initial_secs=resend_in pending=Signal::derive(move || resend.pending().get())/>
                 </ActionForm>
-                <p class="switch-link"><a href="/login/verify?method=recovery">"認証コードを受け取れない方"</a></p>
+                <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_RECOVERY>"認証コードを受け取れない方"</a></p>
             }.into_any()
         }}
     }
@@ -144,6 +144,6 @@ fn RecoveryForm(action: ServerAction<VerifyRecoveryCode>, locked: bool) -> impl 
             <FormError error/>
             <button type="submit" class="primary" disabled=move || action.pending().get()>"認証する"</button>
         </ActionForm>
-        {(!locked).then(|| view! { <p class="switch-link"><a href="/login/verify">"SMSの認証コードを入力する"</a></p> })}
+        {(!locked).then(|| view! { <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY>"SMSの認証コードを入力する"</a></p> })}
     }
 }

@@ -154,7 +154,7 @@ fn Layout() -> impl IntoView {
 
     view! {
         <header class="site-header">
-            <a href="/" class="brand">
+            <a href=crate::urls::HOME class="brand">
                 <span class="brand-mark" aria-hidden="true">"二"</span>
                 {brand}
             </a>
@@ -164,8 +164,8 @@ fn Layout() -> impl IntoView {
                         Ok(Some(u)) => view! { <UserMenu email=u.email/> }.into_any(),
                         _ => view! {
                             <nav class="guest-nav" aria-label="アカウント">
-                                <a href="/login">"ログイン"</a>
-                                <a href="/signup" class="button-link">"新規登録"</a>
+                                <a href=crate::urls::LOGIN>"ログイン"</a>
+                                <a href=crate::urls::SIGNUP class="button-link">"新規登録"</a>
                             </nav>
                         }.into_any(),
                     }
@@ -194,6 +194,6 @@ fn NotFound() -> impl IntoView {
     view! {
         <Title text="ページが見つかりません"/>
         <h1>"ページが見つかりません"</h1>
-        <p><a href="/">"トップページへ戻る"</a></p>
+        <p><a href=crate::urls::HOME>"トップページへ戻る"</a></p>
     }
 }

@@ -22,7 +22,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
         <Title text="パスワードの変更"/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                (!matches!(user.await, Ok(Some(_)))).then(|| view! { <leptos_router::components::Redirect path="/login"/> })
+                (!matches!(user.await, Ok(Some(_)))).then(|| view! { <leptos_router::components::Redirect path=crate::urls::LOGIN/> })
             })}
         </Suspense>
         <section class="card narrow">
@@ -51,7 +51,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                 <FormError error/>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>"変更する"</button>
             </ActionForm>
-            <p class="switch-link"><a href="/settings">"アカウントの設定に戻る"</a></p>
+            <p class="switch-link"><a href=crate::urls::SETTINGS>"アカウントの設定に戻る"</a></p>
         </section>
     }
 }

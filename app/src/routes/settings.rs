@@ -9,7 +9,6 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::AuthState;
 use crate::api::account::{AccountOverview, HistoryEntry, RememberedBrowser, get_account_overview};
-use crate::api::phone::DIALOG_URL;
 use crate::api::two_factor::{
     ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor, ShowRecoveryCodes,
 };
@@ -121,7 +120,7 @@ pub fn SettingsPage() -> impl IntoView {
                         }
                         .into_any()
                     }
-                    Err(AppError::Unauthenticated) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(AppError::Unauthenticated) => view! { <Redirect path=crate::urls::LOGIN/> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -303,7 +302,7 @@ fn Settings(
             <div class="setting-row">
                 <span class="row-label">"パスワード"</span>
                 <span class="row-value" aria-hidden="true">"••••••••"</span>
-                <a class="button-link secondary-link row-action" href="/settings/password">"パスワードを変更する"</a>
+                <a class="button-link secondary-link row-action" href=crate::urls::PASSWORD>"パスワードを変更する"</a>
             </div>
         </section>
         <section class="card" aria-labelledby="two-factor-heading">
@@ -315,11 +314,11 @@ fn Settings(
                 // `?dialog=phone`; hydrated, the router does the same without a reload.
                 <form
                     method="get"
-                    action="/settings"
+                    action=crate::urls::SETTINGS
                     class="row-action"
                     on:submit=move |ev| {
                         ev.prevent_default();
-                        navigate(DIALOG_URL, Default::default());
+                        navigate(crate::urls::PHONE_DIALOG, Default::default());
                     }
                 >
                     <input type="hidden" name="dialog" value="phone"/>

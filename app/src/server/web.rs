@@ -171,6 +171,15 @@ pub fn client_ip() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// Who is asking for a code: the client's address key and the host for the SMS's
+/// `@host #code` line.
+pub fn requester(state: &AppState) -> crate::server::services::otp::Requester {
+    crate::server::services::otp::Requester {
+        ip: client_ip(),
+        host: state.settings.webotp_host.clone(),
+    }
+}
+
 /// `2026/11/25 09:30`, Japan time, for the pages.
 pub fn jst(t: crate::domain::Timestamp) -> String {
     let Ok(utc) =

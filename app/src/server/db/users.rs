@@ -21,6 +21,16 @@ pub struct UserRow {
     pub phone_e164: Option<String>,
 }
 
+impl UserRow {
+    /// The verified phone number, if any.
+    pub fn phone(&self) -> Result<Option<crate::domain::PhoneNumber>, DbError> {
+        self.phone_e164
+            .as_deref()
+            .map(super::stored_phone)
+            .transpose()
+    }
+}
+
 fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, DbError> {
     Ok(UserRow {
         id: UserId(row.try_get("id")?),

@@ -33,7 +33,7 @@ use super::otp::{self, OtpError, Pending, Purpose, Requester, Which};
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::server::AppState;
 use crate::server::cookies::BrowserToken;
-use crate::server::db::{DbError, users::UserId};
+use crate::server::db::{self, DbError, users::UserId};
 
 /// How long a pending sign-in lasts (LG-1).
 pub const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
@@ -55,8 +55,11 @@ pub struct Challenge {
     pub sms_locked: bool,
 }
 
-async fn phone_and_lock(state: &AppState, user: UserId) -> Result<(PhoneNumber, bool), OtpError> {
-    let now = state.clock.now();
+async fn phone_and_lock(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(PhoneNumber, bool), OtpError> {
     let row = sqlx::query("SELECT phone_e164, sms_locked_at FROM users WHERE id = $1")
         .bind(user.0)
         .fetch_one(state.db.pool())
@@ -64,9 +67,8 @@ async fn phone_and_lock(state: &AppState, user: UserId) -> Result<(PhoneNumber, 
     let e164: Option<String> = row.try_get("phone_e164")?;
     let phone = e164
         .as_deref()
-        .map(PhoneNumber::from_e164)
-        .transpose()
-        .map_err(|e| DbError::Corrupt(format!("stored phone number: {e}")))?
+        .map(db::stored_phone)
+        .transpose()?
         .ok_or(OtpError::NoPending)?;
     let locked_at = row
         .try_get::<Option<i64>, _>("sms_locked_at")?
@@ -98,10 +100,10 @@ pub async fn lift_lock(state: &AppState, user: UserId) -> Result<(), DbError> {
 pub async fn send_code(
     state: &AppState,
     user: UserId,
-    requester: Requester<'_>,
+    requester: &Requester,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
-    let (phone, locked) = phone_and_lock(state, user).await?;
+    let (phone, locked) = phone_and_lock(state, user, now).await?;
     if locked {
         return Err(OtpError::Locked);
     }
@@ -113,10 +115,10 @@ pub async fn resend_code(
     state: &AppState,
     user: UserId,
     id: i64,
-    requester: Requester<'_>,
+    requester: &Requester,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
-    if phone_and_lock(state, user).await?.1 {
+    if phone_and_lock(state, user, now).await?.1 {
         return Err(OtpError::Locked);
     }
     otp::resend(state, user, Purpose::Login, Which::Id(id), requester, now).await
@@ -129,7 +131,7 @@ pub async fn challenge(
     id: Option<i64>,
     now: Timestamp,
 ) -> Result<Challenge, OtpError> {
-    let (phone, sms_locked) = phone_and_lock(state, user).await?;
+    let (phone, sms_locked) = phone_and_lock(state, user, now).await?;
     let pending = match id {
         Some(id) => otp::pending(state, user, Purpose::Login, Which::Id(id), now).await?,
         None => None,
@@ -151,7 +153,7 @@ pub async fn verify_code(
     code: &OtpCode,
     now: Timestamp,
 ) -> Result<i64, OtpError> {
-    if phone_and_lock(state, user).await?.1 {
+    if phone_and_lock(state, user, now).await?.1 {
         return Err(OtpError::Locked);
     }
     // No code went out to this browser (the send failed): nothing to check against.

@@ -64,11 +64,12 @@ impl Purpose {
 }
 
 /// Who asked for a code, for the per-IP limit and the WebOTP line.
-#[derive(Debug, Clone, Copy)]
-pub struct Requester<'a> {
-    pub ip: &'a str,
+#[derive(Debug, Clone)]
+pub struct Requester {
+    /// The client's address key (counted by the per-address SMS limits).
+    pub ip: String,
     /// The host the person sees in the address bar (no port), for `@host #code`.
-    pub host: &'a str,
+    pub host: String,
 }
 
 /// A verification waiting for its code.
@@ -126,11 +127,7 @@ pub enum OtpError {
     Entropy(#[from] EntropyError),
 }
 
-impl From<sqlx::Error> for OtpError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Db(e.into())
-    }
-}
+crate::server::db::service_error_from_sqlx!(OtpError);
 
 impl From<OtpError> for AppError {
     fn from(e: OtpError) -> Self {
@@ -193,8 +190,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Pending, DbError> {
     let e164: String = row.try_get("phone_e164")?;
     Ok(Pending {
         id: row.try_get("id")?,
-        phone: PhoneNumber::from_e164(&e164)
-            .map_err(|e| DbError::Corrupt(format!("stored phone number: {e}")))?,
+        phone: db::stored_phone(&e164)?,
         code_sent_at: Timestamp(row.try_get("code_sent_at")?),
         expires_at: Timestamp(row.try_get("expires_at")?),
         enable_two_factor: row.try_get::<i64, _>("enable_two_factor")? != 0,
@@ -531,7 +527,7 @@ pub async fn start(
     purpose: Purpose,
     phone: &PhoneNumber,
     enable_two_factor: bool,
-    requester: Requester<'_>,
+    requester: &Requester,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
     let code = new_code(state)?;
@@ -566,7 +562,7 @@ pub async fn start(
         purpose,
         user,
         phone,
-        requester.ip,
+        &requester.ip,
         now,
     )
     .await?;
@@ -594,7 +590,7 @@ pub async fn start(
         expires_at,
         enable_two_factor,
     };
-    deliver(state, &pending, send_id, &code, requester.host, now).await?;
+    deliver(state, &pending, send_id, &code, &requester.host, now).await?;
     // Only now that the new code is out does the previous one die: a failed send leaves
     // the person with the code they already have (the newest pending row is the live one).
     // Sign-ins keep theirs: each browser's is its own (see `Which`).
@@ -620,7 +616,7 @@ pub async fn resend(
     user: UserId,
     purpose: Purpose,
     which: Which,
-    requester: Requester<'_>,
+    requester: &Requester,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
     let mut tx = state.db.pool().begin().await?;
@@ -646,7 +642,7 @@ pub async fn resend(
         purpose,
         user,
         &pending.phone,
-        requester.ip,
+        &requester.ip,
         now,
     )
     .await?;
@@ -665,7 +661,7 @@ pub async fn resend(
         expires_at,
         ..pending
     };
-    deliver(state, &pending, send_id, &code, requester.host, now).await?;
+    deliver(state, &pending, send_id, &code, &requester.host, now).await?;
     Ok(pending)
 }
 

@@ -22,7 +22,7 @@ pub async fn start(
     user: UserId,
     phone: &PhoneNumber,
     enable_two_factor: bool,
-    requester: Requester<'_>,
+    requester: &Requester,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
     otp::start(
@@ -40,7 +40,7 @@ pub async fn start(
 pub async fn resend(
     state: &AppState,
     user: UserId,
-    requester: Requester<'_>,
+    requester: &Requester,
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
     otp::resend(state, user, Purpose::Phone, Which::Newest, requester, now).await

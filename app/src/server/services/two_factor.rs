@@ -15,7 +15,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::browsers;
 use crate::domain::Timestamp;
-use crate::domain::recovery::{self, RecoveryCode};
+use crate::domain::recovery::{self, RecoveryCode, RecoveryCodeView};
 use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::db::{DbError, users::UserId};
@@ -37,11 +37,7 @@ pub enum TwoFactorError {
     Entropy(#[from] EntropyError),
 }
 
-impl From<sqlx::Error> for TwoFactorError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Db(e.into())
-    }
-}
+crate::server::db::service_error_from_sqlx!(TwoFactorError);
 
 impl From<TwoFactorError> for AppError {
     fn from(e: TwoFactorError) -> Self {
@@ -58,13 +54,6 @@ impl From<TwoFactorError> for AppError {
     }
 }
 
-/// A code as the dialog lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedCode {
-    pub code: String,
-    pub used: bool,
-}
-
 /// The account's two-factor facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {
@@ -74,7 +63,12 @@ pub struct Status {
     pub codes_left: i64,
 }
 
-pub async fn status(state: &AppState, user: UserId) -> Result<Status, TwoFactorError> {
+/// The account's two-factor facts at `now` (a lock that has run out no longer counts).
+pub async fn status(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<Status, TwoFactorError> {
     let row = sqlx::query(
         "SELECT two_factor_enabled_at, phone_e164, sms_locked_at, \
          (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = users.id AND r.used_at IS NULL) AS codes_left \
@@ -90,8 +84,8 @@ pub async fn status(state: &AppState, user: UserId) -> Result<Status, TwoFactorE
         has_phone: row.try_get::<Option<String>, _>("phone_e164")?.is_some(),
         sms_locked: super::login::sms_lock_holds(
             row.try_get::<Option<i64>, _>("sms_locked_at")?
-                .map(crate::domain::Timestamp),
-            state.clock.now(),
+                .map(Timestamp),
+            now,
         ),
         codes_left: row.try_get("codes_left")?,
     })
@@ -254,7 +248,10 @@ pub async fn set_enabled(
 }
 
 /// The ten codes, opened, in order, with the used ones marked (RC-2).
-pub async fn list_codes(state: &AppState, user: UserId) -> Result<Vec<ListedCode>, TwoFactorError> {
+pub async fn list_codes(
+    state: &AppState,
+    user: UserId,
+) -> Result<Vec<RecoveryCodeView>, TwoFactorError> {
     let rows = sqlx::query(
         "SELECT code_sealed, used_at FROM recovery_codes WHERE user_id = $1 ORDER BY position",
     )
@@ -266,7 +263,7 @@ pub async fn list_codes(state: &AppState, user: UserId) -> Result<Vec<ListedCode
     }
     rows.iter()
         .map(|r| {
-            Ok(ListedCode {
+            Ok(RecoveryCodeView {
                 code: open(state, user, &r.try_get::<String, _>("code_sealed")?)?,
                 used: r.try_get::<Option<i64>, _>("used_at")?.is_some(),
             })
