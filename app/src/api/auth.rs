@@ -48,8 +48,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 /// remembered, a pending sign-in starts and a code goes out by SMS (LG-1).
 #[server(prefix = "/api", endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::domain::mask::mask_email;
-    use crate::server::services::{accounts, devices, login, throttle};
+    use crate::server::services::login::{self, LoginStep, PasswordSignIn};
     use crate::server::{auth_session, web};
 
     web::finish(
@@ -57,56 +56,39 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             let state = web::state()?;
             let session = web::session().await?;
             let now = state.clock.now();
-            let ip = web::client_ip();
-            web::hashing_room(&state)?;
-            // Counted before it is judged; a right password takes it back. A browser where
-            // this account signed in before counts on its own, so strangers cannot slow it
-            // (SEC-1).
-            let device = match web::cookie(web::DEVICE_COOKIE) {
-                Some(token) => devices::recognise(&state, &email, &token).await?,
-                None => None,
+            let (device, browser) = (
+                web::cookie(web::DEVICE_COOKIE),
+                web::cookie(web::BROWSER_COOKIE),
+            );
+            let input = PasswordSignIn {
+                email: &email,
+                password,
+                device_cookie: device.as_deref(),
+                browser_cookie: browser.as_deref(),
+                requester: &web::requester(&state),
             };
-            let claimant = match &device {
-                Some(id) => throttle::Claimant::KnownDevice(id),
-                None => throttle::Claimant::Address(&ip),
-            };
-            let scopes = throttle::login_scopes(&state.settings, &email, claimant);
-            let attempt = throttle::begin_attempt(&state, &scopes, now).await?;
-            let (slot, attempt) = web::hashing_place(&state, attempt).await?;
-            let user = match accounts::authenticate(&state, slot, &email, password).await {
-                Ok(user) => user,
-                Err(e) => {
-                    tracing::info!(email = %mask_email(email.trim()), "sign-in refused");
-                    return Err(e.into());
-                }
-            };
-            throttle::succeeded(&state, attempt).await?;
-            if device.is_none() {
+            let accepted = login::sign_in(&state, input, now).await?;
+            let user = accepted.user;
+            if accepted.new_device {
                 web::know_device(&state, user).await;
             }
-            if !login::needs_second_factor(
-                &state,
-                user,
-                web::cookie(web::BROWSER_COOKIE).as_deref(),
-                now,
-            )
-            .await?
-            {
-                auth_session::sign_in(&session, user, now).await?;
-                web::note(&state, user, crate::domain::SecurityEvent::SignedIn).await;
-                tracing::info!(user = user.0, "signed in");
-                leptos_axum::redirect(crate::urls::SETTINGS);
-                return Ok(());
+            match accepted.next {
+                LoginStep::SignedIn => {
+                    auth_session::sign_in(&session, user, now).await?;
+                    web::note(&state, user, crate::domain::SecurityEvent::SignedIn).await;
+                    tracing::info!(user = user.0, "signed in");
+                    leptos_axum::redirect(crate::urls::SETTINGS);
+                }
+                LoginStep::CodeSent(id) => {
+                    auth_session::start_pending(&session, user, now).await?;
+                    auth_session::set_pending_code(&session, id).await?;
+                    leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
+                }
+                LoginStep::CodeNotSent => {
+                    auth_session::start_pending(&session, user, now).await?;
+                    leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
+                }
             }
-            auth_session::start_pending(&session, user, now).await?;
-            let requester = web::requester(&state);
-            // A failed send still leads to the code page, which offers to resend and the
-            // recovery codes; the reason is logged.
-            match login::send_code(&state, user, &requester, now).await {
-                Ok(pending) => auth_session::set_pending_code(&session, pending.id).await?,
-                Err(e) => tracing::warn!(user = user.0, error = %e, "sign-in code not sent"),
-            }
-            leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
             Ok(())
         }
         .await,

@@ -30,7 +30,10 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::otp::{self, OtpError, Pending, Purpose, Requester, Which};
+use super::{accounts, devices, hashing, throttle};
+use crate::domain::mask::mask_email;
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
+use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::cookies::BrowserToken;
 use crate::server::db::{self, DbError, users::UserId};
@@ -45,6 +48,91 @@ pub const SMS_LOCK_FOR: Duration = Duration::from_secs(24 * 3600);
 /// Whether a lock set at `locked_at` still holds at `now`.
 pub fn sms_lock_holds(locked_at: Option<Timestamp>, now: Timestamp) -> bool {
     locked_at.is_some_and(|at| at.plus(SMS_LOCK_FOR) > now)
+}
+
+/// What the first step brings, read off the request. (No `Debug`: it holds the password.)
+pub struct PasswordSignIn<'a> {
+    /// As typed; an address that is no email is refused like a wrong password.
+    pub email: &'a str,
+    pub password: String,
+    /// The known-device cookie as sent: it only picks the throttle's scope (SEC-1).
+    pub device_cookie: Option<&'a str>,
+    /// The remembered-browser cookie as sent (LG-4).
+    pub browser_cookie: Option<&'a str>,
+    /// The client's address key and the host for the code's SMS.
+    pub requester: &'a Requester,
+}
+
+/// A right password: whose, and what comes next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordAccepted {
+    pub user: UserId,
+    /// The browser was not yet a known device of the account: it may be made one.
+    pub new_device: bool,
+    pub next: LoginStep,
+}
+
+/// Where a right password leads. The server function turns it into a session and a
+/// redirect, nothing more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginStep {
+    /// Two-factor is off, or this browser is remembered for the account: signed in.
+    SignedIn,
+    /// A pending sign-in (LG-1); its code went out by SMS in the verification with this id.
+    CodeSent(i64),
+    /// A pending sign-in whose code did not go out (a limit, the lock, the gateway; the
+    /// reason is logged). The code page offers to resend and the recovery codes.
+    CodeNotSent,
+}
+
+/// The first step of a sign-in (LG-1, SEC-1): the attempt is turned away at once when the
+/// hashing pool is full, counted by the throttle before it is judged, checked on the pool,
+/// and on a right password taken back from the count; then two-factor decides the next
+/// step, and the code goes out when one is needed.
+pub async fn sign_in(
+    state: &AppState,
+    input: PasswordSignIn<'_>,
+    now: Timestamp,
+) -> Result<PasswordAccepted, AppError> {
+    hashing::hashing_room(state)?;
+    // A browser where this account signed in before counts on its own, so strangers
+    // cannot slow it.
+    let device = match input.device_cookie {
+        Some(token) => devices::recognise(state, input.email, token).await?,
+        None => None,
+    };
+    let claimant = match &device {
+        Some(id) => throttle::Claimant::KnownDevice(id),
+        None => throttle::Claimant::Address(&input.requester.ip),
+    };
+    let scopes = throttle::login_scopes(&state.settings, input.email, claimant);
+    let attempt = throttle::begin_attempt(state, &scopes, now).await?;
+    let (slot, attempt) = hashing::hashing_place(state, attempt).await?;
+    let user = match accounts::authenticate(state, slot, input.email, input.password).await {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::info!(email = %mask_email(input.email.trim()), "sign-in refused");
+            return Err(e.into());
+        }
+    };
+    throttle::succeeded(state, attempt).await?;
+    let new_device = device.is_none();
+    let next = if !needs_second_factor(state, user, input.browser_cookie, now).await? {
+        LoginStep::SignedIn
+    } else {
+        match send_code(state, user, input.requester, now).await {
+            Ok(pending) => LoginStep::CodeSent(pending.id),
+            Err(e) => {
+                tracing::warn!(user = user.0, error = %e, "sign-in code not sent");
+                LoginStep::CodeNotSent
+            }
+        }
+    };
+    Ok(PasswordAccepted {
+        user,
+        new_device,
+        next,
+    })
 }
 
 /// What the second step needs to show.

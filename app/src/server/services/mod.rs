@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod browsers;
 pub mod devices;
+pub mod hashing;
 pub mod history;
 pub mod login;
 pub mod maintenance;
