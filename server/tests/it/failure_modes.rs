@@ -11,7 +11,7 @@ use app::error::AppError;
 use app::server::{ProxyHeader, Settings, TrustedProxies};
 
 use crate::support::{PASSWORD, TestApp, on_each_engine, on_each_engine_with, unlimited_sms};
-use crate::two_factor::{account, password_step, pending_login, remembered, who};
+use crate::two_factor::{password_step, remembered, who};
 
 async fn sign_up(app: &TestApp, email: &str) {
     let res = app
@@ -129,7 +129,7 @@ async fn ipv6_clients_are_counted_per_64() {
 #[tokio::test]
 async fn an_attacker_cannot_delay_the_owners_remembered_browser_or_session() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        let session = account(&app, "own@example.jp", "090-3000-0001", true).await;
+        let session = app.account("own@example.jp", "090-3000-0001", true).await;
         let browser = remembered(&app, "own@example.jp").await;
         browser.post("/api/log_out", &[]).await;
 
@@ -433,7 +433,7 @@ async fn the_sms_lock_never_keeps_the_owner_out_for_good() {
         for _ in 0..20 {
             // A new attempt gets five entries only once the last five are ten minutes old.
             app.clock.advance(app::server::services::otp::CODE_TTL);
-            let b = pending_login(app, email).await;
+            let b = app.pending_login(email).await;
             let wrong = crate::support::other_than(&app.last_code());
             for _ in 0..5 {
                 last = b
@@ -444,12 +444,12 @@ async fn the_sms_lock_never_keeps_the_owner_out_for_good() {
         }
         assert_eq!(last, AppError::SmsLocked);
         let sms_before = app.sms().len();
-        pending_login(app, email).await;
+        app.pending_login(email).await;
         assert_eq!(app.sms().len(), sms_before, "locked: no code is sent");
     }
 
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        account(&app, "lk@example.jp", "090-6000-0001", true).await;
+        app.account("lk@example.jp", "090-6000-0001", true).await;
         let browser = remembered(&app, "lk@example.jp").await;
         browser.post("/api/log_out", &[]).await;
         lock(&app, "lk@example.jp").await;
@@ -460,13 +460,13 @@ async fn the_sms_lock_never_keeps_the_owner_out_for_good() {
         assert_eq!(res.header("location"), Some("/settings"));
         app.clock.advance(app::server::services::otp::CODE_TTL);
         let sms_before = app.sms().len();
-        pending_login(&app, "lk@example.jp").await;
+        app.pending_login("lk@example.jp").await;
         assert_eq!(app.sms().len(), sms_before + 1, "codes go out again");
 
         // Locked again, with no remembered browser: a day later it is over.
         lock(&app, "lk@example.jp").await;
         app.clock.advance(Duration::from_secs(24 * 3600));
-        let b = pending_login(&app, "lk@example.jp").await;
+        let b = app.pending_login("lk@example.jp").await;
         let res = b
             .post("/api/verify_login_code", &[("code", &app.last_code())])
             .await;
@@ -539,7 +539,7 @@ async fn production_refuses_unsafe_configurations() {
 async fn other_accounts_cannot_use_up_the_owners_sign_in_codes() {
     on_each_engine(|app: TestApp| async move {
         let number = "090-7000-0001";
-        account(&app, "owner@example.jp", number, true).await;
+        app.account("owner@example.jp", number, true).await;
         let send_from = |email: &'static str| {
             let app = &app;
             async move {
@@ -570,7 +570,7 @@ async fn other_accounts_cannot_use_up_the_owners_sign_in_codes() {
 
         // The owner's sign-in code still goes out, and works.
         let sms_before = app.sms().len();
-        let browser = pending_login(&app, "owner@example.jp").await;
+        let browser = app.pending_login("owner@example.jp").await;
         assert_eq!(app.sms().len(), sms_before + 1, "the owner's code was sent");
         let res = browser
             .post("/api/verify_login_code", &[("code", &app.last_code())])
@@ -585,7 +585,7 @@ async fn other_accounts_cannot_use_up_the_owners_sign_in_codes() {
 #[tokio::test]
 async fn showing_recovery_codes_is_a_post_and_no_get_writes() {
     on_each_engine(|app: TestApp| async move {
-        let client = account(&app, "gw@example.jp", "090-8000-0001", true).await;
+        let client = app.account("gw@example.jp", "090-8000-0001", true).await;
         let before = crate::support::count(&app.state, "security_events").await;
         assert_eq!(
             client.get_json("/api/recovery_codes").await.status,
@@ -651,10 +651,10 @@ async fn refuse_session_writes(app: &TestApp, refuse: bool) {
 #[tokio::test]
 async fn no_spent_code_without_a_sign_in() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        let owner = account(&app, "sp@example.jp", "090-8000-0002", true).await;
+        let owner = app.account("sp@example.jp", "090-8000-0002", true).await;
         let recovery = crate::two_factor::codes(&owner).await[0].code.clone();
 
-        let browser = pending_login(&app, "sp@example.jp").await;
+        let browser = app.pending_login("sp@example.jp").await;
         refuse_session_writes(&app, true).await;
         let res = browser
             .post("/api/verify_recovery_code", &[("code", &recovery)])
@@ -662,7 +662,7 @@ async fn no_spent_code_without_a_sign_in() {
         assert!(res.status.is_server_error(), "{}: {}", res.status, res.body);
         assert!(who(&browser).await.is_none(), "nobody signed in");
         refuse_session_writes(&app, false).await;
-        let browser = pending_login(&app, "sp@example.jp").await;
+        let browser = app.pending_login("sp@example.jp").await;
         let res = browser
             .post("/api/verify_recovery_code", &[("code", &recovery)])
             .await;
@@ -677,7 +677,7 @@ async fn no_spent_code_without_a_sign_in() {
         // The same for the SMS code: the failed sign-in leaves it pending again until it
         // expires. (The store failed after the old pending session was rotated away, so this
         // browser starts again from the password; what matters is that nothing was spent.)
-        let browser = pending_login(&app, "sp@example.jp").await;
+        let browser = app.pending_login("sp@example.jp").await;
         let code = app.last_code();
         refuse_session_writes(&app, true).await;
         let res = browser
@@ -719,7 +719,7 @@ fn state_changing_endpoints() -> Vec<&'static str> {
 #[tokio::test]
 async fn every_state_changing_server_function_refuses_other_sites() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        let client = account(&app, "cs@example.jp", "090-8000-0003", true).await;
+        let client = app.account("cs@example.jp", "090-8000-0003", true).await;
         let events = crate::support::count(&app.state, "security_events").await;
         let sms = app.sms().len();
         for path in state_changing_endpoints() {
@@ -758,8 +758,8 @@ async fn a_half_signed_in_session_reaches_no_settings_function() {
         "/api/log_out",
     ];
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        account(&app, "hs@example.jp", "090-8000-0004", true).await;
-        let half = pending_login(&app, "hs@example.jp").await;
+        app.account("hs@example.jp", "090-8000-0004", true).await;
+        let half = app.pending_login("hs@example.jp").await;
         for path in state_changing_endpoints() {
             if SIGN_IN_STEPS.contains(&path) {
                 continue;
@@ -797,8 +797,8 @@ async fn a_half_signed_in_session_reaches_no_settings_function() {
 #[tokio::test]
 async fn starting_over_does_not_reset_the_guess_count() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        account(&app, "rs@example.jp", "090-8000-0005", true).await;
-        let browser = pending_login(&app, "rs@example.jp").await;
+        app.account("rs@example.jp", "090-8000-0005", true).await;
+        let browser = app.pending_login("rs@example.jp").await;
         let wrong = crate::support::other_than(&app.last_code());
         for _ in 0..5 {
             browser
@@ -806,7 +806,7 @@ async fn starting_over_does_not_reset_the_guess_count() {
                 .await;
         }
         let sms = app.sms().len();
-        let again = pending_login(&app, "rs@example.jp").await;
+        let again = app.pending_login("rs@example.jp").await;
         assert_eq!(app.sms().len(), sms, "no fresh code, no fresh guesses");
         let res = again.post("/api/resend_login_code", &[]).await;
         assert!(
@@ -815,7 +815,7 @@ async fn starting_over_does_not_reset_the_guess_count() {
             res.body
         );
         app.clock.advance(app::server::services::otp::CODE_TTL);
-        let again = pending_login(&app, "rs@example.jp").await;
+        let again = app.pending_login("rs@example.jp").await;
         assert_eq!(app.sms().len(), sms + 1);
         let res = again
             .post("/api/verify_login_code", &[("code", &app.last_code())])
@@ -841,11 +841,11 @@ fn let_all_attempts_through(state: &mut app::server::AppState) {
 #[tokio::test]
 async fn fifty_parallel_uses_of_one_recovery_code_give_one_sign_in() {
     on_each_engine_with(let_all_attempts_through, |app: TestApp| async move {
-        let owner = account(&app, "p50@example.jp", "090-8100-0001", true).await;
+        let owner = app.account("p50@example.jp", "090-8100-0001", true).await;
         let code = crate::two_factor::codes(&owner).await[0].code.clone();
         let mut browsers = Vec::new();
         for _ in 0..50 {
-            browsers.push(pending_login(&app, "p50@example.jp").await);
+            browsers.push(app.pending_login("p50@example.jp").await);
         }
         let uses: Vec<_> = browsers
             .into_iter()
@@ -881,8 +881,8 @@ async fn fifty_parallel_uses_of_one_recovery_code_give_one_sign_in() {
 #[tokio::test]
 async fn fifty_parallel_wrong_codes_get_five_judged() {
     on_each_engine_with(let_all_attempts_through, |app: TestApp| async move {
-        account(&app, "w50@example.jp", "090-8100-0002", true).await;
-        let browser = pending_login(&app, "w50@example.jp").await;
+        app.account("w50@example.jp", "090-8100-0002", true).await;
+        let browser = app.pending_login("w50@example.jp").await;
         let wrong = crate::support::other_than(&app.last_code());
         let guesses: Vec<_> = (0..50)
             .map(|_| {
@@ -1077,10 +1077,10 @@ async fn carried_wrong_entries_are_counted_once() {
 #[tokio::test]
 async fn parallel_sign_ins_share_five_guesses() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        account(&app, "sh@example.jp", "090-8200-0002", true).await;
-        let a = pending_login(&app, "sh@example.jp").await;
+        app.account("sh@example.jp", "090-8200-0002", true).await;
+        let a = app.pending_login("sh@example.jp").await;
         let a_code = app.last_code();
-        let b = pending_login(&app, "sh@example.jp").await;
+        let b = app.pending_login("sh@example.jp").await;
         let b_code = app.last_code();
         // One code that is neither browser's.
         let wrong = (0..3)
@@ -1130,7 +1130,7 @@ async fn parallel_sign_ins_share_five_guesses() {
 #[tokio::test]
 async fn sign_ins_after_a_recovery_code_still_share_five_guesses() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        let owner = account(&app, "rs@example.jp", "090-8200-0003", true).await;
+        let owner = app.account("rs@example.jp", "090-8200-0003", true).await;
         let recovery = crate::two_factor::codes(&owner).await[0].code.clone();
         let guess = |client: &crate::support::Client, code: &str| {
             let client = client.clone();
@@ -1144,7 +1144,7 @@ async fn sign_ins_after_a_recovery_code_still_share_five_guesses() {
         };
         // Three wrong in one browser; a second browser carries them over, and signs in
         // with a recovery code.
-        let a = pending_login(&app, "rs@example.jp").await;
+        let a = app.pending_login("rs@example.jp").await;
         let a_code = app.last_code();
         let wrong = |right: &[&str]| {
             (0..5)
@@ -1161,7 +1161,7 @@ async fn sign_ins_after_a_recovery_code_still_share_five_guesses() {
                 }
             );
         }
-        let b = pending_login(&app, "rs@example.jp").await;
+        let b = app.pending_login("rs@example.jp").await;
         assert_eq!(
             b.post("/api/verify_recovery_code", &[("code", &recovery)])
                 .await
@@ -1170,9 +1170,9 @@ async fn sign_ins_after_a_recovery_code_still_share_five_guesses() {
         );
 
         // Two new sign-ins side by side: five guesses between them, as always.
-        let c = pending_login(&app, "rs@example.jp").await;
+        let c = app.pending_login("rs@example.jp").await;
         let c_code = app.last_code();
-        let d = pending_login(&app, "rs@example.jp").await;
+        let d = app.pending_login("rs@example.jp").await;
         let d_code = app.last_code();
         let miss = wrong(&[&c_code, &d_code]);
         for left in [4, 3, 2] {

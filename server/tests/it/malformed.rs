@@ -19,7 +19,7 @@ use app::error::AppError;
 use crate::support::{
     Client, ORIGIN, TestApp, on_each_engine_with, snapshot, unlimited_sms, urlencode,
 };
-use crate::two_factor::{account, pending_login, remembered, who};
+use crate::two_factor::{remembered, who};
 
 /// How many malformed bodies each server function gets, per engine.
 const BODIES_PER_FUNCTION: usize = 200;
@@ -399,9 +399,9 @@ async fn malformed_bodies_get_400_change_nothing_and_the_server_goes_on() {
         // An account with all there is to change: a number, two-step verification on,
         // recovery codes, a remembered browser, a sign-in waiting for its code, and a new
         // number waiting for its code.
-        let owner = account(&app, email, "090-8100-0001", true).await;
+        let owner = app.account(email, "090-8100-0001", true).await;
         let browser = remembered(&app, email).await;
-        let half = pending_login(&app, email).await;
+        let half = app.pending_login(email).await;
         let sign_in_code = app.last_code();
         let res = owner
             .post("/api/send_phone_code", &[("phone", "090-8100-0002")])
@@ -449,7 +449,9 @@ async fn malformed_bodies_get_400_change_nothing_and_the_server_goes_on() {
 #[tokio::test]
 async fn the_reported_cases_get_a_message_a_person_understands() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        let owner = account(&app, "reported@example.jp", "090-8100-0003", true).await;
+        let owner = app
+            .account("reported@example.jp", "090-8100-0003", true)
+            .await;
         let message = AppError::MalformedRequest.to_string();
         assert!(message.starts_with("送信された内容を読み取れませんでした。"));
         for (path, body) in [

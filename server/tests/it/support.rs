@@ -233,6 +233,38 @@ impl TestResponse {
 }
 
 impl TestApp {
+    /// A browser with a fresh account: signed up with [`PASSWORD`], `phone` verified, and
+    /// with `two_factor`, `二段階認証も有効にする` ticked. Signed in.
+    pub async fn account(&self, email: &str, phone: &str, two_factor: bool) -> Client {
+        let client = self.client();
+        let res = client
+            .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let mut form = vec![("phone", phone)];
+        if two_factor {
+            form.push(("enable_two_factor", "on"));
+        }
+        assert_eq!(
+            client.post("/api/send_phone_code", &form).await.status,
+            StatusCode::OK
+        );
+        let res = client
+            .post("/api/verify_phone_code", &[("code", &self.last_code())])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        client
+    }
+
+    /// A new browser signing in to `email`'s account up to the code page.
+    pub async fn pending_login(&self, email: &str) -> Client {
+        let client = self.client();
+        let res = crate::two_factor::password_step(&client, email).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.header("location"), Some("/login/verify"));
+        client
+    }
+
     pub fn client(&self) -> Client {
         self.client_from("192.0.2.1")
     }

@@ -15,28 +15,6 @@ use crate::support::{
     Client, PASSWORD, TestApp, on_each_engine, on_each_engine_with, other_than, unlimited_sms,
 };
 
-/// Signs up `email` and verifies a number; with `two_factor`, ticks `二段階認証も有効にする`.
-pub(crate) async fn account(app: &TestApp, email: &str, phone: &str, two_factor: bool) -> Client {
-    let client = app.client();
-    let res = client
-        .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    let mut form = vec![("phone", phone)];
-    if two_factor {
-        form.push(("enable_two_factor", "on"));
-    }
-    assert_eq!(
-        client.post("/api/send_phone_code", &form).await.status,
-        StatusCode::OK
-    );
-    let res = client
-        .post("/api/verify_phone_code", &[("code", &app.last_code())])
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    client
-}
-
 pub(crate) async fn overview(client: &Client) -> AccountOverview {
     client.get_json("/api/account_overview").await.json()
 }
@@ -61,15 +39,6 @@ pub(crate) async fn password_step(client: &Client, email: &str) -> crate::suppor
         .await
 }
 
-/// A new browser signing in up to the code page.
-pub(crate) async fn pending_login(app: &TestApp, email: &str) -> Client {
-    let client = app.client();
-    let res = password_step(&client, email).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(res.header("location"), Some("/login/verify"));
-    client
-}
-
 #[tokio::test]
 async fn the_switch_saves_only_with_a_phone_and_on_gives_ten_codes() {
     on_each_engine(|app: TestApp| async move {
@@ -86,7 +55,7 @@ async fn the_switch_saves_only_with_a_phone_and_on_gives_ten_codes() {
         assert_eq!(res.app_error(), AppError::PhoneRequired);
         assert!(!overview(&client).await.two_factor_enabled);
 
-        let client = account(&app, "q@example.jp", "090-1000-2000", false).await;
+        let client = app.account("q@example.jp", "090-1000-2000", false).await;
         assert!(
             !overview(&client).await.two_factor_enabled,
             "verifying a number alone changes nothing"
@@ -147,7 +116,7 @@ async fn the_switch_saves_only_with_a_phone_and_on_gives_ten_codes() {
 #[tokio::test]
 async fn off_needs_a_recent_password_and_off_then_on_gives_new_codes() {
     on_each_engine(|app: TestApp| async move {
-        let client = account(&app, "r@example.jp", "090-1000-3000", true).await;
+        let client = app.account("r@example.jp", "090-1000-3000", true).await;
         assert!(
             overview(&client).await.two_factor_enabled,
             "the phone dialog's checkbox turned it on"
@@ -218,9 +187,9 @@ async fn off_needs_a_recent_password_and_off_then_on_gives_new_codes() {
 #[tokio::test]
 async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
     on_each_engine(|app: TestApp| async move {
-        account(&app, "s@example.jp", "090-1000-4000", true).await;
+        app.account("s@example.jp", "090-1000-4000", true).await;
         let sms_before = app.sms().len();
-        let browser = pending_login(&app, "s@example.jp").await;
+        let browser = app.pending_login("s@example.jp").await;
         assert_eq!(
             who(&browser).await,
             None,
@@ -277,7 +246,7 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
             sms_before,
             "no code for a remembered browser"
         );
-        pending_login(&app, "s@example.jp").await;
+        app.pending_login("s@example.jp").await;
 
         // A forged token is asked.
         let forged = app.client();
@@ -305,7 +274,7 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
 
 /// Signs in with the code from `client` (which then holds a remembered browser).
 pub(crate) async fn remembered(app: &TestApp, email: &str) -> Client {
-    let client = pending_login(app, email).await;
+    let client = app.pending_login(email).await;
     let res = client
         .post("/api/verify_login_code", &[("code", &app.last_code())])
         .await;
@@ -323,7 +292,7 @@ async fn is_still_remembered(app: &TestApp, browser: &Client, email: &str) -> bo
 async fn remembered_browsers_are_forgotten_by_each_event() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
         let email = "t@example.jp";
-        account(&app, email, "090-1000-5000", true).await;
+        app.account(email, "090-1000-5000", true).await;
 
         // Forget one, from the settings list.
         let b = remembered(&app, email).await;
@@ -375,8 +344,8 @@ async fn remembered_browsers_are_forgotten_by_each_event() {
 #[tokio::test]
 async fn five_wrong_codes_or_ten_minutes_end_the_pending_sign_in() {
     on_each_engine(|app: TestApp| async move {
-        account(&app, "u@example.jp", "090-1000-6000", true).await;
-        let browser = pending_login(&app, "u@example.jp").await;
+        app.account("u@example.jp", "090-1000-6000", true).await;
+        let browser = app.pending_login("u@example.jp").await;
         let wrong = other_than(&app.last_code());
         for left in [4, 3, 2, 1] {
             assert_eq!(
@@ -407,7 +376,7 @@ async fn five_wrong_codes_or_ten_minutes_end_the_pending_sign_in() {
         );
         assert_eq!(who(&browser).await, None);
 
-        let browser = pending_login(&app, "u@example.jp").await;
+        let browser = app.pending_login("u@example.jp").await;
         let code = app.last_code();
         app.clock.advance(Duration::from_secs(10 * 60 + 1));
         assert_eq!(
@@ -428,10 +397,10 @@ async fn five_wrong_codes_or_ten_minutes_end_the_pending_sign_in() {
 #[tokio::test]
 async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
     on_each_engine(|app: TestApp| async move {
-        let owner = account(&app, "v@example.jp", "090-1000-7000", true).await;
+        let owner = app.account("v@example.jp", "090-1000-7000", true).await;
         let list = codes(&owner).await;
 
-        let browser = pending_login(&app, "v@example.jp").await;
+        let browser = app.pending_login("v@example.jp").await;
         let typed = list[3].code.to_uppercase().replace('-', " ");
         let res = browser
             .post("/api/verify_recovery_code", &[("code", &typed)])
@@ -448,7 +417,7 @@ async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
             "shown as used"
         );
 
-        let again = pending_login(&app, "v@example.jp").await;
+        let again = app.pending_login("v@example.jp").await;
         let res = again
             .post("/api/verify_recovery_code", &[("code", &list[3].code)])
             .await;
@@ -492,11 +461,11 @@ async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
 #[tokio::test]
 async fn twenty_concurrent_sign_ins_with_one_recovery_code_give_one_success() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        let owner = account(&app, "w@example.jp", "090-1000-8000", true).await;
+        let owner = app.account("w@example.jp", "090-1000-8000", true).await;
         let code = codes(&owner).await[0].code.clone();
         let mut browsers = Vec::new();
         for _ in 0..20 {
-            browsers.push(pending_login(&app, "w@example.jp").await);
+            browsers.push(app.pending_login("w@example.jp").await);
         }
         let attempts = browsers.iter().map(|b| {
             let b = b.clone();
@@ -521,14 +490,14 @@ async fn twenty_concurrent_sign_ins_with_one_recovery_code_give_one_success() {
 #[tokio::test]
 async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
-        let owner = account(&app, "x@example.jp", "090-1000-9000", true).await;
+        let owner = app.account("x@example.jp", "090-1000-9000", true).await;
         let recovery = codes(&owner).await[0].code.clone();
         let mut last = AppError::Internal;
         for _ in 0..20 {
             // Five wrong codes an attempt, and a new attempt only once those are ten
             // minutes old (PH-6): the hundredth comes after more than three hours.
             app.clock.advance(app::server::services::otp::CODE_TTL);
-            let b = pending_login(&app, "x@example.jp").await;
+            let b = app.pending_login("x@example.jp").await;
             let wrong = other_than(&app.last_code());
             for _ in 0..5 {
                 last = b
@@ -540,7 +509,7 @@ async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
         assert_eq!(last, AppError::SmsLocked, "the hundredth wrong code locks");
 
         let sms_before = app.sms().len();
-        let b = pending_login(&app, "x@example.jp").await;
+        let b = app.pending_login("x@example.jp").await;
         assert_eq!(app.sms().len(), sms_before, "no codes while locked");
         let challenge: LoginChallenge = b.get_json("/api/login_challenge").await.json();
         assert!(challenge.sms_locked);
@@ -558,7 +527,7 @@ async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
         );
 
         // Unlocked: a new browser gets a code again.
-        let b = pending_login(&app, "x@example.jp").await;
+        let b = app.pending_login("x@example.jp").await;
         assert_eq!(
             b.post("/api/verify_login_code", &[("code", &app.last_code())])
                 .await
@@ -647,7 +616,7 @@ async fn wrong_passwords_bring_growing_delays() {
 #[tokio::test]
 async fn the_prompt_sends_the_password_with_the_refused_action() {
     on_each_engine(|app: TestApp| async move {
-        let client = account(&app, "tf4@example.jp", "090-1003-0000", true).await;
+        let client = app.account("tf4@example.jp", "090-1003-0000", true).await;
         assert!(!overview(&client).await.reauth_needed);
         let past_the_window = || app.clock.advance(Duration::from_secs(11 * 60));
 
@@ -789,7 +758,7 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
 #[tokio::test]
 async fn changing_the_number_of_a_two_factor_account_needs_a_recent_password() {
     on_each_engine(|app: TestApp| async move {
-        let client = account(&app, "z@example.jp", "090-1001-0000", true).await;
+        let client = app.account("z@example.jp", "090-1001-0000", true).await;
         app.clock.advance(Duration::from_secs(11 * 60));
         let sms_before = app.sms().len();
         let res = client
@@ -817,8 +786,8 @@ async fn changing_the_number_of_a_two_factor_account_needs_a_recent_password() {
 #[tokio::test]
 async fn a_remembered_browser_counts_only_for_its_own_account() {
     on_each_engine(|app: TestApp| async move {
-        account(&app, "aa@example.jp", "090-1002-0000", true).await;
-        account(&app, "bb@example.jp", "090-1002-0001", true).await;
+        app.account("aa@example.jp", "090-1002-0000", true).await;
+        app.account("bb@example.jp", "090-1002-0001", true).await;
         let browser = remembered(&app, "aa@example.jp").await;
         // Account B from the browser remembered for A: asked for B's code.
         browser.post("/api/log_out", &[]).await;
@@ -846,8 +815,8 @@ async fn a_remembered_browser_counts_only_for_its_own_account() {
 #[tokio::test]
 async fn the_second_factor_rotates_the_session_id() {
     on_each_engine(|app: TestApp| async move {
-        account(&app, "cc@example.jp", "090-1002-0002", true).await;
-        let browser = pending_login(&app, "cc@example.jp").await;
+        app.account("cc@example.jp", "090-1002-0002", true).await;
+        let browser = app.pending_login("cc@example.jp").await;
         let pending = browser.session_cookie().expect("a pending sign-in session");
         let res = browser
             .post("/api/verify_login_code", &[("code", &app.last_code())])
@@ -865,8 +834,8 @@ async fn the_second_factor_rotates_the_session_id() {
 #[tokio::test]
 async fn a_new_number_ends_sign_ins_waiting_for_a_code_to_the_old_one() {
     on_each_engine(|app: TestApp| async move {
-        let owner = account(&app, "dd@example.jp", "090-1002-0003", true).await;
-        let intruder = pending_login(&app, "dd@example.jp").await;
+        let owner = app.account("dd@example.jp", "090-1002-0003", true).await;
+        let intruder = app.pending_login("dd@example.jp").await;
         let old_code = app.last_code();
         app.clock.advance(Duration::from_secs(61));
         owner
@@ -927,7 +896,7 @@ async fn parallel_wrong_passwords_cannot_slip_past_the_delays() {
 #[tokio::test]
 async fn changing_the_password_ends_other_sessions_and_forgets_browsers() {
     on_each_engine(|app: TestApp| async move {
-        let owner = account(&app, "ff@example.jp", "090-1002-0005", true).await;
+        let owner = app.account("ff@example.jp", "090-1002-0005", true).await;
         let browser = remembered(&app, "ff@example.jp").await;
         let other_session = browser.session_cookie();
 
@@ -1008,9 +977,9 @@ async fn changing_the_password_ends_other_sessions_and_forgets_browsers() {
 #[tokio::test]
 async fn the_security_history_records_what_happened() {
     on_each_engine(|app: TestApp| async move {
-        let owner = account(&app, "gg@example.jp", "090-1002-0006", true).await;
+        let owner = app.account("gg@example.jp", "090-1002-0006", true).await;
         let list = codes(&owner).await;
-        let browser = pending_login(&app, "gg@example.jp").await;
+        let browser = app.pending_login("gg@example.jp").await;
         browser
             .post("/api/verify_recovery_code", &[("code", &list[0].code)])
             .await;
@@ -1035,10 +1004,10 @@ async fn the_security_history_records_what_happened() {
 #[tokio::test]
 async fn two_browsers_signing_in_at_once_each_keep_their_own_code() {
     on_each_engine(|app: TestApp| async move {
-        account(&app, "hh@example.jp", "090-1002-0007", true).await;
-        let phone = pending_login(&app, "hh@example.jp").await;
+        app.account("hh@example.jp", "090-1002-0007", true).await;
+        let phone = app.pending_login("hh@example.jp").await;
         let phone_code = app.last_code();
-        let laptop = pending_login(&app, "hh@example.jp").await;
+        let laptop = app.pending_login("hh@example.jp").await;
         let laptop_code = app.last_code();
         assert_ne!(phone_code, laptop_code);
         // One browser's wrong entries and code do not reach the other's.
@@ -1061,9 +1030,9 @@ async fn two_browsers_signing_in_at_once_each_keep_their_own_code() {
 #[tokio::test]
 async fn a_password_change_voids_sign_ins_waiting_for_their_second_factor() {
     on_each_engine(|app: TestApp| async move {
-        let owner = account(&app, "ii@example.jp", "090-1002-0008", true).await;
+        let owner = app.account("ii@example.jp", "090-1002-0008", true).await;
         let recovery = codes(&owner).await[0].code.clone();
-        let intruder = pending_login(&app, "ii@example.jp").await;
+        let intruder = app.pending_login("ii@example.jp").await;
         let code = app.last_code();
         app.clock.advance(Duration::from_secs(1));
         let res = owner
