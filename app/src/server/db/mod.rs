@@ -15,6 +15,7 @@
 //! (503, see `AppError`), and its transaction rolls back.
 
 pub mod session_store;
+pub mod sms_sends;
 pub mod throttles;
 pub mod users;
 

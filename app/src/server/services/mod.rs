@@ -10,5 +10,6 @@ pub mod login;
 pub mod maintenance;
 pub mod otp;
 pub mod phone;
+pub mod sms_limits;
 pub mod throttle;
 pub mod two_factor;

@@ -32,9 +32,10 @@ use std::time::Duration;
 use sqlx::{AnyConnection, Row};
 use subtle::ConstantTimeEq;
 
+use super::sms_limits;
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::error::AppError;
-use crate::server::db::{self, DbError, DbKind, users::UserId};
+use crate::server::db::{self, DbError, DbKind, sms_sends, users::UserId};
 use crate::server::entropy::EntropyError;
 use crate::server::sms::{SmsError, code_message};
 use crate::server::{AppState, SmsLimits};
@@ -55,7 +56,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Phone => "phone",
             Purpose::Login => "login",
@@ -128,6 +129,21 @@ pub enum OtpError {
 }
 
 crate::server::db::service_error_from_sqlx!(OtpError);
+
+impl From<sms_limits::LimitError> for OtpError {
+    fn from(e: sms_limits::LimitError) -> Self {
+        match e {
+            sms_limits::LimitError::Limited {
+                rule,
+                retry_after_secs,
+            } => Self::Limited {
+                rule,
+                retry_after_secs,
+            },
+            sms_limits::LimitError::Db(e) => Self::Db(e),
+        }
+    }
+}
 
 impl From<OtpError> for AppError {
     fn from(e: OtpError) -> Self {
@@ -301,190 +317,6 @@ pub fn restart(
     Err(now.secs_until(oldest.plus(ttl)).max(1))
 }
 
-/// Whose sends a budget counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendScope<'a> {
-    /// Sign-in codes to a number (only its verified owner can ask for them).
-    OwnerSignIns(&'a str),
-    /// Registration codes one account asked for, to one number.
-    RegistrationsBy(&'a str, i64),
-    /// Registration codes to one number, from every account (the harassment ceiling).
-    RegistrationsTo(&'a str),
-    /// Everything one account asked for.
-    Account(i64),
-    /// Everything one client address asked for.
-    Address(&'a str),
-    /// Every registration code the service sends.
-    AllRegistrations,
-    /// Everything the service sends.
-    Everyone,
-}
-
-/// One budget a send must fit: at most `limit` sends of `scope` within `window`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget<'a> {
-    pub rule: &'static str,
-    pub scope: SendScope<'a>,
-    pub window: Duration,
-    pub limit: u32,
-}
-
-const HOUR: Duration = Duration::from_secs(3600);
-const DAY: Duration = Duration::from_secs(24 * 3600);
-
-/// The budgets a send for `purpose` to `phone` must fit (SEC-2). The owner's sign-in codes
-/// and registration sends have separate per-number budgets, so that no other account can use
-/// up the owner's sign-in codes; registration sends are budgeted per (number, account), under
-/// a per-number ceiling across all accounts that keeps a number from being harassed.
-pub fn budgets<'a>(
-    limits: &SmsLimits,
-    purpose: Purpose,
-    user: i64,
-    phone: &'a str,
-    address: &'a str,
-) -> Vec<Budget<'a>> {
-    let budget = |rule, scope, window, limit| Budget {
-        rule,
-        scope,
-        window,
-        limit,
-    };
-    let mut list = match purpose {
-        Purpose::Login => vec![
-            budget(
-                "sign-in codes per number per hour",
-                SendScope::OwnerSignIns(phone),
-                HOUR,
-                limits.per_number_hour,
-            ),
-            budget(
-                "sign-in codes per number per day",
-                SendScope::OwnerSignIns(phone),
-                DAY,
-                limits.per_number_day,
-            ),
-        ],
-        Purpose::Phone => vec![
-            budget(
-                "per number and account per hour",
-                SendScope::RegistrationsBy(phone, user),
-                HOUR,
-                limits.per_number_hour,
-            ),
-            budget(
-                "per number and account per day",
-                SendScope::RegistrationsBy(phone, user),
-                DAY,
-                limits.per_number_day,
-            ),
-            budget(
-                "registrations per number per day",
-                SendScope::RegistrationsTo(phone),
-                DAY,
-                limits.registrations_per_number_day,
-            ),
-            // Registrations may take at most half of the service's hourly ceiling, so that a
-            // flood of them cannot stop everyone's sign-in codes.
-            budget(
-                "registrations per hour, everyone",
-                SendScope::AllRegistrations,
-                HOUR,
-                (limits.global_hour / 2).max(1),
-            ),
-        ],
-    };
-    list.extend([
-        budget(
-            "per account per day",
-            SendScope::Account(user),
-            DAY,
-            limits.per_account_day,
-        ),
-        budget(
-            "per address per hour",
-            SendScope::Address(address),
-            HOUR,
-            limits.per_ip_hour,
-        ),
-        budget(
-            "global per hour",
-            SendScope::Everyone,
-            HOUR,
-            limits.global_hour,
-        ),
-    ]);
-    list
-}
-
-/// Whether one more send fits a budget that already counts `count` sends, the oldest at
-/// `oldest`: `Err(seconds to wait)` when it does not.
-pub fn fits(
-    count: i64,
-    oldest: Option<Timestamp>,
-    budget: &Budget<'_>,
-    now: Timestamp,
-) -> Result<(), u64> {
-    if count < i64::from(budget.limit) {
-        return Ok(());
-    }
-    let oldest = oldest.unwrap_or(now);
-    Err(now.secs_until(oldest.plus(budget.window)).max(1))
-}
-
-/// Refuses the send if any budget is used up; otherwise records it. Returns the row id so a
-/// send the gateway refused can be taken back.
-async fn record_send(
-    conn: &mut AnyConnection,
-    limits: &SmsLimits,
-    purpose: Purpose,
-    user: UserId,
-    phone: &PhoneNumber,
-    ip: &str,
-    now: Timestamp,
-) -> Result<i64, OtpError> {
-    // Each count names its own columns; `sent_at` leads every index it uses.
-    for budget in budgets(limits, purpose, user.0, phone.e164(), ip) {
-        let since = now.minus(budget.window).as_millis();
-        let query = match budget.scope {
-            SendScope::OwnerSignIns(n) => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1 AND phone_e164 = $2 AND purpose = 'login'")
-                .bind(since)
-                .bind(n),
-            SendScope::RegistrationsBy(n, id) => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1 AND phone_e164 = $2 AND user_id = $3 AND purpose = 'phone'")
-                .bind(since)
-                .bind(n)
-                .bind(id),
-            SendScope::RegistrationsTo(n) => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1 AND phone_e164 = $2 AND purpose = 'phone'")
-                .bind(since)
-                .bind(n),
-            SendScope::Account(id) => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1 AND user_id = $2")
-                .bind(since)
-                .bind(id),
-            SendScope::Address(a) => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1 AND ip = $2")
-                .bind(since)
-                .bind(a),
-            SendScope::AllRegistrations => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1 AND purpose = 'phone'").bind(since),
-            SendScope::Everyone => sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE sent_at > $1").bind(since),
-        };
-        let row = query.fetch_one(&mut *conn).await?;
-        let oldest = row.try_get::<Option<i64>, _>("oldest")?.map(Timestamp);
-        if let Err(retry_after_secs) = fits(row.try_get("n")?, oldest, &budget, now) {
-            return Err(OtpError::Limited {
-                rule: budget.rule,
-                retry_after_secs,
-            });
-        }
-    }
-    let row = sqlx::query("INSERT INTO sms_sends (user_id, phone_e164, ip, sent_at, purpose) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-        .bind(user.0)
-        .bind(phone.e164())
-        .bind(ip)
-        .bind(now.as_millis())
-        .bind(purpose.as_str())
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(row.try_get("id")?)
-}
-
 /// Sends the code; if the gateway fails, kills the verification, so that a failure leaves no
 /// usable code (SMS-1). The send is taken back from the limits only when the gateway surely
 /// did not send it (it refused the request, 4xx): after a timeout, a 5xx or a broken
@@ -508,10 +340,7 @@ async fn deliver(
         let mut tx = state.db.pool().begin().await?;
         set_state(&mut tx, pending.id, "dead").await?;
         if e.surely_not_sent() {
-            sqlx::query("DELETE FROM sms_sends WHERE id = $1")
-                .bind(send_id)
-                .execute(&mut *tx)
-                .await?;
+            sms_sends::delete(&mut tx, send_id).await?;
         }
         tx.commit().await?;
         return Err(e.into());
@@ -556,7 +385,7 @@ pub async fn start(
         state.settings.code_ttl,
     )
     .map_err(|retry_after_secs| OtpError::TooManyWrongCodes { retry_after_secs })?;
-    let send_id = record_send(
+    let send_id = sms_limits::charge(
         &mut tx,
         &state.settings.sms_limits,
         purpose,
@@ -636,7 +465,7 @@ pub async fn resend(
             retry_after_secs: now.secs_until(available),
         });
     }
-    let send_id = record_send(
+    let send_id = sms_limits::charge(
         &mut tx,
         limits,
         purpose,
@@ -800,45 +629,6 @@ pub async fn kill(state: &AppState, id: i64) -> Result<(), OtpError> {
 mod tests {
     use super::*;
 
-    fn scopes(list: &[Budget<'_>]) -> Vec<SendScope<'static>> {
-        list.iter()
-            .map(|b| match b.scope {
-                SendScope::OwnerSignIns(_) => SendScope::OwnerSignIns("n"),
-                SendScope::RegistrationsBy(_, id) => SendScope::RegistrationsBy("n", id),
-                SendScope::RegistrationsTo(_) => SendScope::RegistrationsTo("n"),
-                SendScope::Account(id) => SendScope::Account(id),
-                SendScope::Address(_) => SendScope::Address("a"),
-                SendScope::AllRegistrations => SendScope::AllRegistrations,
-                SendScope::Everyone => SendScope::Everyone,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_owners_sign_in_codes_share_no_per_number_budget_with_registrations() {
-        let limits = SmsLimits::default();
-        let owner = budgets(&limits, Purpose::Login, 1, "+819012345678", "192.0.2.1");
-        let other = budgets(&limits, Purpose::Phone, 2, "+819012345678", "203.0.113.9");
-        assert!(
-            owner.iter().all(|o| other
-                .iter()
-                .all(|x| x.scope != o.scope || x.scope == SendScope::Everyone)),
-            "only the global ceiling is shared: {owner:?} / {other:?}"
-        );
-        assert_eq!(
-            scopes(&other),
-            [
-                SendScope::RegistrationsBy("n", 2),
-                SendScope::RegistrationsBy("n", 2),
-                SendScope::RegistrationsTo("n"),
-                SendScope::AllRegistrations,
-                SendScope::Account(2),
-                SendScope::Address("a"),
-                SendScope::Everyone,
-            ]
-        );
-    }
-
     #[test]
     fn starting_over_keeps_the_wrong_entries_of_the_last_ten_minutes() {
         let t = Timestamp(50_000_000);
@@ -854,23 +644,5 @@ mod tests {
             "all five used: wait until the oldest attempt is ten minutes old"
         );
         assert_eq!(restart(7, Some(t), t.plus(CODE_TTL), CODE_TTL), Err(1));
-    }
-
-    #[test]
-    fn a_full_budget_says_when_its_oldest_send_leaves_the_window() {
-        let limits = SmsLimits::default();
-        let list = budgets(&limits, Purpose::Phone, 1, "+819012345678", "a");
-        let hourly = &list[0];
-        let t = Timestamp(10_000_000);
-        assert_eq!(fits(4, Some(t), hourly, t), Ok(()));
-        assert_eq!(
-            fits(5, Some(t), hourly, t.plus(Duration::from_secs(300))),
-            Err(3300)
-        );
-        assert_eq!(
-            fits(5, Some(t), hourly, t.plus(HOUR)),
-            Err(1),
-            "never less than a second"
-        );
     }
 }
