@@ -128,7 +128,11 @@ async fn housekeeping(state: AppState, store: SqlSessionStore) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
-        match store.delete_expired(time::OffsetDateTime::now_utc()).await {
+        let now = time::OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(state.clock.now().as_millis()) * 1_000_000,
+        )
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+        match store.delete_expired(now).await {
             Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),

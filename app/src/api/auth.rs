@@ -260,7 +260,7 @@ async fn give_back(
 #[server(prefix = "/api", endpoint = "verify_login_code")]
 pub async fn verify_login_code(code: String) -> Result<(), AppError> {
     use crate::domain::OtpCode;
-    use crate::server::services::{login, otp::OtpError};
+    use crate::server::services::login::{self, Refusal};
     use crate::server::{auth_session, web};
 
     web::finish(
@@ -291,20 +291,18 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
                     leptos_axum::redirect(crate::urls::SETTINGS);
                     Ok(())
                 }
-                Err(OtpError::JustLocked) => {
-                    web::note(&state, user, crate::domain::SecurityEvent::SmsFactorLocked).await;
-                    Err(AppError::SmsLocked)
-                }
-                Err(e @ (OtpError::Exhausted | OtpError::AlreadyExhausted | OtpError::Expired)) => {
-                    // Five wrong codes (or ten minutes): back to the password (LG-2), and
-                    // the message says so rather than offering to resend.
-                    auth_session::end_pending(&session).await?;
-                    Err(match e {
-                        OtpError::Expired => AppError::SignInCodeExpired,
-                        _ => AppError::SignInCodeExhausted,
-                    })
-                }
-                Err(e) => Err(e.into()),
+                Err(e) => match login::refusal(e) {
+                    Refusal::Locked => {
+                        web::note(&state, user, crate::domain::SecurityEvent::SmsFactorLocked)
+                            .await;
+                        Err(AppError::SmsLocked)
+                    }
+                    Refusal::EndsPending(e) => {
+                        auth_session::end_pending(&session).await?;
+                        Err(e)
+                    }
+                    Refusal::Stays(e) => Err(e),
+                },
             }
         }
         .await,

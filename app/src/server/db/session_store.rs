@@ -115,6 +115,9 @@ impl SessionStore for SqlSessionStore {
             "SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash(id))
+        // The wall clock, not the state's: tower-sessions stamps `expiry_date` with the wall
+        // clock, so a session's expiry can only be judged against the same clock (a test's
+        // `ManualClock` would mix the two).
         .bind(unix_ms(OffsetDateTime::now_utc()))
         .fetch_optional(self.db.pool())
         .await

@@ -300,6 +300,31 @@ pub async fn verify_code(
     }
 }
 
+/// What a refused sign-in code does to the pending sign-in (LG-2, SEC-1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A wrong code with entries left, or one that was not judged: the sign-in goes on.
+    Stays(AppError),
+    /// Five wrong codes, or the code's ten minutes are over: back to the password, and
+    /// the message says so rather than offering to resend.
+    EndsPending(AppError),
+    /// This guess locked the SMS factor (to be recorded in the history); a recovery code
+    /// still works.
+    Locked,
+}
+
+/// The rule behind [`Refusal`], for an error of [`verify_code`].
+pub fn refusal(e: OtpError) -> Refusal {
+    match e {
+        OtpError::JustLocked => Refusal::Locked,
+        OtpError::Expired => Refusal::EndsPending(AppError::SignInCodeExpired),
+        OtpError::Exhausted | OtpError::AlreadyExhausted => {
+            Refusal::EndsPending(AppError::SignInCodeExhausted)
+        }
+        other => Refusal::Stays(other.into()),
+    }
+}
+
 /// Gives back a failure reserved for a guess that was not judged (or was right).
 async fn release(state: &AppState, user: UserId) -> Result<(), DbError> {
     sqlx::query(
@@ -358,6 +383,32 @@ pub async fn needs_second_factor(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn five_wrong_codes_or_an_expired_one_end_the_pending_sign_in() {
+        assert_eq!(
+            refusal(OtpError::Exhausted),
+            Refusal::EndsPending(AppError::SignInCodeExhausted)
+        );
+        assert_eq!(
+            refusal(OtpError::AlreadyExhausted),
+            Refusal::EndsPending(AppError::SignInCodeExhausted)
+        );
+        assert_eq!(
+            refusal(OtpError::Expired),
+            Refusal::EndsPending(AppError::SignInCodeExpired)
+        );
+        assert_eq!(refusal(OtpError::JustLocked), Refusal::Locked);
+        assert_eq!(
+            refusal(OtpError::Mismatch { attempts_left: 2 }),
+            Refusal::Stays(AppError::CodeMismatch { attempts_left: 2 })
+        );
+        assert_eq!(
+            refusal(OtpError::Locked),
+            Refusal::Stays(AppError::SmsLocked),
+            "a guess after the lock was not judged: the recovery code is still offered"
+        );
+    }
 
     #[test]
     fn a_lock_ends_by_itself_after_a_day() {
