@@ -14,10 +14,14 @@
 //! [`SQLITE_BUSY_TIMEOUT`]. A statement that hits one of them fails like any database error
 //! (503, see `AppError`), and its transaction rolls back.
 
+pub mod browsers;
+pub mod recovery_codes;
+pub mod security_events;
 pub mod session_store;
 pub mod sms_sends;
 pub mod throttles;
 pub mod users;
+pub mod verifications;
 
 use std::{path::Path, time::Duration};
 

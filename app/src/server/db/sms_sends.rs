@@ -105,3 +105,12 @@ pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<(), DbError> {
         .await?;
     Ok(())
 }
+
+/// Deletes the sends before `before` (no limit looks back that far).
+pub async fn purge(conn: &mut AnyConnection, before: Timestamp) -> Result<u64, DbError> {
+    Ok(sqlx::query("DELETE FROM sms_sends WHERE sent_at < $1")
+        .bind(before.as_millis())
+        .execute(conn)
+        .await?
+        .rows_affected())
+}

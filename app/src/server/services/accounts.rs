@@ -107,13 +107,8 @@ pub async fn change_password(
     let hash = slot.hash(new, salt).await?;
     drop(slot);
     let mut tx = state.db.pool().begin().await.map_err(DbError::from)?;
-    let done: Result<(), sqlx::Error> = async {
-        sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1")
-            .bind(user.0)
-            .bind(hash.as_str())
-            .bind(now.as_millis())
-            .execute(&mut *tx)
-            .await?;
+    let done: Result<(), DbError> = async {
+        users::set_password(&mut tx, user, &hash, now).await?;
         crate::server::db::session_store::end_all_of_in(&mut tx, user).await?;
         browsers::forget_all_in(&mut tx, user).await?;
         // Sign-ins still waiting for a second factor started with the old password.
@@ -121,7 +116,7 @@ pub async fn change_password(
         Ok(())
     }
     .await;
-    done.map_err(DbError::from)?;
+    done?;
     tx.commit().await.map_err(DbError::from)?;
     tracing::info!(
         user = user.0,

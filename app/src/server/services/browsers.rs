@@ -5,25 +5,18 @@
 
 use std::time::Duration;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::domain::{Timestamp, user_agent};
 use crate::server::AppState;
 use crate::server::cookies::BrowserToken;
-use crate::server::db::{DbError, users::UserId};
+use crate::server::db::{self, DbError, users::UserId};
 use crate::server::entropy::EntropyError;
 
 /// How long a browser is remembered (LG-4).
 pub const REMEMBER_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// One remembered browser, as the settings page lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Remembered {
-    pub id: i64,
-    pub label: String,
-    pub created_at: Timestamp,
-    pub last_used_at: Timestamp,
-}
+pub use crate::server::db::browsers::Remembered;
 
 fn token_hash(state: &AppState, token: &BrowserToken) -> String {
     state
@@ -39,18 +32,15 @@ pub async fn remember(
     now: Timestamp,
 ) -> Result<BrowserToken, RememberError> {
     let token = BrowserToken::new(state.entropy.bytes::<{ BrowserToken::BYTES }>()?);
-    sqlx::query(
-        "INSERT INTO remembered_browsers (user_id, token_hash, label, created_at, last_used_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $4, $5)",
+    db::browsers::insert(
+        &state.db,
+        user,
+        &token_hash(state, &token),
+        &user_agent::label(user_agent_header),
+        now,
+        now.plus(REMEMBER_FOR),
     )
-    .bind(user.0)
-    .bind(token_hash(state, &token))
-    .bind(user_agent::label(user_agent_header))
-    .bind(now.as_millis())
-    .bind(now.plus(REMEMBER_FOR).as_millis())
-    .execute(state.db.pool())
-    .await
-    .map_err(DbError::from)?;
+    .await?;
     Ok(token)
 }
 
@@ -81,50 +71,21 @@ pub async fn recognise(
     token: &BrowserToken,
     now: Timestamp,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query(
-        "UPDATE remembered_browsers SET last_used_at = $1 WHERE token_hash = $2 AND user_id = $3 AND expires_at > $1",
-    )
-    .bind(now.as_millis())
-    .bind(token_hash(state, token))
-    .bind(user.0)
-    .execute(state.db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    db::browsers::touch_live(&state.db, user, &token_hash(state, token), now).await
 }
 
+/// The live remembered browsers of `user`, the last used first (LG-5).
 pub async fn list(
     state: &AppState,
     user: UserId,
     now: Timestamp,
 ) -> Result<Vec<Remembered>, DbError> {
-    let rows = sqlx::query(
-        "SELECT id, label, created_at, last_used_at FROM remembered_browsers \
-         WHERE user_id = $1 AND expires_at > $2 ORDER BY last_used_at DESC",
-    )
-    .bind(user.0)
-    .bind(now.as_millis())
-    .fetch_all(state.db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Remembered {
-                id: r.try_get("id")?,
-                label: r.try_get("label")?,
-                created_at: Timestamp(r.try_get("created_at")?),
-                last_used_at: Timestamp(r.try_get("last_used_at")?),
-            })
-        })
-        .collect()
+    db::browsers::live_of(&state.db, user, now).await
 }
 
 /// Forgets one browser of `user` (another account's id changes nothing). Whether one went.
 pub async fn forget(state: &AppState, user: UserId, id: i64) -> Result<bool, DbError> {
-    let done = sqlx::query("DELETE FROM remembered_browsers WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user.0)
-        .execute(state.db.pool())
-        .await?;
-    Ok(done.rows_affected() == 1)
+    db::browsers::delete_one(&state.db, user, id).await
 }
 
 /// Forgets every browser of `user` (the settings page's "all").
@@ -137,9 +98,5 @@ pub async fn forget_all(state: &AppState, user: UserId) -> Result<(), DbError> {
 /// Forgets every browser of `user`, inside the caller's transaction (two-factor off, a new
 /// phone number, new recovery codes).
 pub async fn forget_all_in(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM remembered_browsers WHERE user_id = $1")
-        .bind(user.0)
-        .execute(conn)
-        .await?;
-    Ok(())
+    db::browsers::delete_all_of(conn, user).await
 }

@@ -1,11 +1,9 @@
 //! The security history (SEC-5). Entries are written after the change they describe has
 //! committed; a failure to write one is logged and does not undo the change.
 
-use sqlx::Row;
-
 use crate::domain::{SecurityEvent, Timestamp, user_agent};
 use crate::server::AppState;
-use crate::server::db::{DbError, users::UserId};
+use crate::server::db::{DbError, security_events, users::UserId};
 
 /// One entry as the settings page lists it.
 #[derive(Debug, Clone)]
@@ -18,6 +16,7 @@ pub struct Entry {
 /// How many entries the page shows.
 pub const SHOWN: i64 = 30;
 
+/// Writes an entry; a failure is logged, never returned (the change it describes stands).
 pub async fn record(
     state: &AppState,
     user: UserId,
@@ -25,37 +24,23 @@ pub async fn record(
     user_agent_header: &str,
     now: Timestamp,
 ) {
-    let done = sqlx::query(
-        "INSERT INTO security_events (user_id, kind, browser, at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(user.0)
-    .bind(event.as_str())
-    .bind(user_agent::label(user_agent_header))
-    .bind(now.as_millis())
-    .execute(state.db.pool())
-    .await;
-    if let Err(e) = done {
+    let label = user_agent::label(user_agent_header);
+    if let Err(e) = security_events::insert(&state.db, user, event.as_str(), &label, now).await {
         tracing::warn!(user = user.0, event = event.as_str(), error = %e, "security history entry not written");
     }
 }
 
-/// The newest entries first.
+/// The newest entries first. An entry of a kind this version does not know is left out.
 pub async fn list(state: &AppState, user: UserId) -> Result<Vec<Entry>, DbError> {
-    let rows = sqlx::query("SELECT kind, browser, at FROM security_events WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2")
-        .bind(user.0)
-        .bind(SHOWN)
-        .fetch_all(state.db.pool())
-        .await?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let kind: String = r.try_get("kind")?;
-        if let Some(event) = SecurityEvent::from_name(&kind) {
-            entries.push(Entry {
+    Ok(security_events::newest(&state.db, user, SHOWN)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            SecurityEvent::from_name(&row.kind).map(|event| Entry {
                 event,
-                browser: r.try_get("browser")?,
-                at: Timestamp(r.try_get("at")?),
-            });
-        }
-    }
-    Ok(entries)
+                browser: row.browser,
+                at: row.at,
+            })
+        })
+        .collect())
 }

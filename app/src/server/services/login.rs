@@ -27,8 +27,6 @@
 
 use std::time::Duration;
 
-use sqlx::Row;
-
 use super::otp::{self, OtpError, Pending, Purpose, Requester, Which};
 use super::{accounts, devices, hashing, throttle};
 use crate::domain::mask::mask_email;
@@ -36,7 +34,7 @@ use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::cookies::BrowserToken;
-use crate::server::db::{self, DbError, users::UserId};
+use crate::server::db::{self, DbError, users, users::UserId};
 
 /// How long a pending sign-in lasts (LG-1).
 pub const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
@@ -148,28 +146,22 @@ async fn phone_and_lock(
     user: UserId,
     now: Timestamp,
 ) -> Result<(PhoneNumber, bool), OtpError> {
-    let row = sqlx::query("SELECT phone_e164, sms_locked_at FROM users WHERE id = $1")
-        .bind(user.0)
-        .fetch_one(state.db.pool())
-        .await?;
-    let e164: Option<String> = row.try_get("phone_e164")?;
-    let phone = e164
+    let columns = {
+        let mut conn = state.db.pool().acquire().await?;
+        users::second_factor(&mut conn, user).await?
+    };
+    let phone = columns
+        .phone_e164
         .as_deref()
         .map(db::stored_phone)
         .transpose()?
         .ok_or(OtpError::NoPending)?;
-    let locked_at = row
-        .try_get::<Option<i64>, _>("sms_locked_at")?
-        .map(Timestamp);
+    let locked_at = columns.sms_locked_at;
     if let Some(at) = locked_at
         && !sms_lock_holds(locked_at, now)
     {
         // The lock has run out. Only this lock is lifted (not a newer one set meanwhile).
-        sqlx::query("UPDATE users SET sms_locked_at = NULL WHERE id = $1 AND sms_locked_at = $2")
-            .bind(user.0)
-            .bind(at.as_millis())
-            .execute(state.db.pool())
-            .await?;
+        users::lift_sms_lock(&state.db, user, Some(at)).await?;
         return Ok((phone, false));
     }
     Ok((phone, locked_at.is_some()))
@@ -177,11 +169,7 @@ async fn phone_and_lock(
 
 /// Lifts the lock, keeping the count of wrong codes (a sign-in from a remembered browser).
 pub async fn lift_lock(state: &AppState, user: UserId) -> Result<(), DbError> {
-    sqlx::query("UPDATE users SET sms_locked_at = NULL WHERE id = $1")
-        .bind(user.0)
-        .execute(state.db.pool())
-        .await?;
-    Ok(())
+    users::lift_sms_lock(&state.db, user, None).await
 }
 
 /// Sends the sign-in code, unless the SMS factor is locked.
@@ -250,20 +238,11 @@ pub async fn verify_code(
     // statement: parallel wrong codes cannot slip past the lock, and a lock lifted a moment
     // ago holds again at the first wrong code. A guess that is right, or that is not
     // judged, gives its reservation back.
-    let reserved = sqlx::query(
-        "UPDATE users SET second_factor_failures = second_factor_failures + 1, \
-         sms_locked_at = CASE WHEN second_factor_failures + 1 >= $2 THEN $3 ELSE sms_locked_at END \
-         WHERE id = $1 AND sms_locked_at IS NULL RETURNING second_factor_failures",
-    )
-    .bind(user.0)
-    .bind(LOCK_AFTER)
-    .bind(now.as_millis())
-    .fetch_optional(state.db.pool())
-    .await?;
-    let Some(reserved) = reserved else {
+    let Some(failures) =
+        users::reserve_second_factor_failure(&state.db, user, LOCK_AFTER, now).await?
+    else {
         return Err(OtpError::Locked);
     };
-    let failures: i64 = reserved.try_get("second_factor_failures")?;
     match otp::check(state, user, Purpose::Login, Which::Id(id), code, now).await {
         Ok(pending) => {
             let mut tx = state.db.pool().begin().await?;
@@ -272,12 +251,7 @@ pub async fn verify_code(
                 release(state, user).await?;
                 return Err(OtpError::NoPending);
             }
-            sqlx::query(
-                "UPDATE users SET second_factor_failures = 0, sms_locked_at = NULL WHERE id = $1",
-            )
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await?;
+            users::clear_second_factor_failures(&mut tx, user).await?;
             tx.commit().await?;
             Ok(pending.id)
         }
@@ -327,16 +301,7 @@ pub fn refusal(e: OtpError) -> Refusal {
 
 /// Gives back a failure reserved for a guess that was not judged (or was right).
 async fn release(state: &AppState, user: UserId) -> Result<(), DbError> {
-    sqlx::query(
-        "UPDATE users SET second_factor_failures = second_factor_failures - 1, \
-         sms_locked_at = CASE WHEN second_factor_failures - 1 < $2 THEN NULL ELSE sms_locked_at END \
-         WHERE id = $1 AND second_factor_failures > 0",
-    )
-    .bind(user.0)
-    .bind(LOCK_AFTER)
-    .execute(state.db.pool())
-    .await?;
-    Ok(())
+    users::release_second_factor_failure(&state.db, user, LOCK_AFTER).await
 }
 
 /// Gives back a code consumed by a sign-in that then failed (SEC-6): it is pending again,
@@ -358,11 +323,9 @@ pub async fn needs_second_factor(
     browser_token: Option<&str>,
     now: Timestamp,
 ) -> Result<bool, DbError> {
-    let on = sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
-        .bind(user.0)
-        .fetch_one(state.db.pool())
+    let on = users::second_factor(&mut *state.db.pool().acquire().await?, user)
         .await?
-        .try_get::<Option<i64>, _>("two_factor_enabled_at")?
+        .two_factor_enabled_at
         .is_some();
     if !on {
         return Ok(false);

@@ -29,13 +29,13 @@
 
 use std::time::Duration;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use subtle::ConstantTimeEq;
 
 use super::sms_limits;
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::error::AppError;
-use crate::server::db::{self, DbError, DbKind, sms_sends, users::UserId};
+use crate::server::db::{self, DbError, sms_sends, users, users::UserId, verifications};
 use crate::server::entropy::EntropyError;
 use crate::server::sms::{SmsError, code_message};
 use crate::server::{AppState, SmsLimits};
@@ -73,15 +73,7 @@ pub struct Requester {
     pub host: String,
 }
 
-/// A verification waiting for its code.
-#[derive(Debug, Clone)]
-pub struct Pending {
-    pub id: i64,
-    pub phone: PhoneNumber,
-    pub code_sent_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub enable_two_factor: bool,
-}
+pub use crate::server::db::verifications::{Pending, Which};
 
 impl Pending {
     /// When `再送する` may be used again.
@@ -202,52 +194,6 @@ fn new_code(state: &AppState) -> Result<OtpCode, EntropyError> {
     Ok(OtpCode::from_number(state.entropy.below(1_000_000)?))
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Pending, DbError> {
-    let e164: String = row.try_get("phone_e164")?;
-    Ok(Pending {
-        id: row.try_get("id")?,
-        phone: db::stored_phone(&e164)?,
-        code_sent_at: Timestamp(row.try_get("code_sent_at")?),
-        expires_at: Timestamp(row.try_get("expires_at")?),
-        enable_two_factor: row.try_get::<i64, _>("enable_two_factor")? != 0,
-    })
-}
-
-/// Which pending verification a step is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Which {
-    /// The account's newest for the purpose: the phone dialog has one attempt at a time.
-    Newest,
-    /// One by id: each browser signing in has its own (its session holds the id), so two
-    /// sign-ins neither kill nor share each other's codes and attempts.
-    Id(i64),
-}
-
-async fn load_pending(
-    conn: &mut AnyConnection,
-    user: UserId,
-    purpose: Purpose,
-    which: Which,
-) -> Result<Option<Pending>, OtpError> {
-    let query = match which {
-        Which::Newest => sqlx::query(const_str::NEWEST),
-        Which::Id(id) => sqlx::query(const_str::BY_ID).bind(id),
-    };
-    let row = query
-        .bind(user.0)
-        .bind(purpose.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
-}
-
-mod const_str {
-    pub const NEWEST: &str = "SELECT id, phone_e164, code_sent_at, expires_at, enable_two_factor FROM verifications \
-         WHERE user_id = $1 AND purpose = $2 AND state = 'pending' ORDER BY id DESC LIMIT 1";
-    pub const BY_ID: &str = "SELECT id, phone_e164, code_sent_at, expires_at, enable_two_factor FROM verifications \
-         WHERE id = $1 AND user_id = $2 AND purpose = $3 AND state = 'pending'";
-}
-
 /// The live verification of `user` for `purpose`, if any (an expired one is not live).
 pub async fn pending(
     state: &AppState,
@@ -257,18 +203,11 @@ pub async fn pending(
     now: Timestamp,
 ) -> Result<Option<Pending>, OtpError> {
     let mut conn = state.db.pool().acquire().await?;
-    Ok(load_pending(&mut conn, user, purpose, which)
-        .await?
-        .filter(|p| p.expires_at > now))
-}
-
-async fn set_state(conn: &mut AnyConnection, id: i64, state: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE verifications SET state = $1 WHERE id = $2 AND state = 'pending'")
-        .bind(state)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    Ok(
+        verifications::pending(&mut conn, user, purpose.as_str(), which)
+            .await?
+            .filter(|p| p.expires_at > now),
+    )
 }
 
 /// Ends every pending verification of `user` for `purpose` (the dialog was closed, PH-9;
@@ -284,16 +223,8 @@ pub async fn abandon_in(
     conn: &mut AnyConnection,
     user: UserId,
     purpose: Purpose,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE verifications SET state = 'abandoned' \
-         WHERE user_id = $1 AND purpose = $2 AND state = 'pending'",
-    )
-    .bind(user.0)
-    .bind(purpose.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
+) -> Result<(), DbError> {
+    verifications::abandon_pending(conn, user, purpose.as_str(), None).await
 }
 
 /// The advisory lock that serialises send transactions across processes on PostgreSQL
@@ -338,7 +269,7 @@ async fn deliver(
     );
     if let Err(e) = state.sms.send(&pending.phone, &body, now).await {
         let mut tx = state.db.pool().begin().await?;
-        set_state(&mut tx, pending.id, "dead").await?;
+        verifications::end(&mut tx, pending.id, "dead").await?;
         if e.surely_not_sent() {
             sms_sends::delete(&mut tx, send_id).await?;
         }
@@ -366,25 +297,16 @@ pub async fn start(
     // Wrong entries of recent attempts at this number carry over (PH-6): each verification's
     // own entries (not the ones it inherited), of every verification that had a live code
     // in the last ten minutes.
-    let recent = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(attempts - inherited_attempts), 0) AS BIGINT) AS used, \
-         MIN(code_sent_at) AS oldest \
-         FROM verifications WHERE user_id = $1 AND purpose = $2 AND phone_e164 = $3 \
-         AND code_sent_at > $4 AND state <> 'verified' AND attempts > inherited_attempts",
+    let (used, oldest) = verifications::recent_entries(
+        &mut tx,
+        user,
+        purpose.as_str(),
+        phone,
+        now.minus(state.settings.code_ttl),
     )
-    .bind(user.0)
-    .bind(purpose.as_str())
-    .bind(phone.e164())
-    .bind(now.minus(state.settings.code_ttl).as_millis())
-    .fetch_one(&mut *tx)
     .await?;
-    let attempts = restart(
-        recent.try_get("used")?,
-        recent.try_get::<Option<i64>, _>("oldest")?.map(Timestamp),
-        now,
-        state.settings.code_ttl,
-    )
-    .map_err(|retry_after_secs| OtpError::TooManyWrongCodes { retry_after_secs })?;
+    let attempts = restart(used, oldest, now, state.settings.code_ttl)
+        .map_err(|retry_after_secs| OtpError::TooManyWrongCodes { retry_after_secs })?;
     let send_id = sms_limits::charge(
         &mut tx,
         &state.settings.sms_limits,
@@ -396,24 +318,23 @@ pub async fn start(
     )
     .await?;
     let expires_at = now.plus(state.settings.code_ttl);
-    let row = sqlx::query(
-        "INSERT INTO verifications \
-         (user_id, purpose, phone_e164, code_hash, code_sent_at, expires_at, attempts, inherited_attempts, state, enable_two_factor, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $8, $8, 'pending', $7, $5) RETURNING id",
+    let id = verifications::insert(
+        &mut tx,
+        &verifications::NewVerification {
+            user,
+            purpose: purpose.as_str(),
+            phone,
+            code_hash: &hash,
+            sent_at: now,
+            expires_at,
+            inherited: attempts,
+            enable_two_factor,
+        },
     )
-    .bind(user.0)
-    .bind(purpose.as_str())
-    .bind(phone.e164())
-    .bind(hash)
-    .bind(now.as_millis())
-    .bind(expires_at.as_millis())
-    .bind(i64::from(enable_two_factor))
-    .bind(attempts)
-    .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
     let pending = Pending {
-        id: row.try_get("id")?,
+        id,
         phone: phone.clone(),
         code_sent_at: now,
         expires_at,
@@ -424,15 +345,8 @@ pub async fn start(
     // the person with the code they already have (the newest pending row is the live one).
     // Sign-ins keep theirs: each browser's is its own (see `Which`).
     if purpose == Purpose::Phone {
-        sqlx::query(
-            "UPDATE verifications SET state = 'abandoned' \
-             WHERE user_id = $1 AND purpose = $2 AND state = 'pending' AND id <> $3",
-        )
-        .bind(user.0)
-        .bind(purpose.as_str())
-        .bind(pending.id)
-        .execute(state.db.pool())
-        .await?;
+        let mut conn = state.db.pool().acquire().await?;
+        verifications::abandon_pending(&mut conn, user, purpose.as_str(), Some(pending.id)).await?;
     }
     tracing::info!(user = user.0, purpose = purpose.as_str(), to = %phone.masked(), "verification started");
     Ok(pending)
@@ -450,11 +364,11 @@ pub async fn resend(
 ) -> Result<Pending, OtpError> {
     let mut tx = state.db.pool().begin().await?;
     db::lock_names(&mut tx, state.db.kind(), &[SENDS_LOCK]).await?;
-    let pending = load_pending(&mut tx, user, purpose, which)
+    let pending = verifications::pending(&mut tx, user, purpose.as_str(), which)
         .await?
         .ok_or(OtpError::NoPending)?;
     if pending.expires_at <= now {
-        set_state(&mut tx, pending.id, "dead").await?;
+        verifications::end(&mut tx, pending.id, "dead").await?;
         tx.commit().await?;
         return Err(OtpError::Expired);
     }
@@ -477,13 +391,8 @@ pub async fn resend(
     .await?;
     let code = new_code(state)?;
     let expires_at = now.plus(state.settings.code_ttl);
-    sqlx::query("UPDATE verifications SET code_hash = $1, code_sent_at = $2, expires_at = $3 WHERE id = $4 AND state = 'pending'")
-        .bind(code_hash(state, purpose, user, &pending.phone, &code))
-        .bind(now.as_millis())
-        .bind(expires_at.as_millis())
-        .bind(pending.id)
-        .execute(&mut *tx)
-        .await?;
+    let hash = code_hash(state, purpose, user, &pending.phone, &code);
+    verifications::replace_code(&mut tx, pending.id, &hash, now, expires_at).await?;
     tx.commit().await?;
     let pending = Pending {
         code_sent_at: now,
@@ -505,11 +414,11 @@ pub async fn check(
     now: Timestamp,
 ) -> Result<Pending, OtpError> {
     let mut conn = state.db.pool().acquire().await?;
-    let pending = load_pending(&mut conn, user, purpose, which)
+    let pending = verifications::pending(&mut conn, user, purpose.as_str(), which)
         .await?
         .ok_or(OtpError::NoPending)?;
     if pending.expires_at <= now {
-        set_state(&mut conn, pending.id, "dead").await?;
+        verifications::end(&mut conn, pending.id, "dead").await?;
         return Err(OtpError::Expired);
     }
     // Reserve one entry, against this verification's five and against the five that all of
@@ -517,60 +426,33 @@ pub async fn check(
     // `restart`): sign-ins started side by side do not get five each. On PostgreSQL the
     // account's row is locked first, so that guesses at two verifications cannot both take
     // the last shared entry; SQLite's single connection serialises them anyway.
-    let window = now.minus(state.settings.code_ttl).as_millis();
+    let window = now.minus(state.settings.code_ttl);
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    if state.db.kind() == DbKind::Postgres {
-        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-            .bind(user.0)
-            .execute(&mut *tx)
+    users::lock_row(&mut tx, state.db.kind(), user).await?;
+    let reserved = verifications::reserve_entry(
+        &mut tx,
+        &pending,
+        user,
+        purpose.as_str(),
+        MAX_ATTEMPTS,
+        window,
+    )
+    .await?;
+    let (shared_used, oldest) =
+        verifications::recent_entries(&mut tx, user, purpose.as_str(), &pending.phone, window)
             .await?;
-    }
-    let reserved = sqlx::query(
-        "UPDATE verifications SET attempts = attempts + 1 \
-         WHERE id = $1 AND state = 'pending' AND attempts < $2 \
-         AND (SELECT COALESCE(SUM(v.attempts - v.inherited_attempts), 0) FROM verifications v \
-              WHERE v.user_id = $3 AND v.purpose = $4 AND v.phone_e164 = $5 \
-              AND v.code_sent_at > $6 AND v.state <> 'verified' \
-              AND v.attempts > v.inherited_attempts) < $2 \
-         RETURNING attempts, code_hash",
-    )
-    .bind(pending.id)
-    .bind(MAX_ATTEMPTS)
-    .bind(user.0)
-    .bind(purpose.as_str())
-    .bind(pending.phone.e164())
-    .bind(window)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let shared = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(attempts - inherited_attempts), 0) AS BIGINT) AS used, \
-         MIN(code_sent_at) AS oldest FROM verifications \
-         WHERE user_id = $1 AND purpose = $2 AND phone_e164 = $3 \
-         AND code_sent_at > $4 AND state <> 'verified' AND attempts > inherited_attempts",
-    )
-    .bind(user.0)
-    .bind(purpose.as_str())
-    .bind(pending.phone.e164())
-    .bind(window)
-    .fetch_one(&mut *tx)
-    .await?;
     tx.commit().await?;
-    let shared_used: i64 = shared.try_get("used")?;
-    let Some(reserved) = reserved else {
+    let Some((used, stored)) = reserved else {
         // All five entries of this verification are used, or the five shared ones, or the
         // verification stopped being pending (used, resent elsewhere, abandoned) since it
         // was loaded.
-        let row = sqlx::query("SELECT state, attempts FROM verifications WHERE id = $1")
-            .bind(pending.id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let still_pending = row.try_get::<String, _>("state")? == "pending";
-        if still_pending && row.try_get::<i64, _>("attempts")? >= MAX_ATTEMPTS {
-            set_state(&mut conn, pending.id, "dead").await?;
+        let (state_now, attempts) = verifications::state_of(&mut conn, pending.id).await?;
+        let still_pending = state_now == "pending";
+        if still_pending && attempts >= MAX_ATTEMPTS {
+            verifications::end(&mut conn, pending.id, "dead").await?;
             return Err(OtpError::AlreadyExhausted);
         }
         if still_pending {
-            let oldest = shared.try_get::<Option<i64>, _>("oldest")?.map(Timestamp);
             let retry_after_secs = restart(shared_used, oldest, now, state.settings.code_ttl)
                 .err()
                 .unwrap_or(1);
@@ -578,15 +460,13 @@ pub async fn check(
         }
         return Err(OtpError::NoPending);
     };
-    let used: i64 = reserved.try_get("attempts")?;
-    let stored: String = reserved.try_get("code_hash")?;
     let given = code_hash(state, purpose, user, &pending.phone, code);
     if bool::from(given.as_bytes().ct_eq(stored.as_bytes())) {
         return Ok(pending);
     }
     let left = MAX_ATTEMPTS - used.max(shared_used);
     if left <= 0 {
-        set_state(&mut conn, pending.id, "dead").await?;
+        verifications::end(&mut conn, pending.id, "dead").await?;
         return Err(OtpError::Exhausted);
     }
     Err(OtpError::Mismatch {
@@ -595,33 +475,20 @@ pub async fn check(
 }
 
 /// Marks a checked verification used. `false` when another request used it first.
-pub async fn consume(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE verifications SET state = 'verified' WHERE id = $1 AND state = 'pending'",
-    )
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn consume(conn: &mut AnyConnection, id: i64) -> Result<bool, DbError> {
+    verifications::consume(conn, id).await
 }
 
 /// Makes a consumed verification pending again (the sign-in it allowed failed afterwards),
 /// and gives back the entry the right code took.
 pub async fn unconsume(state: &AppState, id: i64) -> Result<(), OtpError> {
-    sqlx::query(
-        "UPDATE verifications SET state = 'pending', attempts = attempts - 1 \
-         WHERE id = $1 AND state = 'verified' AND attempts > 0",
-    )
-    .bind(id)
-    .execute(state.db.pool())
-    .await?;
-    Ok(())
+    Ok(verifications::unconsume(&state.db, id).await?)
 }
 
 /// Marks a verification dead (used when the action it allowed could not be done).
 pub async fn kill(state: &AppState, id: i64) -> Result<(), OtpError> {
     let mut conn = state.db.pool().acquire().await?;
-    set_state(&mut conn, id, "dead").await?;
+    verifications::end(&mut conn, id, "dead").await?;
     Ok(())
 }
 

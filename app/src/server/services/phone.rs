@@ -7,7 +7,7 @@ use super::otp::{self, OtpError, Pending, Purpose, Requester, Which};
 use super::{browsers, two_factor};
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::server::AppState;
-use crate::server::db::{DbError, users::UserId};
+use crate::server::db::{DbError, users, users::UserId};
 
 /// The outcome of a right code.
 #[derive(Debug, Clone)]
@@ -70,13 +70,7 @@ pub async fn verify(
     if !otp::consume(&mut tx, pending.id).await? {
         return Err(OtpError::NoPending);
     }
-    let saved =
-        sqlx::query("UPDATE users SET phone_e164 = $1, phone_verified_at = $2 WHERE id = $3")
-            .bind(pending.phone.e164())
-            .bind(now.as_millis())
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await;
+    let saved = users::set_phone(&mut tx, user, pending.phone.e164(), now).await;
     match saved {
         Ok(_) => {
             // A new number: browsers remembered for the old one must pass the new one (LG-4),

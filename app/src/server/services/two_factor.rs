@@ -11,14 +11,14 @@
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use secrecy::ExposeSecret;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::browsers;
 use crate::domain::Timestamp;
 use crate::domain::recovery::{self, RecoveryCode, RecoveryCodeView};
 use crate::error::AppError;
 use crate::server::AppState;
-use crate::server::db::{DbError, users::UserId};
+use crate::server::db::{DbError, recovery_codes, users, users::UserId};
 use crate::server::entropy::EntropyError;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,25 +69,12 @@ pub async fn status(
     user: UserId,
     now: Timestamp,
 ) -> Result<Status, TwoFactorError> {
-    let row = sqlx::query(
-        "SELECT two_factor_enabled_at, phone_e164, sms_locked_at, \
-         (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = users.id AND r.used_at IS NULL) AS codes_left \
-         FROM users WHERE id = $1",
-    )
-    .bind(user.0)
-    .fetch_one(state.db.pool())
-    .await?;
+    let columns = users::second_factor(&mut *state.db.pool().acquire().await?, user).await?;
     Ok(Status {
-        enabled: row
-            .try_get::<Option<i64>, _>("two_factor_enabled_at")?
-            .is_some(),
-        has_phone: row.try_get::<Option<String>, _>("phone_e164")?.is_some(),
-        sms_locked: super::login::sms_lock_holds(
-            row.try_get::<Option<i64>, _>("sms_locked_at")?
-                .map(Timestamp),
-            now,
-        ),
-        codes_left: row.try_get("codes_left")?,
+        enabled: columns.two_factor_enabled_at.is_some(),
+        has_phone: columns.phone_e164.is_some(),
+        sms_locked: super::login::sms_lock_holds(columns.sms_locked_at, now),
+        codes_left: columns.codes_left,
     })
 }
 
@@ -160,21 +147,17 @@ async fn replace_codes(
     user: UserId,
     now: Timestamp,
 ) -> Result<(), TwoFactorError> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-        .bind(user.0)
-        .execute(&mut *conn)
-        .await?;
+    recovery_codes::delete_all_of(&mut *conn, user).await?;
     for position in 0..recovery::SET_SIZE {
         let code = new_code(state)?;
-        sqlx::query(
-            "INSERT INTO recovery_codes (user_id, position, code_hash, code_sealed, created_at) VALUES ($1, $2, $3, $4, $5)",
+        recovery_codes::insert(
+            &mut *conn,
+            user,
+            position as i64,
+            &code_hash(state, user, &code),
+            &seal(state, user, &code)?,
+            now,
         )
-        .bind(user.0)
-        .bind(position as i64)
-        .bind(code_hash(state, user, &code))
-        .bind(seal(state, user, &code)?)
-        .bind(now.as_millis())
-        .execute(&mut *conn)
         .await?;
     }
     Ok(())
@@ -188,24 +171,14 @@ pub async fn enable_in(
     user: UserId,
     now: Timestamp,
 ) -> Result<bool, TwoFactorError> {
-    let row = sqlx::query("SELECT phone_e164, two_factor_enabled_at FROM users WHERE id = $1")
-        .bind(user.0)
-        .fetch_one(&mut *conn)
-        .await?;
-    if row.try_get::<Option<String>, _>("phone_e164")?.is_none() {
+    let columns = users::second_factor(&mut *conn, user).await?;
+    if columns.phone_e164.is_none() {
         return Err(TwoFactorError::PhoneRequired);
     }
-    if row
-        .try_get::<Option<i64>, _>("two_factor_enabled_at")?
-        .is_some()
-    {
+    if columns.two_factor_enabled_at.is_some() {
         return Ok(false);
     }
-    sqlx::query("UPDATE users SET two_factor_enabled_at = $1, second_factor_failures = 0, sms_locked_at = NULL WHERE id = $2")
-        .bind(now.as_millis())
-        .bind(user.0)
-        .execute(&mut *conn)
-        .await?;
+    users::set_two_factor_on(&mut *conn, user, now).await?;
     replace_codes(state, conn, user, now).await?;
     Ok(true)
 }
@@ -221,16 +194,10 @@ pub async fn set_enabled(
     let changed = if enabled {
         enable_in(state, &mut tx, user, now).await?
     } else {
-        let done = sqlx::query("UPDATE users SET two_factor_enabled_at = NULL WHERE id = $1 AND two_factor_enabled_at IS NOT NULL")
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await?;
+        let was_on = users::set_two_factor_off(&mut tx, user).await?;
+        recovery_codes::delete_all_of(&mut tx, user).await?;
         browsers::forget_all_in(&mut tx, user).await?;
-        done.rows_affected() == 1
+        was_on
     };
     if changed {
         // A session that may have been stolen before the change does not outlive it.
@@ -252,20 +219,15 @@ pub async fn list_codes(
     state: &AppState,
     user: UserId,
 ) -> Result<Vec<RecoveryCodeView>, TwoFactorError> {
-    let rows = sqlx::query(
-        "SELECT code_sealed, used_at FROM recovery_codes WHERE user_id = $1 ORDER BY position",
-    )
-    .bind(user.0)
-    .fetch_all(state.db.pool())
-    .await?;
-    if rows.is_empty() {
+    let set = recovery_codes::set_of(&state.db, user).await?;
+    if set.is_empty() {
         return Err(TwoFactorError::Off);
     }
-    rows.iter()
-        .map(|r| {
+    set.iter()
+        .map(|stored| {
             Ok(RecoveryCodeView {
-                code: open(state, user, &r.try_get::<String, _>("code_sealed")?)?,
-                used: r.try_get::<Option<i64>, _>("used_at")?.is_some(),
+                code: open(state, user, &stored.sealed)?,
+                used: stored.used,
             })
         })
         .collect()
@@ -278,13 +240,11 @@ pub async fn regenerate(
     now: Timestamp,
 ) -> Result<(), TwoFactorError> {
     let mut tx = state.db.pool().begin().await?;
-    let on = sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
-        .bind(user.0)
-        .fetch_one(&mut *tx)
+    if users::second_factor(&mut tx, user)
         .await?
-        .try_get::<Option<i64>, _>("two_factor_enabled_at")?
-        .is_some();
-    if !on {
+        .two_factor_enabled_at
+        .is_none()
+    {
         return Err(TwoFactorError::Off);
     }
     replace_codes(state, &mut tx, user, now).await?;
@@ -294,9 +254,6 @@ pub async fn regenerate(
     Ok(())
 }
 
-/// Uses a recovery code for `user`: marks it used (exactly once, whatever runs at the same
-/// moment), clears the second-factor failure count and the SMS lock. Returns how many
-/// unused codes remain.
 /// A recovery code just used, with what it takes to give it back.
 #[derive(Debug, Clone)]
 pub struct UsedRecoveryCode {
@@ -306,6 +263,9 @@ pub struct UsedRecoveryCode {
     used_at: Timestamp,
 }
 
+/// Uses a recovery code for `user`: marks it used (exactly once, whatever runs at the same
+/// moment), clears the second-factor failure count and the SMS lock. Says how many
+/// unused codes remain.
 pub async fn use_recovery_code(
     state: &AppState,
     user: UserId,
@@ -315,38 +275,16 @@ pub async fn use_recovery_code(
     let code = RecoveryCode::parse(typed).map_err(|_| TwoFactorError::InvalidRecoveryCode)?;
     let mut tx = state.db.pool().begin().await?;
     let hash = code_hash(state, user, &code);
-    let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
-        .bind(now.as_millis())
-        .bind(user.0)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-    if used.rows_affected() != 1 {
+    if !recovery_codes::mark_used(&mut tx, user, &hash, now).await? {
         return Err(TwoFactorError::InvalidRecoveryCode);
     }
-    sqlx::query("UPDATE users SET second_factor_failures = 0, sms_locked_at = NULL WHERE id = $1")
-        .bind(user.0)
-        .execute(&mut *tx)
-        .await?;
+    users::clear_second_factor_failures(&mut tx, user).await?;
     // The owner has proven themselves: earlier wrong sign-in codes no longer hold back a
     // new one (see `otp::restart`). Those sign-ins end, so their entries help nobody. The
     // entries they carried over go too: a row's own entries are `attempts -
     // inherited_attempts`, which must not turn negative and lend later sign-ins guesses.
-    sqlx::query(
-        "UPDATE verifications SET state = CASE WHEN state = 'pending' THEN 'abandoned' ELSE state END, \
-         attempts = 0, inherited_attempts = 0 \
-         WHERE user_id = $1 AND purpose = 'login' AND state <> 'verified'",
-    )
-    .bind(user.0)
-    .execute(&mut *tx)
-    .await?;
-    let left: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
-    )
-    .bind(user.0)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get("n")?;
+    crate::server::db::verifications::forget_sign_in_entries(&mut tx, user).await?;
+    let left = recovery_codes::unused_count(&mut tx, user).await?;
     tx.commit().await?;
     tracing::info!(user = user.0, left, "recovery code used");
     Ok(UsedRecoveryCode {
@@ -363,14 +301,7 @@ pub async fn unspend(
     user: UserId,
     used: &UsedRecoveryCode,
 ) -> Result<(), TwoFactorError> {
-    sqlx::query(
-        "UPDATE recovery_codes SET used_at = NULL WHERE user_id = $1 AND code_hash = $2 AND used_at = $3",
-    )
-    .bind(user.0)
-    .bind(&used.hash)
-    .bind(used.used_at.as_millis())
-    .execute(state.db.pool())
-    .await?;
+    recovery_codes::unmark(&state.db, user, &used.hash, used.used_at).await?;
     tracing::warn!(
         user = user.0,
         "recovery code given back: the sign-in failed"
