@@ -5,17 +5,17 @@ use http::{StatusCode, header};
 use app::api::auth::CurrentUser;
 use app::error::AppError;
 
-use crate::support::{Client, PASSWORD, TestApp, count, on_each_engine};
+use crate::support::{Client, PASSWORD, TestApp, count, on_each_engine, paths};
 
 async fn sign_up(client: &Client, email: &str) {
     let res = client
-        .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+        .post(paths::SIGN_UP, &[("email", email), ("password", PASSWORD)])
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
 
 async fn who(client: &Client) -> Option<CurrentUser> {
-    let res = client.get_json("/api/current_user").await;
+    let res = client.get_json(paths::CURRENT_USER).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     res.json()
 }
@@ -26,7 +26,7 @@ async fn sign_up_signs_in_with_a_safe_cookie() {
         let client = app.client();
         let res = client
             .post(
-                "/api/sign_up",
+                paths::SIGN_UP,
                 &[("email", " Taro@Example.JP "), ("password", PASSWORD)],
             )
             .await;
@@ -76,7 +76,7 @@ async fn duplicate_email_is_refused_whatever_its_case() {
         let other = app.client();
         let res = other
             .post(
-                "/api/sign_up",
+                paths::SIGN_UP,
                 &[("email", "HANAKO@example.jp"), ("password", PASSWORD)],
             )
             .await;
@@ -112,7 +112,7 @@ async fn bad_sign_up_input_gets_its_own_message_and_writes_nothing() {
         ];
         for (email, password, expected) in cases {
             let res = client
-                .post("/api/sign_up", &[("email", email), ("password", password)])
+                .post(paths::SIGN_UP, &[("email", email), ("password", password)])
                 .await;
             assert_eq!(res.status, StatusCode::BAD_REQUEST, "{email} / {password}");
             assert_eq!(res.app_error(), expected);
@@ -120,14 +120,14 @@ async fn bad_sign_up_input_gets_its_own_message_and_writes_nothing() {
         let too_long = "x".repeat(129);
         let res = client
             .post(
-                "/api/sign_up",
+                paths::SIGN_UP,
                 &[("email", "taro@example.jp"), ("password", &too_long)],
             )
             .await;
         assert_eq!(res.app_error(), AppError::PasswordTooLong { max: 128 });
         // A request missing a field entirely is refused too.
         let res = client
-            .post("/api/sign_up", &[("email", "taro@example.jp")])
+            .post(paths::SIGN_UP, &[("email", "taro@example.jp")])
             .await;
         assert!(
             res.status.is_client_error() || res.status.is_server_error(),
@@ -147,7 +147,7 @@ async fn wrong_password_and_unknown_email_look_the_same() {
         let client = app.client();
         let wrong = client
             .post(
-                "/api/log_in",
+                paths::LOG_IN,
                 &[
                     ("email", "jiro@example.jp"),
                     ("password", "wrong password!"),
@@ -156,13 +156,13 @@ async fn wrong_password_and_unknown_email_look_the_same() {
             .await;
         let unknown = client
             .post(
-                "/api/log_in",
+                paths::LOG_IN,
                 &[("email", "nobody@example.jp"), ("password", PASSWORD)],
             )
             .await;
         let garbage = client
             .post(
-                "/api/log_in",
+                paths::LOG_IN,
                 &[("email", "not an email"), ("password", PASSWORD)],
             )
             .await;
@@ -175,7 +175,7 @@ async fn wrong_password_and_unknown_email_look_the_same() {
 
         let res = client
             .post(
-                "/api/log_in",
+                paths::LOG_IN,
                 &[("email", "JIRO@example.jp"), ("password", PASSWORD)],
             )
             .await;
@@ -197,7 +197,7 @@ async fn signing_in_rotates_the_session_id() {
 
         let res = client
             .post(
-                "/api/log_in",
+                paths::LOG_IN,
                 &[("email", "saburo@example.jp"), ("password", PASSWORD)],
             )
             .await;
@@ -225,7 +225,7 @@ async fn signing_out_destroys_the_session_on_the_server() {
         let cookie = client.session_cookie().expect("cookie");
         assert_eq!(count(&app.state, "sessions").await, 1);
 
-        let res = client.post("/api/log_out", &[]).await;
+        let res = client.post(paths::LOG_OUT, &[]).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(res.header("location"), Some("/login"));
         assert_eq!(
@@ -257,7 +257,7 @@ async fn cross_site_posts_are_refused_before_anything_runs() {
             (None, Some("cross-site")),
         ] {
             let mut req = client
-                .request("POST", "/api/sign_up")
+                .request("POST", paths::SIGN_UP)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
             if let Some(o) = origin {
                 req = req.header(header::ORIGIN, o);
@@ -343,7 +343,7 @@ async fn forms_work_without_javascript() {
         // A wrong password: back to the form, with the error for the page to show.
         let res = client
             .post_html_form(
-                "/api/log_in",
+                paths::LOG_IN,
                 "/login",
                 &[("email", "nobody@example.jp"), ("password", PASSWORD)],
             )
@@ -364,7 +364,7 @@ async fn forms_work_without_javascript() {
         // Sign-up: straight to the settings page, signed in.
         let res = client
             .post_html_form(
-                "/api/sign_up",
+                paths::SIGN_UP,
                 "/signup",
                 &[("email", "rokuro@example.jp"), ("password", PASSWORD)],
             )
@@ -381,7 +381,7 @@ async fn forms_work_without_javascript() {
 
         // Sign-out from the menu's form.
         let res = client
-            .post_html_form("/api/log_out", "/settings", &[])
+            .post_html_form(paths::LOG_OUT, "/settings", &[])
             .await;
         assert_eq!(res.status, StatusCode::FOUND);
         assert_eq!(res.header("location"), Some("/login"));

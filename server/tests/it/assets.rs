@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::support::{Client, PASSWORD, TestApp, on_each_engine_with};
+use crate::support::{Client, PASSWORD, TestApp, on_each_engine_with, paths};
 
 const WASM: &[u8] = b"\0asm raw module bytes";
 const WASM_BR: &[u8] = b"brotli bytes made at build time";
@@ -160,7 +160,7 @@ async fn answers_that_can_show_recovery_codes_are_never_compressed() {
             let client = app.client();
             let res = client
                 .post(
-                    "/api/sign_up",
+                    paths::SIGN_UP,
                     &[("email", "codes@example.jp"), ("password", PASSWORD)],
                 )
                 .await;
@@ -181,7 +181,7 @@ async fn answers_that_can_show_recovery_codes_are_never_compressed() {
                 assert_eq!(res.header("cache-control"), Some("no-store"), "{path}");
             }
             // The codes themselves, as the dialog's script reads them.
-            let res = get_as(&client, "/api/recovery_codes", "br, gzip").await;
+            let res = get_as(&client, paths::RECOVERY_CODES, "br, gzip").await;
             assert_eq!(res.header("content-encoding"), None, "{}", res.body);
             // A path spelled to reach the settings page another way is not on the list.
             for path in ["/x/../settings", "/%2e/settings", "/settings/"] {

@@ -10,13 +10,15 @@ use http::{StatusCode, header};
 use app::error::AppError;
 use app::server::{ProxyHeader, Settings, TrustedProxies};
 
-use crate::support::{PASSWORD, TestApp, on_each_engine, on_each_engine_with, unlimited_sms};
+use crate::support::{
+    PASSWORD, TestApp, on_each_engine, on_each_engine_with, paths, unlimited_sms,
+};
 use crate::two_factor::{password_step, remembered, who};
 
 async fn sign_up(app: &TestApp, email: &str) {
     let res = app
         .client()
-        .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+        .post(paths::SIGN_UP, &[("email", email), ("password", PASSWORD)])
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
@@ -31,7 +33,7 @@ fn wrong_password(email: &str) -> [(&'static str, String); 2] {
 async fn log_in_wrong(client: &crate::support::Client, email: &str) -> AppError {
     let form = wrong_password(email);
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    client.post("/api/log_in", &pairs).await.app_error()
+    client.post(paths::LOG_IN, &pairs).await.app_error()
 }
 
 /// Behind a trusted proxy every client has its own bucket; a forged `X-Forwarded-For`
@@ -131,7 +133,7 @@ async fn an_attacker_cannot_delay_the_owners_remembered_browser_or_session() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
         let session = app.account("own@example.jp", "090-3000-0001", true).await;
         let browser = remembered(&app, "own@example.jp").await;
-        browser.post("/api/log_out", &[]).await;
+        browser.post(paths::LOG_OUT, &[]).await;
 
         // Fifty wrong passwords from ten addresses fill the account-wide ceiling (50), each
         // address within its own free failures.
@@ -162,7 +164,7 @@ async fn an_attacker_cannot_delay_the_owners_remembered_browser_or_session() {
         // counted against the account-wide ceiling the attacker filled a moment ago.
         let res = session
             .post(
-                "/api/confirm_password",
+                paths::CONFIRM_PASSWORD,
                 &[("password", PASSWORD), ("then", "/settings")],
             )
             .await;
@@ -213,7 +215,7 @@ async fn a_full_hashing_queue_answers_503_and_counts_nothing() {
             password_step(&client, "hq@example.jp").await,
             client
                 .post(
-                    "/api/sign_up",
+                    paths::SIGN_UP,
                     &[("email", "hq2@example.jp"), ("password", PASSWORD)],
                 )
                 .await,
@@ -316,12 +318,12 @@ async fn the_webotp_host_comes_from_configuration_not_the_request() {
         let client = app.client();
         client
             .post(
-                "/api/sign_up",
+                paths::SIGN_UP,
                 &[("email", "host2@example.jp"), ("password", PASSWORD)],
             )
             .await;
         let mut req = client
-            .request("POST", "/api/send_phone_code")
+            .request("POST", paths::SEND_PHONE_CODE)
             .header(header::ORIGIN, "http://evil.example")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
@@ -364,7 +366,7 @@ async fn phone_and_two_factor_changes_need_the_password_and_end_other_sessions()
             let sms_before = app.sms().len();
             let res = thief
                 .post(
-                    "/api/send_phone_code",
+                    paths::SEND_PHONE_CODE,
                     &[("phone", "090-5000-0001"), ("enable_two_factor", "on")],
                 )
                 .await;
@@ -374,7 +376,7 @@ async fn phone_and_two_factor_changes_need_the_password_and_end_other_sessions()
             // The owner confirms the password and sets the number: the thief is out.
             let res = owner
                 .post(
-                    "/api/confirm_password",
+                    paths::CONFIRM_PASSWORD,
                     &[("password", PASSWORD), ("then", "/settings?dialog=phone")],
                 )
                 .await;
@@ -382,13 +384,13 @@ async fn phone_and_two_factor_changes_need_the_password_and_end_other_sessions()
             let before = owner.session_cookie();
             assert_eq!(
                 owner
-                    .post("/api/send_phone_code", &[("phone", "090-5000-0001")])
+                    .post(paths::SEND_PHONE_CODE, &[("phone", "090-5000-0001")])
                     .await
                     .status,
                 StatusCode::OK
             );
             let res = owner
-                .post("/api/verify_phone_code", &[("code", &app.last_code())])
+                .post(paths::VERIFY_PHONE_CODE, &[("code", &app.last_code())])
                 .await;
             assert_eq!(res.status, StatusCode::OK, "{}", res.body);
             assert_ne!(
@@ -404,17 +406,17 @@ async fn phone_and_two_factor_changes_need_the_password_and_end_other_sessions()
             password_step(&thief, "st@example.jp").await;
             app.clock.advance(Duration::from_secs(61));
             let res = owner
-                .post("/api/save_two_factor", &[("enabled", "on")])
+                .post(paths::SAVE_TWO_FACTOR, &[("enabled", "on")])
                 .await;
             assert_eq!(res.app_error(), AppError::ReauthRequired);
             owner
                 .post(
-                    "/api/confirm_password",
+                    paths::CONFIRM_PASSWORD,
                     &[("password", PASSWORD), ("then", "/settings")],
                 )
                 .await;
             let res = owner
-                .post("/api/save_two_factor", &[("enabled", "on")])
+                .post(paths::SAVE_TWO_FACTOR, &[("enabled", "on")])
                 .await;
             assert_eq!(res.status, StatusCode::OK, "{}", res.body);
             assert!(who(&owner).await.is_some());
@@ -437,7 +439,7 @@ async fn the_sms_lock_never_keeps_the_owner_out_for_good() {
             let wrong = crate::support::other_than(&app.last_code());
             for _ in 0..5 {
                 last = b
-                    .post("/api/verify_login_code", &[("code", &wrong)])
+                    .post(paths::VERIFY_LOGIN_CODE, &[("code", &wrong)])
                     .await
                     .app_error();
             }
@@ -451,7 +453,7 @@ async fn the_sms_lock_never_keeps_the_owner_out_for_good() {
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
         app.account("lk@example.jp", "090-6000-0001", true).await;
         let browser = remembered(&app, "lk@example.jp").await;
-        browser.post("/api/log_out", &[]).await;
+        browser.post(paths::LOG_OUT, &[]).await;
         lock(&app, "lk@example.jp").await;
 
         // The remembered browser signs in and lifts the lock; once the last wrong codes are
@@ -468,7 +470,7 @@ async fn the_sms_lock_never_keeps_the_owner_out_for_good() {
         app.clock.advance(Duration::from_secs(24 * 3600));
         let b = app.pending_login("lk@example.jp").await;
         let res = b
-            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &app.last_code())])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     })
@@ -545,12 +547,12 @@ async fn other_accounts_cannot_use_up_the_owners_sign_in_codes() {
             async move {
                 let client = app.client();
                 client
-                    .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+                    .post(paths::SIGN_UP, &[("email", email), ("password", PASSWORD)])
                     .await;
                 let mut sent = 0;
                 loop {
                     let res = client
-                        .post("/api/send_phone_code", &[("phone", number)])
+                        .post(paths::SEND_PHONE_CODE, &[("phone", number)])
                         .await;
                     if res.status != StatusCode::OK {
                         assert!(matches!(res.app_error(), AppError::SmsLimited { .. }));
@@ -573,7 +575,7 @@ async fn other_accounts_cannot_use_up_the_owners_sign_in_codes() {
         let browser = app.pending_login("owner@example.jp").await;
         assert_eq!(app.sms().len(), sms_before + 1, "the owner's code was sent");
         let res = browser
-            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &app.last_code())])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     })
@@ -588,7 +590,7 @@ async fn showing_recovery_codes_is_a_post_and_no_get_writes() {
         let client = app.account("gw@example.jp", "090-8000-0001", true).await;
         let before = crate::support::count(&app.state, "security_events").await;
         assert_eq!(
-            client.get_json("/api/recovery_codes").await.status,
+            client.get_json(paths::RECOVERY_CODES).await.status,
             StatusCode::OK,
             "just made: readable"
         );
@@ -601,7 +603,7 @@ async fn showing_recovery_codes_is_a_post_and_no_get_writes() {
             before,
             "no GET wrote anything"
         );
-        let res = client.post("/api/show_recovery_codes", &[]).await;
+        let res = client.post(paths::SHOW_RECOVERY_CODES, &[]).await;
         assert_eq!(res.header("location"), Some("/settings?dialog=recovery"));
         assert_eq!(
             crate::support::count(&app.state, "security_events").await,
@@ -609,7 +611,7 @@ async fn showing_recovery_codes_is_a_post_and_no_get_writes() {
             "the POST records that the codes were shown"
         );
         let cross_site = client
-            .request("POST", "/api/show_recovery_codes")
+            .request("POST", paths::SHOW_RECOVERY_CODES)
             .header(header::ORIGIN, "https://evil.example")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(axum::body::Body::empty())
@@ -657,14 +659,14 @@ async fn no_spent_code_without_a_sign_in() {
         let browser = app.pending_login("sp@example.jp").await;
         refuse_session_writes(&app, true).await;
         let res = browser
-            .post("/api/verify_recovery_code", &[("code", &recovery)])
+            .post(paths::VERIFY_RECOVERY_CODE, &[("code", &recovery)])
             .await;
         assert!(res.status.is_server_error(), "{}: {}", res.status, res.body);
         assert!(who(&browser).await.is_none(), "nobody signed in");
         refuse_session_writes(&app, false).await;
         let browser = app.pending_login("sp@example.jp").await;
         let res = browser
-            .post("/api/verify_recovery_code", &[("code", &recovery)])
+            .post(paths::VERIFY_RECOVERY_CODE, &[("code", &recovery)])
             .await;
         assert_eq!(
             res.status,
@@ -681,7 +683,7 @@ async fn no_spent_code_without_a_sign_in() {
         let code = app.last_code();
         refuse_session_writes(&app, true).await;
         let res = browser
-            .post("/api/verify_login_code", &[("code", &code)])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &code)])
             .await;
         assert!(res.status.is_server_error(), "{}: {}", res.status, res.body);
         refuse_session_writes(&app, false).await;
@@ -750,12 +752,12 @@ async fn every_state_changing_server_function_refuses_other_sites() {
 #[tokio::test]
 async fn a_half_signed_in_session_reaches_no_settings_function() {
     const SIGN_IN_STEPS: [&str; 6] = [
-        "/api/sign_up",
-        "/api/log_in",
-        "/api/verify_login_code",
-        "/api/resend_login_code",
-        "/api/verify_recovery_code",
-        "/api/log_out",
+        paths::SIGN_UP,
+        paths::LOG_IN,
+        paths::VERIFY_LOGIN_CODE,
+        paths::RESEND_LOGIN_CODE,
+        paths::VERIFY_RECOVERY_CODE,
+        paths::LOG_OUT,
     ];
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
         app.account("hs@example.jp", "090-8000-0004", true).await;
@@ -781,7 +783,7 @@ async fn a_half_signed_in_session_reaches_no_settings_function() {
                 .await;
             assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{path}: {}", res.body);
         }
-        for path in ["/api/account_overview", "/api/recovery_codes"] {
+        for path in [paths::ACCOUNT_OVERVIEW, paths::RECOVERY_CODES] {
             assert_eq!(
                 half.get_json(path).await.status,
                 StatusCode::UNAUTHORIZED,
@@ -802,13 +804,13 @@ async fn starting_over_does_not_reset_the_guess_count() {
         let wrong = crate::support::other_than(&app.last_code());
         for _ in 0..5 {
             browser
-                .post("/api/verify_login_code", &[("code", &wrong)])
+                .post(paths::VERIFY_LOGIN_CODE, &[("code", &wrong)])
                 .await;
         }
         let sms = app.sms().len();
         let again = app.pending_login("rs@example.jp").await;
         assert_eq!(app.sms().len(), sms, "no fresh code, no fresh guesses");
-        let res = again.post("/api/resend_login_code", &[]).await;
+        let res = again.post(paths::RESEND_LOGIN_CODE, &[]).await;
         assert!(
             matches!(res.app_error(), AppError::RateLimited { .. }),
             "{}",
@@ -818,7 +820,7 @@ async fn starting_over_does_not_reset_the_guess_count() {
         let again = app.pending_login("rs@example.jp").await;
         assert_eq!(app.sms().len(), sms + 1);
         let res = again
-            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &app.last_code())])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     })
@@ -852,7 +854,7 @@ async fn fifty_parallel_uses_of_one_recovery_code_give_one_sign_in() {
             .map(|b| {
                 let code = code.clone();
                 tokio::spawn(async move {
-                    b.post("/api/verify_recovery_code", &[("code", &code)])
+                    b.post(paths::VERIFY_RECOVERY_CODE, &[("code", &code)])
                         .await
                 })
             })
@@ -888,7 +890,7 @@ async fn fifty_parallel_wrong_codes_get_five_judged() {
             .map(|_| {
                 let (b, wrong) = (browser.clone(), wrong.clone());
                 tokio::spawn(async move {
-                    b.post("/api/verify_login_code", &[("code", &wrong)])
+                    b.post(paths::VERIFY_LOGIN_CODE, &[("code", &wrong)])
                         .await
                         .app_error()
                 })
@@ -941,7 +943,7 @@ async fn a_tampered_cookie_is_treated_as_absent() {
             String::new(),
         ] {
             client.set_cookie("nidan_session", Some(forged.clone()));
-            let res = client.get_json("/api/current_user").await;
+            let res = client.get_json(paths::CURRENT_USER).await;
             assert_eq!(res.status, StatusCode::OK, "{forged:?}: {}", res.body);
             assert!(who(&client).await.is_none(), "{forged:?}");
             assert!(!client.get("/settings").await.status.is_server_error());
@@ -983,7 +985,7 @@ async fn a_tampered_cookie_is_treated_as_absent() {
         password_step(&owner, "tc@example.jp").await;
         let res = owner
             .post(
-                "/api/change_password",
+                paths::CHANGE_PASSWORD,
                 &[
                     ("current_password", PASSWORD),
                     ("new_password", "a brand new password"),
@@ -1011,16 +1013,16 @@ async fn a_restart_mid_enrolment_loses_nothing() {
         let client = app.client();
         password_step(&client, "re@example.jp").await;
         let res = client
-            .post("/api/send_phone_code", &[("phone", "090-8100-0003")])
+            .post(paths::SEND_PHONE_CODE, &[("phone", "090-8100-0003")])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let restarted = client.via(server::router(app.state.clone()));
         let res = restarted
-            .post("/api/verify_phone_code", &[("code", &app.last_code())])
+            .post(paths::VERIFY_PHONE_CODE, &[("code", &app.last_code())])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let overview: app::api::account::AccountOverview =
-            restarted.get_json("/api/account_overview").await.json();
+            restarted.get_json(paths::ACCOUNT_OVERVIEW).await.json();
         assert_eq!(overview.phone.as_deref(), Some("090-8100-0003"));
     })
     .await;
@@ -1035,7 +1037,7 @@ async fn carried_wrong_entries_are_counted_once() {
         let client = app.client();
         password_step(&client, "co@example.jp").await;
         const PHONE: [(&str, &str); 1] = [("phone", "090-8200-0001")];
-        let send = || client.post("/api/send_phone_code", &PHONE);
+        let send = || client.post(paths::SEND_PHONE_CODE, &PHONE);
         let wrong = |left: u32| {
             let client = client.clone();
             let app = &app;
@@ -1043,7 +1045,7 @@ async fn carried_wrong_entries_are_counted_once() {
                 let code = crate::support::other_than(&app.last_code());
                 assert_eq!(
                     client
-                        .post("/api/verify_phone_code", &[("code", &code)])
+                        .post(paths::VERIFY_PHONE_CODE, &[("code", &code)])
                         .await
                         .app_error(),
                     AppError::CodeMismatch {
@@ -1060,7 +1062,7 @@ async fn carried_wrong_entries_are_counted_once() {
         assert_eq!(send().await.status, StatusCode::OK, "two entries left");
         wrong(1).await;
         let res = client
-            .post("/api/verify_phone_code", &[("code", &app.last_code())])
+            .post(paths::VERIFY_PHONE_CODE, &[("code", &app.last_code())])
             .await;
         assert_eq!(
             res.status,
@@ -1091,7 +1093,7 @@ async fn parallel_sign_ins_share_five_guesses() {
             let client = client.clone();
             async move {
                 client
-                    .post("/api/verify_login_code", &[("code", &code)])
+                    .post(paths::VERIFY_LOGIN_CODE, &[("code", &code)])
                     .await
                     .app_error()
             }
@@ -1137,7 +1139,7 @@ async fn sign_ins_after_a_recovery_code_still_share_five_guesses() {
             let code = code.to_owned();
             async move {
                 client
-                    .post("/api/verify_login_code", &[("code", &code)])
+                    .post(paths::VERIFY_LOGIN_CODE, &[("code", &code)])
                     .await
                     .app_error()
             }
@@ -1163,7 +1165,7 @@ async fn sign_ins_after_a_recovery_code_still_share_five_guesses() {
         }
         let b = app.pending_login("rs@example.jp").await;
         assert_eq!(
-            b.post("/api/verify_recovery_code", &[("code", &recovery)])
+            b.post(paths::VERIFY_RECOVERY_CODE, &[("code", &recovery)])
                 .await
                 .status,
             StatusCode::OK

@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use app::error::AppError;
 
 use crate::support::{
-    Client, ORIGIN, TestApp, on_each_engine_with, snapshot, unlimited_sms, urlencode,
+    Client, ORIGIN, TestApp, on_each_engine_with, paths, snapshot, unlimited_sms, urlencode,
 };
 use crate::two_factor::{remembered, who};
 
@@ -49,36 +49,36 @@ const fn spec(
 /// Every state-changing server function and its arguments. The test checks this list
 /// against the functions leptos registered, so a new one cannot be left out.
 const SPECS: &[Spec] = &[
-    spec("/api/sign_up", &["email", "password"], &[]),
-    spec("/api/log_in", &["email", "password"], &[]),
-    spec("/api/verify_login_code", &["code"], &[]),
-    spec("/api/resend_login_code", &[], &[]),
-    spec("/api/verify_recovery_code", &["code"], &[]),
-    spec("/api/log_out", &[], &[]),
+    spec(paths::SIGN_UP, &["email", "password"], &[]),
+    spec(paths::LOG_IN, &["email", "password"], &[]),
+    spec(paths::VERIFY_LOGIN_CODE, &["code"], &[]),
+    spec(paths::RESEND_LOGIN_CODE, &[], &[]),
+    spec(paths::VERIFY_RECOVERY_CODE, &["code"], &[]),
+    spec(paths::LOG_OUT, &[], &[]),
     spec(
-        "/api/change_password",
+        paths::CHANGE_PASSWORD,
         &["current_password", "new_password"],
         &[],
     ),
     spec(
-        "/api/send_phone_code",
+        paths::SEND_PHONE_CODE,
         &["phone"],
         &["enable_two_factor", "password"],
     ),
-    spec("/api/resend_phone_code", &[], &[]),
-    spec("/api/verify_phone_code", &["code"], &[]),
-    spec("/api/abandon_phone_code", &[], &[]),
-    spec("/api/save_two_factor", &[], &["enabled", "password"]),
-    spec("/api/show_recovery_codes", &[], &["password"]),
-    spec("/api/regenerate_recovery_codes", &[], &["password"]),
-    spec("/api/confirm_password", &["password", "then"], &[]),
+    spec(paths::RESEND_PHONE_CODE, &[], &[]),
+    spec(paths::VERIFY_PHONE_CODE, &["code"], &[]),
+    spec(paths::ABANDON_PHONE_CODE, &[], &[]),
+    spec(paths::SAVE_TWO_FACTOR, &[], &["enabled", "password"]),
+    spec(paths::SHOW_RECOVERY_CODES, &[], &["password"]),
+    spec(paths::REGENERATE_RECOVERY_CODES, &[], &["password"]),
+    spec(paths::CONFIRM_PASSWORD, &["password", "then"], &[]),
     Spec {
-        path: "/api/forget_browser",
+        path: paths::FORGET_BROWSER,
         required: &["id"],
         optional: &[],
         integers: &["id"],
     },
-    spec("/api/forget_all_browsers", &[], &[]),
+    spec(paths::FORGET_ALL_BROWSERS, &[], &[]),
 ];
 
 impl Spec {
@@ -404,7 +404,7 @@ async fn malformed_bodies_get_400_change_nothing_and_the_server_goes_on() {
         let half = app.pending_login(email).await;
         let sign_in_code = app.last_code();
         let res = owner
-            .post("/api/send_phone_code", &[("phone", "090-8100-0002")])
+            .post(paths::SEND_PHONE_CODE, &[("phone", "090-8100-0002")])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let phone_code = app.last_code();
@@ -414,9 +414,9 @@ async fn malformed_bodies_get_400_change_nothing_and_the_server_goes_on() {
         let mut rng = StdRng::seed_from_u64(0x6e69_64616e);
         for spec in SPECS {
             let client = match spec.path {
-                "/api/verify_login_code"
-                | "/api/resend_login_code"
-                | "/api/verify_recovery_code" => &half,
+                paths::VERIFY_LOGIN_CODE
+                | paths::RESEND_LOGIN_CODE
+                | paths::VERIFY_RECOVERY_CODE => &half,
                 _ => &owner,
             };
             for _ in 0..BODIES_PER_FUNCTION {
@@ -431,12 +431,12 @@ async fn malformed_bodies_get_400_change_nothing_and_the_server_goes_on() {
         assert!(who(&owner).await.is_some());
         assert!(who(&browser).await.is_some());
         let res = half
-            .post("/api/verify_login_code", &[("code", &sign_in_code)])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &sign_in_code)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert!(who(&half).await.is_some());
         let res = owner
-            .post("/api/verify_phone_code", &[("code", &phone_code)])
+            .post(paths::VERIFY_PHONE_CODE, &[("code", &phone_code)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     })
@@ -455,13 +455,13 @@ async fn the_reported_cases_get_a_message_a_person_understands() {
         let message = AppError::MalformedRequest.to_string();
         assert!(message.starts_with("送信された内容を読み取れませんでした。"));
         for (path, body) in [
-            ("/api/sign_up", "email=d"),
-            ("/api/forget_browser", "id=abc"),
+            (paths::SIGN_UP, "email=d"),
+            (paths::FORGET_BROWSER, "id=abc"),
             (
-                "/api/log_in",
+                paths::LOG_IN,
                 "email=a%40example.jp&email=b%40example.jp&password=x",
             ),
-            ("/api/verify_phone_code", "{\"code\":\"123456\"}"),
+            (paths::VERIFY_PHONE_CODE, "{\"code\":\"123456\"}"),
         ] {
             let req = owner
                 .request("POST", path)
@@ -480,7 +480,7 @@ async fn the_reported_cases_get_a_message_a_person_understands() {
             );
         }
         let req = owner
-            .request("POST", "/api/forget_browser")
+            .request("POST", paths::FORGET_BROWSER)
             .header(header::ORIGIN, ORIGIN)
             .header("sec-fetch-site", "same-origin")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -517,7 +517,7 @@ async fn the_reported_cases_get_a_message_a_person_understands() {
         // back to the settings, not a 500.
         let res = owner
             .post_html_form(
-                "/api/confirm_password",
+                paths::CONFIRM_PASSWORD,
                 "/settings",
                 &[
                     ("password", crate::support::PASSWORD),

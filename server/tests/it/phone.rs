@@ -15,7 +15,7 @@ use app::server::sms::http::HttpGatewayConfig;
 use app::server::{Settings, SmsGateway, SmsLimits};
 
 use crate::support::{
-    Client, PASSWORD, TestApp, count, on_each_engine, on_each_engine_with, other_than,
+    Client, PASSWORD, TestApp, count, on_each_engine, on_each_engine_with, other_than, paths,
 };
 
 async fn signed_in(app: &TestApp, email: &str) -> Client {
@@ -26,7 +26,7 @@ async fn signed_in(app: &TestApp, email: &str) -> Client {
 
 async fn signed_in_as(client: &Client, email: &str) {
     let res = client
-        .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+        .post(paths::SIGN_UP, &[("email", email), ("password", PASSWORD)])
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
@@ -36,23 +36,23 @@ async fn signed_in_as(client: &Client, email: &str) {
 async fn send(client: &Client, phone: &str) -> crate::support::TestResponse {
     client
         .post(
-            "/api/confirm_password",
+            paths::CONFIRM_PASSWORD,
             &[("password", PASSWORD), ("then", "/settings")],
         )
         .await;
     client
-        .post("/api/send_phone_code", &[("phone", phone)])
+        .post(paths::SEND_PHONE_CODE, &[("phone", phone)])
         .await
 }
 
 async fn verify(client: &Client, code: &str) -> crate::support::TestResponse {
     client
-        .post("/api/verify_phone_code", &[("code", code)])
+        .post(paths::VERIFY_PHONE_CODE, &[("code", code)])
         .await
 }
 
 async fn overview(client: &Client) -> AccountOverview {
-    let res = client.get_json("/api/account_overview").await;
+    let res = client.get_json(paths::ACCOUNT_OVERVIEW).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     res.json()
 }
@@ -238,7 +238,7 @@ async fn resend_kills_the_old_code_and_keeps_the_count() {
         verify(&client, &wrong).await;
         verify(&client, &wrong).await;
 
-        let early = client.post("/api/resend_phone_code", &[]).await;
+        let early = client.post(paths::RESEND_PHONE_CODE, &[]).await;
         assert_eq!(early.status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
             early.app_error(),
@@ -248,13 +248,13 @@ async fn resend_kills_the_old_code_and_keeps_the_count() {
         );
         app.clock.advance(Duration::from_secs(59));
         assert_eq!(
-            client.post("/api/resend_phone_code", &[]).await.app_error(),
+            client.post(paths::RESEND_PHONE_CODE, &[]).await.app_error(),
             AppError::ResendTooSoon {
                 retry_after_secs: 1
             }
         );
         app.clock.advance(Duration::from_secs(1));
-        let res = client.post("/api/resend_phone_code", &[]).await;
+        let res = client.post(paths::RESEND_PHONE_CODE, &[]).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(
             res.header("location"),
@@ -285,7 +285,7 @@ async fn closing_the_dialog_kills_the_code() {
         let client = signed_in(&app, "f@example.jp").await;
         send(&client, "090-4444-5555").await;
         let code = app.last_code();
-        let res = client.post("/api/abandon_phone_code", &[]).await;
+        let res = client.post(paths::ABANDON_PHONE_CODE, &[]).await;
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(res.header("location"), Some("/settings"));
         assert_eq!(
@@ -425,7 +425,7 @@ async fn per_number_limits_refuse_with_the_time_to_wait() {
         // Resending counts too.
         app.clock.advance(Duration::from_secs(60));
         assert_eq!(
-            client.post("/api/resend_phone_code", &[]).await.status,
+            client.post(paths::RESEND_PHONE_CODE, &[]).await.status,
             StatusCode::TOO_MANY_REQUESTS
         );
 
@@ -529,7 +529,7 @@ async fn the_dialog_works_as_plain_forms() {
 
         let res = client
             .post_html_form(
-                "/api/send_phone_code",
+                paths::SEND_PHONE_CODE,
                 "/settings?dialog=phone",
                 &[("phone", "03-1234-5678")],
             )
@@ -549,7 +549,7 @@ async fn the_dialog_works_as_plain_forms() {
 
         let res = client
             .post_html_form(
-                "/api/send_phone_code",
+                paths::SEND_PHONE_CODE,
                 "/settings?dialog=phone",
                 &[("phone", "090-8888-9999"), ("enable_two_factor", "on")],
             )
@@ -568,7 +568,7 @@ async fn the_dialog_works_as_plain_forms() {
         }
         let res = client
             .post_html_form(
-                "/api/verify_phone_code",
+                paths::VERIFY_PHONE_CODE,
                 "/settings?dialog=phone",
                 &[("code", &app.last_code())],
             )

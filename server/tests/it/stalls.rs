@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use crate::support::{PASSWORD, TestApp, on_each_engine, on_each_engine_with};
+use crate::support::{PASSWORD, TestApp, on_each_engine, on_each_engine_with, paths};
 
 /// Far more than a page takes even on a loaded two-core machine; a stalled render never ends.
 const RENDER_DEADLINE: Duration = Duration::from_secs(20);
@@ -54,7 +54,7 @@ async fn pages_render_while_routers_are_built() {
         let member = app.client();
         let res = member
             .post(
-                "/api/sign_up",
+                paths::SIGN_UP,
                 &[("email", "taro@example.jp"), ("password", PASSWORD)],
             )
             .await;
@@ -163,7 +163,7 @@ async fn a_request_past_the_time_limit_answers_503() {
             let res = app
                 .client()
                 .post(
-                    "/api/log_in",
+                    paths::LOG_IN,
                     &[("email", "t@example.jp"), ("password", PASSWORD)],
                 )
                 .await;
@@ -180,7 +180,7 @@ async fn a_request_past_the_time_limit_answers_503() {
             assert_eq!(
                 app.client()
                     .post(
-                        "/api/log_in",
+                        paths::LOG_IN,
                         &[("email", "t@example.jp"), ("password", PASSWORD)],
                     )
                     .await

@@ -238,7 +238,7 @@ impl TestApp {
     pub async fn account(&self, email: &str, phone: &str, two_factor: bool) -> Client {
         let client = self.client();
         let res = client
-            .post("/api/sign_up", &[("email", email), ("password", PASSWORD)])
+            .post(paths::SIGN_UP, &[("email", email), ("password", PASSWORD)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let mut form = vec![("phone", phone)];
@@ -246,11 +246,11 @@ impl TestApp {
             form.push(("enable_two_factor", "on"));
         }
         assert_eq!(
-            client.post("/api/send_phone_code", &form).await.status,
+            client.post(paths::SEND_PHONE_CODE, &form).await.status,
             StatusCode::OK
         );
         let res = client
-            .post("/api/verify_phone_code", &[("code", &self.last_code())])
+            .post(paths::VERIFY_PHONE_CODE, &[("code", &self.last_code())])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         client
@@ -552,4 +552,35 @@ pub async fn snapshot(state: &AppState) -> String {
         }
     }
     out
+}
+
+/// The server functions' addresses, from their own `PATH` (a renamed endpoint renames
+/// them here, and a test cannot call an address no function answers by mistake).
+pub mod paths {
+    use leptos::server_fn::ServerFn;
+
+    pub const ACCOUNT_OVERVIEW: &str = <app::api::account::GetAccountOverview as ServerFn>::PATH;
+    pub const SIGN_UP: &str = <app::api::auth::SignUp as ServerFn>::PATH;
+    pub const LOG_IN: &str = <app::api::auth::LogIn as ServerFn>::PATH;
+    pub const LOGIN_CHALLENGE: &str = <app::api::auth::GetLoginChallenge as ServerFn>::PATH;
+    pub const VERIFY_LOGIN_CODE: &str = <app::api::auth::VerifyLoginCode as ServerFn>::PATH;
+    pub const RESEND_LOGIN_CODE: &str = <app::api::auth::ResendLoginCode as ServerFn>::PATH;
+    pub const VERIFY_RECOVERY_CODE: &str = <app::api::auth::VerifyRecoveryCode as ServerFn>::PATH;
+    pub const LOG_OUT: &str = <app::api::auth::LogOut as ServerFn>::PATH;
+    pub const CURRENT_USER: &str = <app::api::auth::GetCurrentUser as ServerFn>::PATH;
+    pub const CHANGE_PASSWORD: &str = <app::api::auth::ChangePassword as ServerFn>::PATH;
+    pub const SEND_PHONE_CODE: &str = <app::api::phone::SendPhoneCode as ServerFn>::PATH;
+    pub const RESEND_PHONE_CODE: &str = <app::api::phone::ResendPhoneCode as ServerFn>::PATH;
+    pub const VERIFY_PHONE_CODE: &str = <app::api::phone::VerifyPhoneCode as ServerFn>::PATH;
+    pub const ABANDON_PHONE_CODE: &str = <app::api::phone::AbandonPhoneCode as ServerFn>::PATH;
+    pub const SAVE_TWO_FACTOR: &str = <app::api::two_factor::SaveTwoFactor as ServerFn>::PATH;
+    pub const SHOW_RECOVERY_CODES: &str =
+        <app::api::two_factor::ShowRecoveryCodes as ServerFn>::PATH;
+    pub const RECOVERY_CODES: &str = <app::api::two_factor::GetRecoveryCodes as ServerFn>::PATH;
+    pub const REGENERATE_RECOVERY_CODES: &str =
+        <app::api::two_factor::RegenerateRecoveryCodes as ServerFn>::PATH;
+    pub const CONFIRM_PASSWORD: &str = <app::api::two_factor::ConfirmPassword as ServerFn>::PATH;
+    pub const FORGET_BROWSER: &str = <app::api::two_factor::ForgetBrowser as ServerFn>::PATH;
+    pub const FORGET_ALL_BROWSERS: &str =
+        <app::api::two_factor::ForgetAllBrowsers as ServerFn>::PATH;
 }

@@ -12,30 +12,31 @@ use app::api::two_factor::RecoveryCodeView;
 use app::error::AppError;
 
 use crate::support::{
-    Client, PASSWORD, TestApp, on_each_engine, on_each_engine_with, other_than, unlimited_sms,
+    Client, PASSWORD, TestApp, on_each_engine, on_each_engine_with, other_than, paths,
+    unlimited_sms,
 };
 
 pub(crate) async fn overview(client: &Client) -> AccountOverview {
-    client.get_json("/api/account_overview").await.json()
+    client.get_json(paths::ACCOUNT_OVERVIEW).await.json()
 }
 
 /// `リカバリーコードを表示する` (a POST), then the dialog's read of the codes.
 pub(crate) async fn codes(client: &Client) -> Vec<RecoveryCodeView> {
-    let res = client.post("/api/show_recovery_codes", &[]).await;
+    let res = client.post(paths::SHOW_RECOVERY_CODES, &[]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.header("location"), Some("/settings?dialog=recovery"));
-    let res = client.get_json("/api/recovery_codes").await;
+    let res = client.get_json(paths::RECOVERY_CODES).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     res.json()
 }
 
 pub(crate) async fn who(client: &Client) -> Option<CurrentUser> {
-    client.get_json("/api/current_user").await.json()
+    client.get_json(paths::CURRENT_USER).await.json()
 }
 
 pub(crate) async fn password_step(client: &Client, email: &str) -> crate::support::TestResponse {
     client
-        .post("/api/log_in", &[("email", email), ("password", PASSWORD)])
+        .post(paths::LOG_IN, &[("email", email), ("password", PASSWORD)])
         .await
 }
 
@@ -45,12 +46,12 @@ async fn the_switch_saves_only_with_a_phone_and_on_gives_ten_codes() {
         let client = app.client();
         client
             .post(
-                "/api/sign_up",
+                paths::SIGN_UP,
                 &[("email", "p@example.jp"), ("password", PASSWORD)],
             )
             .await;
         let res = client
-            .post("/api/save_two_factor", &[("enabled", "on")])
+            .post(paths::SAVE_TWO_FACTOR, &[("enabled", "on")])
             .await;
         assert_eq!(res.app_error(), AppError::PhoneRequired);
         assert!(!overview(&client).await.two_factor_enabled);
@@ -61,11 +62,11 @@ async fn the_switch_saves_only_with_a_phone_and_on_gives_ten_codes() {
             "verifying a number alone changes nothing"
         );
         assert_eq!(
-            client.get_json("/api/recovery_codes").await.app_error(),
+            client.get_json(paths::RECOVERY_CODES).await.app_error(),
             AppError::TwoFactorOff
         );
         let res = client
-            .post("/api/save_two_factor", &[("enabled", "on")])
+            .post(paths::SAVE_TWO_FACTOR, &[("enabled", "on")])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(
@@ -124,27 +125,27 @@ async fn off_needs_a_recent_password_and_off_then_on_gives_new_codes() {
         let first = codes(&client).await;
 
         app.clock.advance(Duration::from_secs(11 * 60));
-        let res = client.post("/api/save_two_factor", &[]).await;
+        let res = client.post(paths::SAVE_TWO_FACTOR, &[]).await;
         assert_eq!(res.app_error(), AppError::ReauthRequired);
         assert!(
             overview(&client).await.two_factor_enabled,
             "nothing changed"
         );
         assert_eq!(
-            client.get_json("/api/recovery_codes").await.app_error(),
+            client.get_json(paths::RECOVERY_CODES).await.app_error(),
             AppError::ReauthRequired
         );
 
         let wrong = client
             .post(
-                "/api/confirm_password",
+                paths::CONFIRM_PASSWORD,
                 &[("password", "wrong password"), ("then", "/settings")],
             )
             .await;
         assert_eq!(wrong.app_error(), AppError::CurrentPasswordWrong);
         let res = client
             .post(
-                "/api/confirm_password",
+                paths::CONFIRM_PASSWORD,
                 &[
                     ("password", PASSWORD),
                     ("then", "/settings?dialog=recovery"),
@@ -155,7 +156,7 @@ async fn off_needs_a_recent_password_and_off_then_on_gives_new_codes() {
         assert_eq!(res.header("location"), Some("/settings?dialog=recovery"));
         let evil = client
             .post(
-                "/api/confirm_password",
+                paths::CONFIRM_PASSWORD,
                 &[("password", PASSWORD), ("then", "https://evil.example/")],
             )
             .await;
@@ -167,13 +168,13 @@ async fn off_needs_a_recent_password_and_off_then_on_gives_new_codes() {
 
         assert_eq!(codes(&client).await, first, "shown again, the same codes");
         assert_eq!(
-            client.post("/api/save_two_factor", &[]).await.status,
+            client.post(paths::SAVE_TWO_FACTOR, &[]).await.status,
             StatusCode::OK
         );
         assert!(!overview(&client).await.two_factor_enabled);
         assert_eq!(
             client
-                .post("/api/save_two_factor", &[("enabled", "on")])
+                .post(paths::SAVE_TWO_FACTOR, &[("enabled", "on")])
                 .await
                 .status,
             StatusCode::OK
@@ -197,7 +198,7 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
         );
         assert_eq!(app.sms().len(), sms_before + 1);
         assert_eq!(app.sms().last().unwrap().to_e164, "+819010004000");
-        let challenge: LoginChallenge = browser.get_json("/api/login_challenge").await.json();
+        let challenge: LoginChallenge = browser.get_json(paths::LOGIN_CHALLENGE).await.json();
         assert_eq!(challenge.phone, "090-****-4000");
         assert!(challenge.code_sent && !challenge.sms_locked);
         let page = browser.get("/login/verify").await;
@@ -212,7 +213,7 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
         }
 
         let res = browser
-            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &app.last_code())])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(res.header("location"), Some("/settings"));
@@ -237,7 +238,7 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
         assert_eq!(overview(&browser).await.remembered_browsers.len(), 1);
 
         // The same browser skips the second step next time; another is asked.
-        browser.post("/api/log_out", &[]).await;
+        browser.post(paths::LOG_OUT, &[]).await;
         let sms_before = app.sms().len();
         let res = password_step(&browser, "s@example.jp").await;
         assert_eq!(res.header("location"), Some("/settings"));
@@ -276,7 +277,7 @@ async fn signing_in_with_the_sms_code_and_the_remembered_browser() {
 pub(crate) async fn remembered(app: &TestApp, email: &str) -> Client {
     let client = app.pending_login(email).await;
     let res = client
-        .post("/api/verify_login_code", &[("code", &app.last_code())])
+        .post(paths::VERIFY_LOGIN_CODE, &[("code", &app.last_code())])
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     client
@@ -299,7 +300,7 @@ async fn remembered_browsers_are_forgotten_by_each_event() {
         assert!(is_still_remembered(&app, &b, email).await);
         let id = overview(&b).await.remembered_browsers[0].id;
         assert_eq!(
-            b.post("/api/forget_browser", &[("id", &id.to_string())])
+            b.post(paths::FORGET_BROWSER, &[("id", &id.to_string())])
                 .await
                 .status,
             StatusCode::OK
@@ -308,13 +309,13 @@ async fn remembered_browsers_are_forgotten_by_each_event() {
 
         // Forget all.
         let b = remembered(&app, email).await;
-        b.post("/api/forget_all_browsers", &[]).await;
+        b.post(paths::FORGET_ALL_BROWSERS, &[]).await;
         assert!(!is_still_remembered(&app, &b, email).await);
 
         // Regenerating recovery codes.
         let b = remembered(&app, email).await;
         assert_eq!(
-            b.post("/api/regenerate_recovery_codes", &[]).await.status,
+            b.post(paths::REGENERATE_RECOVERY_CODES, &[]).await.status,
             StatusCode::OK
         );
         assert!(!is_still_remembered(&app, &b, email).await);
@@ -322,10 +323,10 @@ async fn remembered_browsers_are_forgotten_by_each_event() {
         // A new phone number.
         let b = remembered(&app, email).await;
         app.clock.advance(Duration::from_secs(61));
-        b.post("/api/send_phone_code", &[("phone", "090-1000-5001")])
+        b.post(paths::SEND_PHONE_CODE, &[("phone", "090-1000-5001")])
             .await;
         assert_eq!(
-            b.post("/api/verify_phone_code", &[("code", &app.last_code())])
+            b.post(paths::VERIFY_PHONE_CODE, &[("code", &app.last_code())])
                 .await
                 .status,
             StatusCode::OK
@@ -334,8 +335,8 @@ async fn remembered_browsers_are_forgotten_by_each_event() {
 
         // Turning two-factor off (and on again).
         let b = remembered(&app, email).await;
-        b.post("/api/save_two_factor", &[]).await;
-        b.post("/api/save_two_factor", &[("enabled", "on")]).await;
+        b.post(paths::SAVE_TWO_FACTOR, &[]).await;
+        b.post(paths::SAVE_TWO_FACTOR, &[("enabled", "on")]).await;
         assert!(!is_still_remembered(&app, &b, email).await);
     })
     .await;
@@ -350,7 +351,7 @@ async fn five_wrong_codes_or_ten_minutes_end_the_pending_sign_in() {
         for left in [4, 3, 2, 1] {
             assert_eq!(
                 browser
-                    .post("/api/verify_login_code", &[("code", &wrong)])
+                    .post(paths::VERIFY_LOGIN_CODE, &[("code", &wrong)])
                     .await
                     .app_error(),
                 AppError::CodeMismatch {
@@ -360,14 +361,14 @@ async fn five_wrong_codes_or_ten_minutes_end_the_pending_sign_in() {
         }
         assert_eq!(
             browser
-                .post("/api/verify_login_code", &[("code", &wrong)])
+                .post(paths::VERIFY_LOGIN_CODE, &[("code", &wrong)])
                 .await
                 .app_error(),
             AppError::SignInCodeExhausted,
             "the message sends the person back to the password, not to resend"
         );
         let res = browser
-            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &app.last_code())])
             .await;
         assert_eq!(
             res.app_error(),
@@ -381,13 +382,13 @@ async fn five_wrong_codes_or_ten_minutes_end_the_pending_sign_in() {
         app.clock.advance(Duration::from_secs(10 * 60 + 1));
         assert_eq!(
             browser
-                .post("/api/verify_login_code", &[("code", &code)])
+                .post(paths::VERIFY_LOGIN_CODE, &[("code", &code)])
                 .await
                 .app_error(),
             AppError::NoPendingLogin
         );
         assert_eq!(
-            browser.get_json("/api/login_challenge").await.app_error(),
+            browser.get_json(paths::LOGIN_CHALLENGE).await.app_error(),
             AppError::NoPendingLogin
         );
     })
@@ -403,7 +404,7 @@ async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
         let browser = app.pending_login("v@example.jp").await;
         let typed = list[3].code.to_uppercase().replace('-', " ");
         let res = browser
-            .post("/api/verify_recovery_code", &[("code", &typed)])
+            .post(paths::VERIFY_RECOVERY_CODE, &[("code", &typed)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(res.header("location"), Some("/settings?recovery_left=9"));
@@ -419,12 +420,12 @@ async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
 
         let again = app.pending_login("v@example.jp").await;
         let res = again
-            .post("/api/verify_recovery_code", &[("code", &list[3].code)])
+            .post(paths::VERIFY_RECOVERY_CODE, &[("code", &list[3].code)])
             .await;
         assert_eq!(res.app_error(), AppError::RecoveryCodeInvalid, "works once");
         assert_eq!(
             again
-                .post("/api/verify_recovery_code", &[("code", "not-a-code")])
+                .post(paths::VERIFY_RECOVERY_CODE, &[("code", "not-a-code")])
                 .await
                 .app_error(),
             AppError::RecoveryCodeInvalid
@@ -432,7 +433,7 @@ async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
 
         assert_eq!(
             owner
-                .post("/api/regenerate_recovery_codes", &[])
+                .post(paths::REGENERATE_RECOVERY_CODES, &[])
                 .await
                 .status,
             StatusCode::OK
@@ -441,7 +442,7 @@ async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
         assert!(fresh.iter().all(|c| !c.used));
         assert_eq!(
             again
-                .post("/api/verify_recovery_code", &[("code", &list[5].code)])
+                .post(paths::VERIFY_RECOVERY_CODE, &[("code", &list[5].code)])
                 .await
                 .app_error(),
             AppError::RecoveryCodeInvalid,
@@ -449,7 +450,7 @@ async fn a_recovery_code_works_once_and_regenerating_kills_the_old_set() {
         );
         assert_eq!(
             again
-                .post("/api/verify_recovery_code", &[("code", &fresh[0].code)])
+                .post(paths::VERIFY_RECOVERY_CODE, &[("code", &fresh[0].code)])
                 .await
                 .status,
             StatusCode::OK
@@ -471,7 +472,7 @@ async fn twenty_concurrent_sign_ins_with_one_recovery_code_give_one_success() {
             let b = b.clone();
             let code = code.clone();
             tokio::spawn(async move {
-                b.post("/api/verify_recovery_code", &[("code", &code)])
+                b.post(paths::VERIFY_RECOVERY_CODE, &[("code", &code)])
                     .await
                     .status
             })
@@ -501,7 +502,7 @@ async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
             let wrong = other_than(&app.last_code());
             for _ in 0..5 {
                 last = b
-                    .post("/api/verify_login_code", &[("code", &wrong)])
+                    .post(paths::VERIFY_LOGIN_CODE, &[("code", &wrong)])
                     .await
                     .app_error();
             }
@@ -511,16 +512,16 @@ async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
         let sms_before = app.sms().len();
         let b = app.pending_login("x@example.jp").await;
         assert_eq!(app.sms().len(), sms_before, "no codes while locked");
-        let challenge: LoginChallenge = b.get_json("/api/login_challenge").await.json();
+        let challenge: LoginChallenge = b.get_json(paths::LOGIN_CHALLENGE).await.json();
         assert!(challenge.sms_locked);
         assert_eq!(
-            b.post("/api/verify_login_code", &[("code", "123456")])
+            b.post(paths::VERIFY_LOGIN_CODE, &[("code", "123456")])
                 .await
                 .app_error(),
             AppError::SmsLocked
         );
         assert_eq!(
-            b.post("/api/verify_recovery_code", &[("code", &recovery)])
+            b.post(paths::VERIFY_RECOVERY_CODE, &[("code", &recovery)])
                 .await
                 .status,
             StatusCode::OK
@@ -529,7 +530,7 @@ async fn a_hundred_wrong_codes_lock_the_sms_factor_until_a_recovery_code() {
         // Unlocked: a new browser gets a code again.
         let b = app.pending_login("x@example.jp").await;
         assert_eq!(
-            b.post("/api/verify_login_code", &[("code", &app.last_code())])
+            b.post(paths::VERIFY_LOGIN_CODE, &[("code", &app.last_code())])
                 .await
                 .status,
             StatusCode::OK
@@ -544,7 +545,7 @@ async fn wrong_passwords_bring_growing_delays() {
         let client = app.client();
         client
             .post(
-                "/api/sign_up",
+                paths::SIGN_UP,
                 &[("email", "y@example.jp"), ("password", PASSWORD)],
             )
             .await;
@@ -552,7 +553,7 @@ async fn wrong_passwords_bring_growing_delays() {
         for _ in 0..5 {
             let res = other
                 .post(
-                    "/api/log_in",
+                    paths::LOG_IN,
                     &[("email", "y@example.jp"), ("password", "wrong password")],
                 )
                 .await;
@@ -561,7 +562,7 @@ async fn wrong_passwords_bring_growing_delays() {
         // The sixth comes too soon, even with the right password.
         let res = other
             .post(
-                "/api/log_in",
+                paths::LOG_IN,
                 &[("email", "Y@example.jp"), ("password", PASSWORD)],
             )
             .await;
@@ -576,7 +577,7 @@ async fn wrong_passwords_bring_growing_delays() {
         assert_eq!(
             other
                 .post(
-                    "/api/log_in",
+                    paths::LOG_IN,
                     &[("email", "y@example.jp"), ("password", "wrong again!")]
                 )
                 .await
@@ -586,7 +587,7 @@ async fn wrong_passwords_bring_growing_delays() {
         assert_eq!(
             other
                 .post(
-                    "/api/log_in",
+                    paths::LOG_IN,
                     &[("email", "y@example.jp"), ("password", PASSWORD)]
                 )
                 .await
@@ -599,7 +600,7 @@ async fn wrong_passwords_bring_growing_delays() {
         assert_eq!(
             other
                 .post(
-                    "/api/log_in",
+                    paths::LOG_IN,
                     &[("email", "y@example.jp"), ("password", PASSWORD)]
                 )
                 .await
@@ -622,14 +623,14 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
 
         past_the_window();
         assert!(overview(&client).await.reauth_needed);
-        let res = client.post("/api/save_two_factor", &[]).await;
+        let res = client.post(paths::SAVE_TWO_FACTOR, &[]).await;
         assert_eq!(res.app_error(), AppError::ReauthRequired);
         let res = client
-            .post("/api/save_two_factor", &[("password", "wrong password")])
+            .post(paths::SAVE_TWO_FACTOR, &[("password", "wrong password")])
             .await;
         assert_eq!(res.app_error(), AppError::CurrentPasswordWrong);
         let res = client
-            .post("/api/save_two_factor", &[("password", "")])
+            .post(paths::SAVE_TWO_FACTOR, &[("password", "")])
             .await;
         assert_eq!(
             res.app_error(),
@@ -641,7 +642,7 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
             "nothing changed"
         );
         let res = client
-            .post("/api/save_two_factor", &[("password", PASSWORD)])
+            .post(paths::SAVE_TWO_FACTOR, &[("password", PASSWORD)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(res.header("location"), Some("/settings?saved=1"));
@@ -652,7 +653,7 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
         assert!(!overview(&client).await.reauth_needed);
 
         past_the_window();
-        let res = client.post("/api/save_two_factor", &[]).await;
+        let res = client.post(paths::SAVE_TWO_FACTOR, &[]).await;
         assert_eq!(
             res.status,
             StatusCode::OK,
@@ -660,7 +661,7 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
         );
         let res = client
             .post(
-                "/api/save_two_factor",
+                paths::SAVE_TWO_FACTOR,
                 &[("enabled", "on"), ("password", PASSWORD)],
             )
             .await;
@@ -672,35 +673,35 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
         let first = codes(&client).await;
 
         past_the_window();
-        let res = client.post("/api/regenerate_recovery_codes", &[]).await;
+        let res = client.post(paths::REGENERATE_RECOVERY_CODES, &[]).await;
         assert_eq!(res.app_error(), AppError::ReauthRequired);
         let res = client
-            .post("/api/regenerate_recovery_codes", &[("password", PASSWORD)])
+            .post(paths::REGENERATE_RECOVERY_CODES, &[("password", PASSWORD)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let second = client
-            .get_json("/api/recovery_codes")
+            .get_json(paths::RECOVERY_CODES)
             .await
             .json::<Vec<RecoveryCodeView>>();
         assert_ne!(first, second, "new codes, shown at once");
 
         past_the_window();
-        let res = client.post("/api/show_recovery_codes", &[]).await;
+        let res = client.post(paths::SHOW_RECOVERY_CODES, &[]).await;
         assert_eq!(res.header("location"), Some("/settings?dialog=recovery"));
         assert_eq!(
-            client.get_json("/api/recovery_codes").await.app_error(),
+            client.get_json(paths::RECOVERY_CODES).await.app_error(),
             AppError::ReauthRequired,
             "the dialog asks first"
         );
         let res = client
             .post(
-                "/api/show_recovery_codes",
+                paths::SHOW_RECOVERY_CODES,
                 &[("password", "wrong password")],
             )
             .await;
         assert_eq!(res.app_error(), AppError::CurrentPasswordWrong);
         let res = client
-            .post("/api/show_recovery_codes", &[("password", PASSWORD)])
+            .post(paths::SHOW_RECOVERY_CODES, &[("password", PASSWORD)])
             .await;
         assert_eq!(res.header("location"), Some("/settings?dialog=recovery"));
         assert_eq!(codes(&client).await, second);
@@ -709,7 +710,7 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
         let sms_before = app.sms().len();
         let res = client
             .post(
-                "/api/send_phone_code",
+                paths::SEND_PHONE_CODE,
                 &[("phone", "090-1003-0001"), ("enable_two_factor", "on")],
             )
             .await;
@@ -724,7 +725,7 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
         );
         let res = client
             .post(
-                "/api/send_phone_code",
+                paths::SEND_PHONE_CODE,
                 &[("phone", "090-1003-0001"), ("password", "wrong password")],
             )
             .await;
@@ -732,7 +733,7 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
         assert_eq!(app.sms().len(), sms_before, "nothing sent");
         let res = client
             .post(
-                "/api/send_phone_code",
+                paths::SEND_PHONE_CODE,
                 &[("phone", "090-1003-0001"), ("password", PASSWORD)],
             )
             .await;
@@ -743,7 +744,7 @@ async fn the_prompt_sends_the_password_with_the_refused_action() {
             "the number typed, sent at once"
         );
         assert_eq!(app.sms().last().unwrap().to_e164, "+819010030001");
-        let res = client.post("/api/abandon_phone_code", &[]).await;
+        let res = client.post(paths::ABANDON_PHONE_CODE, &[]).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         past_the_window();
         assert_eq!(
@@ -762,19 +763,19 @@ async fn changing_the_number_of_a_two_factor_account_needs_a_recent_password() {
         app.clock.advance(Duration::from_secs(11 * 60));
         let sms_before = app.sms().len();
         let res = client
-            .post("/api/send_phone_code", &[("phone", "090-1001-0001")])
+            .post(paths::SEND_PHONE_CODE, &[("phone", "090-1001-0001")])
             .await;
         assert_eq!(res.app_error(), AppError::ReauthRequired);
         assert_eq!(app.sms().len(), sms_before);
         client
             .post(
-                "/api/confirm_password",
+                paths::CONFIRM_PASSWORD,
                 &[("password", PASSWORD), ("then", "/settings?dialog=phone")],
             )
             .await;
         assert_eq!(
             client
-                .post("/api/send_phone_code", &[("phone", "090-1001-0001")])
+                .post(paths::SEND_PHONE_CODE, &[("phone", "090-1001-0001")])
                 .await
                 .status,
             StatusCode::OK
@@ -790,7 +791,7 @@ async fn a_remembered_browser_counts_only_for_its_own_account() {
         app.account("bb@example.jp", "090-1002-0001", true).await;
         let browser = remembered(&app, "aa@example.jp").await;
         // Account B from the browser remembered for A: asked for B's code.
-        browser.post("/api/log_out", &[]).await;
+        browser.post(paths::LOG_OUT, &[]).await;
         assert_eq!(
             password_step(&browser, "bb@example.jp")
                 .await
@@ -805,7 +806,7 @@ async fn a_remembered_browser_counts_only_for_its_own_account() {
             password_step(&a, "aa@example.jp").await;
             overview(&a).await.remembered_browsers[0].id
         };
-        b.post("/api/forget_browser", &[("id", &a_id.to_string())])
+        b.post(paths::FORGET_BROWSER, &[("id", &a_id.to_string())])
             .await;
         assert!(is_still_remembered(&app, &browser, "aa@example.jp").await);
     })
@@ -819,7 +820,7 @@ async fn the_second_factor_rotates_the_session_id() {
         let browser = app.pending_login("cc@example.jp").await;
         let pending = browser.session_cookie().expect("a pending sign-in session");
         let res = browser
-            .post("/api/verify_login_code", &[("code", &app.last_code())])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &app.last_code())])
             .await;
         assert_eq!(res.status, StatusCode::OK);
         let signed_in = browser.session_cookie().expect("a session");
@@ -839,14 +840,14 @@ async fn a_new_number_ends_sign_ins_waiting_for_a_code_to_the_old_one() {
         let old_code = app.last_code();
         app.clock.advance(Duration::from_secs(61));
         owner
-            .post("/api/send_phone_code", &[("phone", "090-1002-0004")])
+            .post(paths::SEND_PHONE_CODE, &[("phone", "090-1002-0004")])
             .await;
         let res = owner
-            .post("/api/verify_phone_code", &[("code", &app.last_code())])
+            .post(paths::VERIFY_PHONE_CODE, &[("code", &app.last_code())])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let res = intruder
-            .post("/api/verify_login_code", &[("code", &old_code)])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &old_code)])
             .await;
         assert_eq!(res.app_error(), AppError::NoPendingVerification);
         assert_eq!(who(&intruder).await, None);
@@ -860,7 +861,7 @@ async fn parallel_wrong_passwords_cannot_slip_past_the_delays() {
         let client = app.client();
         client
             .post(
-                "/api/sign_up",
+                paths::SIGN_UP,
                 &[("email", "ee@example.jp"), ("password", PASSWORD)],
             )
             .await;
@@ -869,7 +870,7 @@ async fn parallel_wrong_passwords_cannot_slip_past_the_delays() {
             let c = attacker.clone();
             tokio::spawn(async move {
                 c.post(
-                    "/api/log_in",
+                    paths::LOG_IN,
                     &[
                         ("email", "ee@example.jp"),
                         ("password", &format!("guess number {i}")),
@@ -902,7 +903,7 @@ async fn changing_the_password_ends_other_sessions_and_forgets_browsers() {
 
         let res = owner
             .post(
-                "/api/change_password",
+                paths::CHANGE_PASSWORD,
                 &[
                     ("current_password", "not it"),
                     ("new_password", "a brand new passphrase"),
@@ -912,7 +913,7 @@ async fn changing_the_password_ends_other_sessions_and_forgets_browsers() {
         assert_eq!(res.app_error(), AppError::CurrentPasswordWrong);
         let res = owner
             .post(
-                "/api/change_password",
+                paths::CHANGE_PASSWORD,
                 &[("current_password", PASSWORD), ("new_password", "short")],
             )
             .await;
@@ -924,7 +925,7 @@ async fn changing_the_password_ends_other_sessions_and_forgets_browsers() {
 
         let res = owner
             .post(
-                "/api/change_password",
+                paths::CHANGE_PASSWORD,
                 &[
                     ("current_password", PASSWORD),
                     ("new_password", "a brand new passphrase"),
@@ -946,7 +947,7 @@ async fn changing_the_password_ends_other_sessions_and_forgets_browsers() {
         probe.set_cookie("nidan_browser", browser.cookie("nidan_browser"));
         let res = probe
             .post(
-                "/api/log_in",
+                paths::LOG_IN,
                 &[
                     ("email", "ff@example.jp"),
                     ("password", "a brand new passphrase"),
@@ -961,7 +962,7 @@ async fn changing_the_password_ends_other_sessions_and_forgets_browsers() {
         let res = app
             .client()
             .post(
-                "/api/log_in",
+                paths::LOG_IN,
                 &[("email", "ff@example.jp"), ("password", PASSWORD)],
             )
             .await;
@@ -981,7 +982,7 @@ async fn the_security_history_records_what_happened() {
         let list = codes(&owner).await;
         let browser = app.pending_login("gg@example.jp").await;
         browser
-            .post("/api/verify_recovery_code", &[("code", &list[0].code)])
+            .post(paths::VERIFY_RECOVERY_CODE, &[("code", &list[0].code)])
             .await;
         let history = overview(&owner).await.history;
         let what: Vec<&str> = history.iter().map(|e| e.what.as_str()).collect();
@@ -1012,15 +1013,15 @@ async fn two_browsers_signing_in_at_once_each_keep_their_own_code() {
         assert_ne!(phone_code, laptop_code);
         // One browser's wrong entries and code do not reach the other's.
         let res = laptop
-            .post("/api/verify_login_code", &[("code", &phone_code)])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &phone_code)])
             .await;
         assert_eq!(res.app_error(), AppError::CodeMismatch { attempts_left: 4 });
         let res = phone
-            .post("/api/verify_login_code", &[("code", &phone_code)])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &phone_code)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let res = laptop
-            .post("/api/verify_login_code", &[("code", &laptop_code)])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &laptop_code)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     })
@@ -1037,7 +1038,7 @@ async fn a_password_change_voids_sign_ins_waiting_for_their_second_factor() {
         app.clock.advance(Duration::from_secs(1));
         let res = owner
             .post(
-                "/api/change_password",
+                paths::CHANGE_PASSWORD,
                 &[
                     ("current_password", PASSWORD),
                     ("new_password", "a brand new passphrase"),
@@ -1046,11 +1047,11 @@ async fn a_password_change_voids_sign_ins_waiting_for_their_second_factor() {
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let res = intruder
-            .post("/api/verify_login_code", &[("code", &code)])
+            .post(paths::VERIFY_LOGIN_CODE, &[("code", &code)])
             .await;
         assert_eq!(res.app_error(), AppError::NoPendingLogin);
         let res = intruder
-            .post("/api/verify_recovery_code", &[("code", &recovery)])
+            .post(paths::VERIFY_RECOVERY_CODE, &[("code", &recovery)])
             .await;
         assert_eq!(res.app_error(), AppError::NoPendingLogin);
         assert_eq!(who(&intruder).await, None);
