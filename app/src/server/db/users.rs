@@ -289,3 +289,16 @@ pub async fn lift_sms_lock(
     };
     Ok(())
 }
+
+/// Whether two-factor is on for `user` (the sign-in's question, without the rest of
+/// [`second_factor`]).
+pub async fn two_factor_on(db: &Db, user: UserId) -> Result<bool, DbError> {
+    Ok(
+        sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
+            .bind(user.0)
+            .fetch_one(db.pool())
+            .await?
+            .try_get::<Option<i64>, _>("two_factor_enabled_at")?
+            .is_some(),
+    )
+}

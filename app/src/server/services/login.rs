@@ -323,11 +323,7 @@ pub async fn needs_second_factor(
     browser_token: Option<&str>,
     now: Timestamp,
 ) -> Result<bool, DbError> {
-    let on = users::second_factor(&mut *state.db.pool().acquire().await?, user)
-        .await?
-        .two_factor_enabled_at
-        .is_some();
-    if !on {
+    if !users::two_factor_on(&state.db, user).await? {
         return Ok(false);
     }
     // A cookie that is not a token's shape is no token: nothing to hash or look up.
