@@ -250,7 +250,8 @@ pub fn restart(
 
 /// Sends the code; if the gateway fails, kills the verification, so that a failure leaves no
 /// usable code (SMS-1). The send is taken back from the limits only when the gateway surely
-/// did not send it (it refused the request, 4xx): after a timeout, a 5xx or a broken
+/// did not send it (it refused the request as wrong: 400, 404, 422, see
+/// `SmsError::surely_not_sent`): after a timeout, a 5xx or a broken
 /// connection the SMS may have gone out and been billed, so it keeps counting (SEC-2), and a
 /// gateway outage cannot be used to call the gateway without bound.
 async fn deliver(
