@@ -60,12 +60,13 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
                 web::cookie(web::DEVICE_COOKIE),
                 web::cookie(web::BROWSER_COOKIE),
             );
+            let requester = web::requester(&state);
             let input = PasswordSignIn {
                 email: &email,
                 password,
                 device_cookie: device.as_deref(),
                 browser_cookie: browser.as_deref(),
-                requester: &web::requester(&state),
+                requester: &requester,
             };
             let accepted = login::sign_in(&state, input, now).await?;
             let user = accepted.user;
@@ -79,13 +80,11 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
                     tracing::info!(user = user.0, "signed in");
                     leptos_axum::redirect(crate::urls::SETTINGS);
                 }
-                LoginStep::CodeSent(id) => {
+                LoginStep::SecondFactor => {
                     auth_session::start_pending(&session, user, now).await?;
-                    auth_session::set_pending_code(&session, id).await?;
-                    leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
-                }
-                LoginStep::CodeNotSent => {
-                    auth_session::start_pending(&session, user, now).await?;
+                    if let Some(id) = login::send_first_code(&state, user, &requester, now).await {
+                        auth_session::set_pending_code(&session, id).await?;
+                    }
                     leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
                 }
             }

@@ -71,22 +71,21 @@ pub struct PasswordAccepted {
 }
 
 /// Where a right password leads. The server function turns it into a session and a
-/// redirect, nothing more.
+/// redirect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginStep {
     /// Two-factor is off, or this browser is remembered for the account: signed in.
     SignedIn,
-    /// A pending sign-in (LG-1); its code went out by SMS in the verification with this id.
-    CodeSent(i64),
-    /// A pending sign-in whose code did not go out (a limit, the lock, the gateway; the
-    /// reason is logged). The code page offers to resend and the recovery codes.
-    CodeNotSent,
+    /// The second step (LG-1): the server function starts the pending sign-in in the
+    /// session, then sends the code with [`send_first_code`] — in that order, so that a
+    /// session that cannot be written costs no SMS.
+    SecondFactor,
 }
 
 /// The first step of a sign-in (LG-1, SEC-1): the attempt is turned away at once when the
 /// hashing pool is full, counted by the throttle before it is judged, checked on the pool,
-/// and on a right password taken back from the count; then two-factor decides the next
-/// step, and the code goes out when one is needed.
+/// and on a right password taken back from the count; then two-factor (and a remembered
+/// browser, LG-4) decides the next step.
 pub async fn sign_in(
     state: &AppState,
     input: PasswordSignIn<'_>,
@@ -115,16 +114,10 @@ pub async fn sign_in(
     };
     throttle::succeeded(state, attempt).await?;
     let new_device = device.is_none();
-    let next = if !needs_second_factor(state, user, input.browser_cookie, now).await? {
-        LoginStep::SignedIn
+    let next = if needs_second_factor(state, user, input.browser_cookie, now).await? {
+        LoginStep::SecondFactor
     } else {
-        match send_code(state, user, input.requester, now).await {
-            Ok(pending) => LoginStep::CodeSent(pending.id),
-            Err(e) => {
-                tracing::warn!(user = user.0, error = %e, "sign-in code not sent");
-                LoginStep::CodeNotSent
-            }
-        }
+        LoginStep::SignedIn
     };
     Ok(PasswordAccepted {
         user,
@@ -184,6 +177,24 @@ pub async fn send_code(
         return Err(OtpError::Locked);
     }
     otp::start(state, user, Purpose::Login, &phone, false, requester, now).await
+}
+
+/// Sends the code of a pending sign-in just started; the verification's id, or `None` when
+/// it did not go out (a limit, the lock, the gateway: logged). The code page then offers to
+/// resend and the recovery codes.
+pub async fn send_first_code(
+    state: &AppState,
+    user: UserId,
+    requester: &Requester,
+    now: Timestamp,
+) -> Option<i64> {
+    match send_code(state, user, requester, now).await {
+        Ok(pending) => Some(pending.id),
+        Err(e) => {
+            tracing::warn!(user = user.0, error = %e, "sign-in code not sent");
+            None
+        }
+    }
 }
 
 /// Sends a new code for this browser's verification `id` (its session holds it).
