@@ -106,6 +106,7 @@ async fn run() -> Result<(), StartError> {
     };
 
     tokio::spawn(housekeeping(state.clone(), SqlSessionStore::new(db)));
+    tokio::spawn(throttle_housekeeping(state.clone()));
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
@@ -136,6 +137,19 @@ async fn housekeeping(state: AppState, store: SqlSessionStore) {
             Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
+        }
+    }
+}
+
+/// Every minute: the sign-in throttle's failures that no longer count.
+async fn throttle_housekeeping(state: AppState) {
+    let mut every = tokio::time::interval(app::server::services::maintenance::THROTTLE_PURGE_EVERY);
+    loop {
+        every.tick().await;
+        match app::server::services::maintenance::purge_throttle(&state, state.clock.now()).await {
+            Ok(n) if n > 0 => tracing::debug!(deleted = n, "old sign-in failures removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "removing old sign-in failures failed"),
         }
     }
 }

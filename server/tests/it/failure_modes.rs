@@ -1198,3 +1198,41 @@ async fn sign_ins_after_a_recovery_code_still_share_five_guesses() {
     })
     .await;
 }
+
+/// Housekeeping deletes the sign-in failures that no longer count (older than the
+/// throttle's 15 minutes) and keeps those that do (SEC-1): the table cannot grow without
+/// bound, and no delay is forgotten early.
+#[tokio::test]
+async fn housekeeping_deletes_only_the_failures_that_no_longer_count() {
+    use app::server::services::{maintenance, throttle};
+
+    on_each_engine(|app: TestApp| async move {
+        let state = &app.state;
+        let scopes = throttle::login_scopes(
+            &state.settings,
+            "old@example.jp",
+            throttle::Claimant::Address("192.0.2.7"),
+        );
+        let _old = throttle::begin_attempt(state, &scopes, state.clock.now())
+            .await
+            .expect("counted");
+        app.clock.advance(Duration::from_secs(10 * 60));
+        let _recent = throttle::begin_attempt(state, &scopes, state.clock.now())
+            .await
+            .expect("counted");
+        app.clock.advance(Duration::from_secs(6 * 60));
+        let deleted = maintenance::purge_throttle(state, state.clock.now())
+            .await
+            .expect("purged");
+        assert_eq!(
+            deleted, 3,
+            "the first attempt, one row per scope, is 16 minutes old"
+        );
+        assert_eq!(
+            crate::support::count(state, "login_failures").await,
+            3,
+            "the attempt of 6 minutes ago still counts"
+        );
+    })
+    .await;
+}

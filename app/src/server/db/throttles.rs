@@ -110,11 +110,19 @@ pub async fn forget(
     Ok(())
 }
 
-/// Deletes the failures at or before `before` (no rule reads them any more).
+/// The most rows one [`purge`] deletes.
+pub const PURGE_BATCH: u64 = 5_000;
+
+/// Deletes up to [`PURGE_BATCH`] failures at or before `before` (no rule reads them any
+/// more); returns how many went.
 pub async fn purge(conn: &mut AnyConnection, before: Timestamp) -> Result<u64, DbError> {
-    Ok(sqlx::query("DELETE FROM login_failures WHERE at <= $1")
-        .bind(before.as_millis())
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query(
+        "DELETE FROM login_failures WHERE id IN \
+         (SELECT id FROM login_failures WHERE at <= $1 LIMIT $2)",
+    )
+    .bind(before.as_millis())
+    .bind(i64::try_from(PURGE_BATCH).unwrap_or(i64::MAX))
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
