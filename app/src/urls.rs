@@ -46,14 +46,16 @@ pub fn settings_recovery_left(left: i64) -> String {
 }
 
 /// Where the password prompt may send the browser back to: a page of the settings, given
-/// as a path of printable ASCII; anything else (another site, `//host`, a backslash, a
-/// control character, which would not even make a `Location` header) gives the settings.
+/// as a path of printable ASCII without dot segments; anything else (another site,
+/// `//host`, a backslash, `/settings/../login`, a control character, which would not even
+/// make a `Location` header) gives the settings.
 pub fn settings_return(then: &str) -> &str {
     let inside =
         then == SETTINGS || then.starts_with("/settings?") || then.starts_with("/settings/");
     if inside
         && !then.contains("//")
         && !then.contains('\\')
+        && !then.contains("/.")
         && then.bytes().all(|b| b.is_ascii_graphic())
     {
         then
@@ -78,6 +80,8 @@ mod tests {
             "//evil.example/settings",
             "/settings//evil.example",
             "/settings\\..\\x",
+            "/settings/../login",
+            "/settings/./password",
             "/settings?dialog=phone\r\nSet-Cookie: x=1",
             "/settings?dialog=電話",
             "/login",

@@ -129,11 +129,9 @@ async fn housekeeping(state: AppState, store: SqlSessionStore) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
-        let now = time::OffsetDateTime::from_unix_timestamp_nanos(
-            i128::from(state.clock.now().as_millis()) * 1_000_000,
-        )
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-        match store.delete_expired(now).await {
+        // The wall clock, as the store judges a session's expiry (tower-sessions stamps it
+        // with the wall clock; see `SqlSessionStore::load`).
+        match store.delete_expired(time::OffsetDateTime::now_utc()).await {
             Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
