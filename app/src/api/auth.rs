@@ -113,10 +113,7 @@ pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
 
     web::finish(
         async {
-            let state = web::state()?;
-            let now = state.clock.now();
-            let session = web::session().await?;
-            let user = live_pending(&state, &session, now).await?;
+            let (state, session, user, now) = pending_step().await?;
             let code = auth_session::pending_code(&session).await?;
             let challenge = login::challenge(&state, user, code, now).await?;
             Ok(LoginChallenge {
@@ -133,26 +130,35 @@ pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
     )
 }
 
-/// The account of this browser's pending sign-in, if it is still live: not expired, and not
-/// started before the password last changed (a password change voids waiting sign-ins).
+/// What every step of a pending sign-in starts with: the state, the session, the account
+/// of this browser's pending sign-in and the time — if the pending sign-in is still live:
+/// not expired, and not started before the password last changed (a password change
+/// voids waiting sign-ins). `NoPendingLogin` otherwise.
 #[cfg(feature = "ssr")]
-async fn live_pending(
-    state: &crate::server::AppState,
-    session: &tower_sessions::Session,
-    now: crate::domain::Timestamp,
-) -> Result<crate::server::db::users::UserId, AppError> {
+async fn pending_step() -> Result<
+    (
+        crate::server::AppState,
+        tower_sessions::Session,
+        crate::server::db::users::UserId,
+        crate::domain::Timestamp,
+    ),
+    AppError,
+> {
     use crate::server::services::login;
-    use crate::server::{auth_session, db::users};
+    use crate::server::{auth_session, db::users, web};
 
-    let (user, since) = auth_session::pending_sign_in(session, now, login::PENDING_TTL).await?;
+    let state = web::state()?;
+    let session = web::session().await?;
+    let now = state.clock.now();
+    let (user, since) = auth_session::pending_sign_in(&session, now, login::PENDING_TTL).await?;
     if users::password_changed_at(&state.db, user)
         .await?
         .is_some_and(|changed| changed > since)
     {
-        auth_session::end_pending(session).await?;
+        auth_session::end_pending(&session).await?;
         return Err(AppError::NoPendingLogin);
     }
-    Ok(user)
+    Ok((state, session, user, now))
 }
 
 /// Completes a pending sign-in: a fresh session, written to the store now (so that a
@@ -264,10 +270,7 @@ pub async fn verify_login_code(code: String) -> Result<(), AppError> {
 
     web::finish(
         async {
-            let state = web::state()?;
-            let session = web::session().await?;
-            let now = state.clock.now();
-            let user = live_pending(&state, &session, now).await?;
+            let (state, session, user, now) = pending_step().await?;
             let code = OtpCode::parse(&code)?;
             let id = auth_session::pending_code(&session).await?;
             match login::verify_code(&state, user, id, &code, now).await {
@@ -315,10 +318,7 @@ pub async fn resend_login_code() -> Result<(), AppError> {
 
     web::finish(
         async {
-            let state = web::state()?;
-            let now = state.clock.now();
-            let session = web::session().await?;
-            let user = live_pending(&state, &session, now).await?;
+            let (state, session, user, now) = pending_step().await?;
             let requester = web::requester(&state);
             // This browser's code, if one went out and is still live; otherwise a first one.
             let live = auth_session::pending_code(&session).await?;
@@ -350,10 +350,7 @@ pub async fn verify_recovery_code(code: String) -> Result<(), AppError> {
 
     web::finish(
         async {
-            let state = web::state()?;
-            let session = web::session().await?;
-            let now = state.clock.now();
-            let user = live_pending(&state, &session, now).await?;
+            let (state, session, user, now) = pending_step().await?;
             // Counted per session and account: strangers cannot delay this (SEC-1).
             let attempt = web::begin_session_attempt(
                 &state,
