@@ -7,8 +7,6 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// Where the dialog is, in the URL.
-
 /// Sends a code to `phone` and moves the dialog to the code step. Needs a recent password
 /// (TF-4); when the window closed while the number was typed, the prompt sends the number
 /// again with the password (`password`), so nothing typed is lost.

@@ -7,7 +7,7 @@ use super::otp::{self, OtpError, Pending, Purpose, Requester, Which};
 use super::{browsers, two_factor};
 use crate::domain::{OtpCode, PhoneNumber, Timestamp};
 use crate::server::AppState;
-use crate::server::db::{DbError, users, users::UserId};
+use crate::server::db::{users, users::UserId};
 
 /// The outcome of a right code.
 #[derive(Debug, Clone)]
@@ -94,7 +94,6 @@ pub async fn verify(
         }
         Err(e) => {
             tx.rollback().await?;
-            let e = DbError::from(e);
             if e.is_unique_violation() {
                 otp::kill(state, pending.id).await?;
                 tracing::info!(
