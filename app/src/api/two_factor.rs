@@ -61,16 +61,11 @@ pub async fn save_two_factor(
 /// showing and lets the dialog read the codes; otherwise the dialog asks for the password.
 #[server(prefix = "/api", endpoint = "show_recovery_codes")]
 pub async fn show_recovery_codes(password: Option<String>) -> Result<(), AppError> {
-    use crate::server::services::two_factor;
     use crate::server::web;
 
     web::finish(
         async {
-            let (state, session, user) = web::signed_in().await?;
-            let now = state.clock.now();
-            if !two_factor::status(&state, user, now).await?.enabled {
-                return Err(AppError::TwoFactorOff);
-            }
+            let (state, session, user, now) = signed_in_with_two_factor().await?;
             let asked = password.is_some();
             match web::reauthenticate(&state, &session, user, now, password).await {
                 Ok(()) => reveal_codes(&state, &session, user, now).await?,
@@ -83,6 +78,29 @@ pub async fn show_recovery_codes(password: Option<String>) -> Result<(), AppErro
         }
         .await,
     )
+}
+
+/// The signed-in account of this request, which must have two-factor on: its recovery codes
+/// exist only then (RC-1).
+#[cfg(feature = "ssr")]
+async fn signed_in_with_two_factor() -> Result<
+    (
+        crate::server::AppState,
+        tower_sessions::Session,
+        crate::server::db::users::UserId,
+        crate::domain::Timestamp,
+    ),
+    AppError,
+> {
+    use crate::server::services::two_factor;
+    use crate::server::web;
+
+    let (state, session, user) = web::signed_in().await?;
+    let now = state.clock.now();
+    if !two_factor::status(&state, user, now).await?.enabled {
+        return Err(AppError::TwoFactorOff);
+    }
+    Ok((state, session, user, now))
 }
 
 /// Lets this session read the codes for the re-authentication window and records that
@@ -116,11 +134,7 @@ pub async fn get_recovery_codes() -> Result<Vec<RecoveryCodeView>, AppError> {
 
     web::finish(
         async {
-            let (state, session, user) = web::signed_in().await?;
-            let now = state.clock.now();
-            if !two_factor::status(&state, user, now).await?.enabled {
-                return Err(AppError::TwoFactorOff);
-            }
+            let (state, session, user, now) = signed_in_with_two_factor().await?;
             if !auth_session::may_reveal_codes(&session, now).await? {
                 return Err(AppError::ReauthRequired);
             }

@@ -33,11 +33,7 @@ pub async fn failures_since(
          WHERE at > $1 AND scope IN ({}) GROUP BY scope",
         placeholders(2, scopes.len())
     );
-    let mut query = sqlx::query(&sql).bind(since.as_millis());
-    for scope in scopes {
-        query = query.bind(*scope);
-    }
-    query
+    bind_scopes(sqlx::query(&sql).bind(since.as_millis()), scopes)
         .fetch_all(conn)
         .await?
         .iter()
@@ -66,11 +62,7 @@ pub async fn record(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!("INSERT INTO login_failures (scope, at) VALUES {values} RETURNING id");
-    let mut query = sqlx::query(&sql).bind(at.as_millis());
-    for scope in scopes {
-        query = query.bind(*scope);
-    }
-    query
+    bind_scopes(sqlx::query(&sql).bind(at.as_millis()), scopes)
         .fetch_all(conn)
         .await?
         .iter()
@@ -103,11 +95,19 @@ pub async fn forget(
     for id in ids {
         query = query.bind(*id);
     }
-    for scope in cleared {
-        query = query.bind(scope.as_str());
-    }
-    query.execute(conn).await?;
+    bind_scopes(query, cleared).execute(conn).await?;
     Ok(())
+}
+
+/// Binds each scope, in order, after what `query` has bound so far.
+fn bind_scopes<'q, S: AsRef<str>>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    scopes: &'q [S],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for scope in scopes {
+        query = query.bind(scope.as_ref());
+    }
+    query
 }
 
 /// The most rows one [`purge`] deletes.
