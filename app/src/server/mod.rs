@@ -9,6 +9,7 @@ pub mod csp;
 pub mod db;
 pub mod entropy;
 pub mod passwords;
+pub mod sealed;
 pub mod secrets;
 pub mod services;
 pub mod settings;

@@ -2,15 +2,12 @@
 //!
 //! Turning two-factor on needs a verified phone number and creates a fresh set of ten
 //! recovery codes; turning it off deletes them and forgets every remembered browser, so
-//! off-then-on always gives a new set. Codes are sealed with XChaCha20-Poly1305 under a key
-//! derived from the server secret (the account id is the associated data, so a sealed code
-//! moved to another account does not open) and also stored as a keyed hash, which is what
-//! a typed code is looked up by. Using a code is one conditional UPDATE, so two concurrent
+//! off-then-on always gives a new set. Codes are sealed (`server::sealed`: XChaCha20-Poly1305
+//! under a key derived from the server secret, the account id as associated data, so a
+//! sealed code moved to another account does not open) and also stored as a keyed hash,
+//! which is what a typed code is looked up by. Using a code is one conditional UPDATE, so two concurrent
 //! sign-ins with one code cannot both succeed.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use secrecy::ExposeSecret;
 use sqlx::AnyConnection;
 
 use super::browsers;
@@ -20,6 +17,7 @@ use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::db::{DbError, recovery_codes, users, users::UserId};
 use crate::server::entropy::EntropyError;
+use crate::server::sealed::{self, SealError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TwoFactorError {
@@ -35,6 +33,15 @@ pub enum TwoFactorError {
     Db(#[from] DbError),
     #[error(transparent)]
     Entropy(#[from] EntropyError),
+}
+
+impl From<SealError> for TwoFactorError {
+    fn from(e: SealError) -> Self {
+        match e {
+            SealError::DoesNotOpen => Self::Seal,
+            SealError::Entropy(e) => Self::Entropy(e),
+        }
+    }
 }
 
 crate::server::db::service_error_from_sqlx!(TwoFactorError);
@@ -78,15 +85,8 @@ pub async fn status(
     })
 }
 
-fn cipher(state: &AppState) -> XChaCha20Poly1305 {
-    XChaCha20Poly1305::new(
-        state
-            .secrets
-            .derive("recovery-codes")
-            .expose_secret()
-            .into(),
-    )
-}
+/// The key purpose recovery codes are sealed under.
+const SEALED: &str = "recovery-codes";
 
 fn code_hash(state: &AppState, user: UserId, code: &RecoveryCode) -> String {
     state.secrets.keyed_hash(
@@ -96,36 +96,11 @@ fn code_hash(state: &AppState, user: UserId, code: &RecoveryCode) -> String {
 }
 
 fn seal(state: &AppState, user: UserId, code: &RecoveryCode) -> Result<String, TwoFactorError> {
-    let nonce = state.entropy.bytes::<24>()?;
-    let aad = user.0.to_be_bytes();
-    let sealed = cipher(state)
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: code.as_str().as_bytes(),
-                aad: &aad,
-            },
-        )
-        .map_err(|_| TwoFactorError::Seal)?;
-    Ok(format!("{}{}", hex::encode(nonce), hex::encode(sealed)))
+    sealed::seal(state, SEALED, user, code.as_str().as_bytes()).map_err(TwoFactorError::from)
 }
 
-fn open(state: &AppState, user: UserId, sealed: &str) -> Result<String, TwoFactorError> {
-    let bytes = hex::decode(sealed).map_err(|_| TwoFactorError::Seal)?;
-    if bytes.len() < 24 {
-        return Err(TwoFactorError::Seal);
-    }
-    let (nonce, ciphertext) = bytes.split_at(24);
-    let aad = user.0.to_be_bytes();
-    let plain = cipher(state)
-        .decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| TwoFactorError::Seal)?;
+fn open(state: &AppState, user: UserId, stored: &str) -> Result<String, TwoFactorError> {
+    let plain = sealed::open(state, SEALED, user, stored)?;
     let code = RecoveryCode::parse(&String::from_utf8(plain).map_err(|_| TwoFactorError::Seal)?)
         .map_err(|_| TwoFactorError::Seal)?;
     Ok(code.display())
