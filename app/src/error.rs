@@ -100,6 +100,21 @@ pub enum AppError {
         "認証コードの入力に続けて失敗したため、SMSでの認証を一時的に停止しています。リカバリーコードでログインするか、24時間後にもう一度お試しください。"
     )]
     SmsLocked,
+    /// The code that would confirm a new authenticator app is not the app's (MFA-1).
+    #[error(
+        "認証コードが正しくありません。認証アプリに表示されている6桁のコードを入力してください。"
+    )]
+    AppCodeWrong,
+    /// An app code of a time step already used: codes are taken once (MFA-1).
+    #[error(
+        "このコードは既に使用されています。認証アプリに次のコードが表示されてから入力してください。"
+    )]
+    AppCodeUsed,
+    /// Five wrong app codes in ten minutes, as PH-6 allows for SMS codes (MFA-1).
+    #[error("認証アプリのコードを続けて間違えたため、{}後まで認証アプリでは認証できません。[別の方法を使う]から、ほかの方法でログインできます。", wait_text(*retry_after_secs))]
+    AppCodesExhausted { retry_after_secs: u64 },
+    #[error("認証アプリが設定されていません。")]
+    NoAuthenticator,
     #[error("エラーが発生しました。時間をおいてもう一度お試しください。")]
     Internal,
     /// The database (or another part the server needs) does not answer in time: nothing
@@ -137,7 +152,10 @@ impl AppError {
             | Self::CodeExpired
             | Self::CodeAttemptsExhausted
             | Self::SignInCodeExhausted
-            | Self::SignInCodeExpired => Some(Field::Code),
+            | Self::SignInCodeExpired
+            | Self::AppCodeWrong
+            | Self::AppCodeUsed
+            | Self::AppCodesExhausted { .. } => Some(Field::Code),
             Self::RecoveryCodeInvalid => Some(Field::Recovery),
             _ => None,
         }
@@ -163,6 +181,9 @@ impl AppError {
             | Self::PhoneRequired
             | Self::TwoFactorOff
             | Self::RecoveryCodeInvalid
+            | Self::AppCodeWrong
+            | Self::AppCodeUsed
+            | Self::NoAuthenticator
             | Self::MalformedRequest => 400,
             Self::ReauthRequired
             | Self::NoPendingLogin
@@ -175,7 +196,7 @@ impl AppError {
             Self::InvalidCredentials | Self::Unauthenticated | Self::CurrentPasswordWrong => 401,
             Self::Forbidden => 403,
             Self::EmailTaken => 409,
-            Self::RateLimited { .. } => 429,
+            Self::RateLimited { .. } | Self::AppCodesExhausted { .. } => 429,
             Self::Unavailable { .. } => 503,
             Self::Internal | Self::ServerFn(_) => 500,
         }
@@ -197,6 +218,7 @@ impl AppError {
             Self::RateLimited { retry_after_secs }
             | Self::SmsLimited { retry_after_secs }
             | Self::ResendTooSoon { retry_after_secs }
+            | Self::AppCodesExhausted { retry_after_secs }
             | Self::Unavailable { retry_after_secs } => Some((*retry_after_secs).max(1)),
             _ => None,
         }

@@ -18,6 +18,14 @@ pub const PASSWORD: &str = "/settings/password";
 pub const PHONE_DIALOG: &str = "/settings?dialog=phone";
 /// The recovery codes dialog (RC-2).
 pub const RECOVERY_DIALOG: &str = "/settings?dialog=recovery";
+/// The authenticator app dialog: QR code, key and the confirming code (MFA-1).
+pub const APP_DIALOG: &str = "/settings?dialog=app";
+/// The settings, saying that the authenticator app was set (MFA-1).
+pub const APP_ADDED: &str = "/settings?app_added=1";
+/// The settings, saying that the authenticator app was removed (MFA-1).
+pub const APP_REMOVED: &str = "/settings?app_removed=1";
+/// The second step's other ways in (MFA-3): `別の方法を使う`.
+pub const LOGIN_VERIFY_CHOOSE: &str = "/login/verify?method=choose";
 
 /// The settings, saying that the switch was saved (TF-1).
 pub const SETTINGS_SAVED: &str = "/settings?saved=1";
@@ -70,7 +78,13 @@ mod tests {
 
     #[test]
     fn the_prompt_returns_only_into_the_settings() {
-        for inside in [SETTINGS, PHONE_DIALOG, RECOVERY_DIALOG, PASSWORD] {
+        for inside in [
+            SETTINGS,
+            PHONE_DIALOG,
+            RECOVERY_DIALOG,
+            APP_DIALOG,
+            PASSWORD,
+        ] {
             assert_eq!(settings_return(inside), inside);
         }
         for outside in [

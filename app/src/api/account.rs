@@ -26,6 +26,17 @@ pub struct AccountOverview {
     pub reauth_needed: bool,
     /// A number whose sending waits for the password (TF-4): the prompt sends it.
     pub typed_phone: Option<TypedPhone>,
+    /// The authenticator app, if one is set (MFA-1).
+    pub authenticator: Option<AuthenticatorApp>,
+}
+
+/// The account's authenticator app as the settings page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatorApp {
+    /// When it was set, Japan time.
+    pub added: String,
+    /// When a code of it last signed in, Japan time.
+    pub last_used: Option<String>,
 }
 
 /// The number typed in the phone dialog before the password was asked.
@@ -69,7 +80,7 @@ pub struct PendingPhone {
 #[server(prefix = "/api", endpoint = "account_overview", input = GetUrl)]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     use crate::domain::PhoneNumber;
-    use crate::server::services::{browsers, history, phone, two_factor};
+    use crate::server::services::{authenticator, browsers, history, phone, two_factor};
     use crate::server::{auth_session, db::users, web};
 
     web::finish(
@@ -135,7 +146,15 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
             } else {
                 None
             };
+            let authenticator =
+                authenticator::status(&state, id)
+                    .await?
+                    .map(|app| AuthenticatorApp {
+                        added: web::jst(app.added_at),
+                        last_used: app.last_used_at.map(web::jst),
+                    });
             Ok(AccountOverview {
+                authenticator,
                 email: user.email,
                 phone: phone.map(|p| p.national().to_owned()),
                 two_factor_enabled: two_factor.enabled,

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::Factor;
 use crate::error::AppError;
 
 /// Who is signed in, as the header shows it.
@@ -80,9 +81,13 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
                     tracing::info!(user = user.0, "signed in");
                     leptos_axum::redirect(crate::urls::SETTINGS);
                 }
-                LoginStep::SecondFactor => {
+                LoginStep::SecondFactor(factor) => {
                     auth_session::start_pending(&session, user, now).await?;
-                    if let Some(id) = login::send_first_code(&state, user, &requester, now).await {
+                    auth_session::set_pending_factor(&session, factor).await?;
+                    if factor == Factor::Sms
+                        && let Some(id) =
+                            login::send_first_code(&state, user, &requester, now).await
+                    {
                         auth_session::set_pending_code(&session, id).await?;
                     }
                     leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
@@ -104,6 +109,10 @@ pub struct LoginChallenge {
     pub resend_in_secs: u64,
     /// Too many wrong codes: a recovery code helps now, or the lock ends after a day (SEC-1).
     pub sms_locked: bool,
+    /// The factor this browser's sign-in asks for now (MFA-3).
+    pub factor: Factor,
+    /// The account has an authenticator app: `別の方法を使う` offers it beside SMS.
+    pub has_app: bool,
 }
 
 #[server(prefix = "/api", endpoint = "login_challenge", input = GetUrl)]
@@ -116,7 +125,14 @@ pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
             let (state, session, user, now) = pending_step().await?;
             let code = auth_session::pending_code(&session).await?;
             let challenge = login::challenge(&state, user, code, now).await?;
+            let factor = match auth_session::pending_factor(&session).await? {
+                // The app was removed meanwhile: SMS is what is left.
+                Factor::App if !challenge.has_app => Factor::Sms,
+                factor => factor,
+            };
             Ok(LoginChallenge {
+                factor,
+                has_app: challenge.has_app,
                 phone: challenge.phone.masked(),
                 code_sent: challenge.pending.is_some(),
                 resend_in_secs: challenge
@@ -321,20 +337,96 @@ pub async fn resend_login_code() -> Result<(), AppError> {
             let (state, session, user, now) = pending_step().await?;
             let requester = web::requester(&state);
             // This browser's code, if one went out and is still live; otherwise a first one.
-            let live = auth_session::pending_code(&session).await?;
-            let live = match live {
-                Some(id) => login::challenge(&state, user, Some(id), now)
-                    .await?
-                    .pending
-                    .map(|p| p.id),
-                None => None,
-            };
-            let pending = match live {
+            let sent = auth_session::pending_code(&session).await?;
+            let pending = match login::live_code(&state, user, sent, now).await? {
                 Some(id) => login::resend_code(&state, user, id, &requester, now).await?,
                 None => login::send_code(&state, user, &requester, now).await?,
             };
             auth_session::set_pending_code(&session, pending.id).await?;
             leptos_axum::redirect(crate::urls::LOGIN_VERIFY_RESENT);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Completes a pending sign-in with an authenticator app's code (MFA-1, MFA-3).
+#[server(prefix = "/api", endpoint = "verify_app_code")]
+pub async fn verify_app_code(code: String) -> Result<(), AppError> {
+    use crate::domain::OtpCode;
+    use crate::server::services::{authenticator, authenticator::AuthenticatorError, login};
+    use crate::server::web;
+
+    web::finish(
+        async {
+            let (state, session, user, now) = pending_step().await?;
+            let code = OtpCode::parse(&code)?;
+            match authenticator::verify_sign_in(&state, user, &code, now).await {
+                Ok(()) => {
+                    // The time step stays taken even if what follows fails: the app shows
+                    // a new code within thirty seconds.
+                    login::abandon(&state, user).await?;
+                    complete_sign_in(
+                        &state,
+                        &session,
+                        user,
+                        now,
+                        crate::domain::SecurityEvent::SignedInWithApp,
+                    )
+                    .await?;
+                    leptos_axum::redirect(crate::urls::SETTINGS);
+                    Ok(())
+                }
+                Err(AuthenticatorError::JustLocked) => {
+                    web::note(&state, user, crate::domain::SecurityEvent::SmsFactorLocked).await;
+                    Err(AppError::SmsLocked)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        .await,
+    )
+}
+
+/// `別の方法を使う` → the SMS code (MFA-3): this browser's sign-in asks for it from now on,
+/// and a code goes out unless one already did and is still live.
+#[server(prefix = "/api", endpoint = "use_sms_code")]
+pub async fn use_sms_code() -> Result<(), AppError> {
+    use crate::server::services::login;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let (state, session, user, now) = pending_step().await?;
+            auth_session::set_pending_factor(&session, Factor::Sms).await?;
+            let sent = auth_session::pending_code(&session).await?;
+            if login::live_code(&state, user, sent, now).await?.is_none() {
+                let requester = web::requester(&state);
+                if let Some(id) = login::send_first_code(&state, user, &requester, now).await {
+                    auth_session::set_pending_code(&session, id).await?;
+                }
+            }
+            leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// `別の方法を使う` → the authenticator app (MFA-3).
+#[server(prefix = "/api", endpoint = "use_app_code")]
+pub async fn use_app_code() -> Result<(), AppError> {
+    use crate::server::services::authenticator;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let (state, session, user, _) = pending_step().await?;
+            if !authenticator::is_set(&state, user).await? {
+                return Err(AppError::NoAuthenticator);
+            }
+            auth_session::set_pending_factor(&session, Factor::App).await?;
+            leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
             Ok(())
         }
         .await,

@@ -5,5 +5,6 @@
 
 pub mod account;
 pub mod auth;
+pub mod authenticator;
 pub mod phone;
 pub mod two_factor;

@@ -15,10 +15,13 @@ pub enum SecurityEvent {
     RecoveryCodesRegenerated,
     PasswordChanged,
     BrowserForgotten,
+    SignedInWithApp,
+    AuthenticatorAdded,
+    AuthenticatorRemoved,
 }
 
 impl SecurityEvent {
-    pub const ALL: [SecurityEvent; 11] = [
+    pub const ALL: [SecurityEvent; 14] = [
         Self::SignedIn,
         Self::SignedInWithCode,
         Self::SignedInWithRecoveryCode,
@@ -30,6 +33,9 @@ impl SecurityEvent {
         Self::RecoveryCodesRegenerated,
         Self::PasswordChanged,
         Self::BrowserForgotten,
+        Self::SignedInWithApp,
+        Self::AuthenticatorAdded,
+        Self::AuthenticatorRemoved,
     ];
 
     /// The stored name.
@@ -46,6 +52,9 @@ impl SecurityEvent {
             Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             Self::PasswordChanged => "password_changed",
             Self::BrowserForgotten => "browser_forgotten",
+            Self::SignedInWithApp => "signed_in_with_app",
+            Self::AuthenticatorAdded => "authenticator_added",
+            Self::AuthenticatorRemoved => "authenticator_removed",
         }
     }
 
@@ -67,6 +76,9 @@ impl SecurityEvent {
             Self::RecoveryCodesRegenerated => "リカバリーコードを再生成",
             Self::PasswordChanged => "パスワードを変更",
             Self::BrowserForgotten => "ブラウザの記憶を解除",
+            Self::SignedInWithApp => "ログイン(認証アプリ)",
+            Self::AuthenticatorAdded => "認証アプリを設定",
+            Self::AuthenticatorRemoved => "認証アプリを削除",
         }
     }
 
@@ -78,6 +90,8 @@ impl SecurityEvent {
                 | Self::SmsFactorLocked
                 | Self::TwoFactorDisabled
                 | Self::PasswordChanged
+                | Self::AuthenticatorAdded
+                | Self::AuthenticatorRemoved
         )
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod email;
 pub mod event;
+pub mod factor;
 pub mod mask;
 pub mod otp;
 pub mod password;
@@ -14,6 +15,7 @@ pub mod user_agent;
 
 pub use email::{Email, EmailError};
 pub use event::SecurityEvent;
+pub use factor::Factor;
 pub use otp::OtpCode;
 pub use password::{Password, PasswordError};
 #[cfg(feature = "ssr")]

@@ -1,6 +1,8 @@
-//! `/login/verify`, the second step of signing in (LG-1..LG-3): the SMS code, or, behind
-//! `認証コードを受け取れない方`, a recovery code. Both are plain forms; without a pending
-//! sign-in the page sends the visitor back to the password.
+//! `/login/verify`, the second step of signing in (LG-1..LG-3, MFA-3): the authenticator
+//! app's code when the account has one, else the SMS code; `別の方法を使う` (`?method=choose`)
+//! offers the others, and `認証コードを受け取れない方` (`?method=recovery`) a recovery code.
+//! All are plain forms; without a pending sign-in the page sends the visitor back to the
+//! password.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,7 +10,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::AuthState;
 use crate::api::auth::{
-    LoginChallenge, ResendLoginCode, VerifyLoginCode, VerifyRecoveryCode, get_login_challenge,
+    Factor, LoginChallenge, ResendLoginCode, UseAppCode, UseSmsCode, VerifyAppCode,
+    VerifyLoginCode, VerifyRecoveryCode, get_login_challenge,
 };
 use crate::components::countdown::ResendButton;
 use crate::components::fields::{CodeField, FieldError, FormError};
@@ -20,10 +23,23 @@ pub fn LoginVerifyPage() -> impl IntoView {
     let verify = ServerAction::<VerifyLoginCode>::new();
     let resend = ServerAction::<ResendLoginCode>::new();
     let recovery = ServerAction::<VerifyRecoveryCode>::new();
-    auth.follow(move || verify.version().get() + recovery.version().get());
+    let verify_app = ServerAction::<VerifyAppCode>::new();
+    let use_sms = ServerAction::<UseSmsCode>::new();
+    let use_app = ServerAction::<UseAppCode>::new();
+    auth.follow(move || {
+        verify.version().get() + recovery.version().get() + verify_app.version().get()
+    });
     let query = use_query_map();
     let challenge = Resource::new(
-        move || (resend.version().get(), query.read().get("resent")),
+        move || {
+            (
+                resend.version().get(),
+                use_sms.version().get(),
+                use_app.version().get(),
+                query.read().get("resent"),
+                query.read().get("method"),
+            )
+        },
         |_| get_login_challenge(),
     );
     view! {
@@ -34,9 +50,13 @@ pub fn LoginVerifyPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match challenge.await {
                         Ok(c) => {
-                            let use_recovery = query.read().get("method").as_deref() == Some("recovery") || c.sms_locked;
-                            if use_recovery {
-                                view! { <RecoveryForm action=recovery locked=c.sms_locked/> }.into_any()
+                            let method = query.read().get("method");
+                            if method.as_deref() == Some("recovery") || c.sms_locked {
+                                view! { <RecoveryForm action=recovery locked=c.sms_locked has_app=c.has_app/> }.into_any()
+                            } else if method.as_deref() == Some("choose") {
+                                view! { <Chooser challenge=c use_sms use_app/> }.into_any()
+                            } else if c.factor == Factor::App {
+                                view! { <AppCodeForm action=verify_app/> }.into_any()
                             } else {
                                 view! { <CodeForm challenge=c verify resend/> }.into_any()
                             }
@@ -49,6 +69,7 @@ pub fn LoginVerifyPage() -> impl IntoView {
                                 .value()
                                 .get_untracked()
                                 .and_then(Result::err)
+                                .or_else(|| verify_app.value().get_untracked().and_then(Result::err))
                                 .filter(AppError::ends_sign_in)
                                 .unwrap_or(e);
                             view! {
@@ -77,6 +98,7 @@ fn CodeForm(
     // the password is offered, not a resend that could only fail (LG-2).
     let ended = move || error.get().is_some_and(|e| e.ends_sign_in());
     let resend_in = challenge.resend_in_secs;
+    let has_app = challenge.has_app;
     let resent = move || {
         query.read().get("resent").is_some() && resend.value().get().is_none_or(|r| r.is_ok())
     };
@@ -110,13 +132,68 @@ fn CodeForm(
                     <ResendButton initial_secs=resend_in pending=Signal::derive(move || resend.pending().get())/>
                 </ActionForm>
                 <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_RECOVERY>"認証コードを受け取れない方"</a></p>
+                {has_app.then(|| view! {
+                    <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_CHOOSE>"別の方法を使う"</a></p>
+                })}
             }.into_any()
         }}
     }
 }
 
+/// The authenticator app's code (MFA-1).
 #[component]
-fn RecoveryForm(action: ServerAction<VerifyRecoveryCode>, locked: bool) -> impl IntoView {
+fn AppCodeForm(action: ServerAction<VerifyAppCode>) -> impl IntoView {
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <p>"認証アプリに表示されている6桁のコードを入力してください。"</p>
+        <ActionForm action attr:novalidate=true attr:class="stack">
+            <CodeField error/>
+            <FormError error/>
+            <button type="submit" class="primary" disabled=move || action.pending().get()>"認証する"</button>
+        </ActionForm>
+        <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_CHOOSE>"別の方法を使う"</a></p>
+    }
+}
+
+/// `別の方法を使う` (MFA-3): each factor the account has, and the recovery code. Choosing
+/// SMS sends a code (a POST); nothing is sent by opening this list.
+#[component]
+fn Chooser(
+    challenge: LoginChallenge,
+    use_sms: ServerAction<UseSmsCode>,
+    use_app: ServerAction<UseAppCode>,
+) -> impl IntoView {
+    let sms_error = Signal::derive(move || use_sms.value().get().and_then(Result::err));
+    let app_error = Signal::derive(move || use_app.value().get().and_then(Result::err));
+    view! {
+        <p>"ログインに使う方法を選んでください。"</p>
+        <ul class="choices">
+            {challenge.has_app.then(|| view! {
+                <li>
+                    <ActionForm action=use_app attr:class="stack">
+                        <FormError error=app_error/>
+                        <button type="submit" class="secondary">"認証アプリのコードを入力する"</button>
+                    </ActionForm>
+                </li>
+            })}
+            <li>
+                <ActionForm action=use_sms attr:class="stack">
+                    <FormError error=sms_error/>
+                    <button type="submit" class="secondary" aria-describedby="sms-choice-hint">"SMSで認証コードを受け取る"</button>
+                    <p class="hint" id="sms-choice-hint">{format!("{} に6桁の認証コードを送信します。", challenge.phone)}</p>
+                </ActionForm>
+            </li>
+            <li><a href=crate::urls::LOGIN_VERIFY_RECOVERY>"リカバリーコードを使う"</a></li>
+        </ul>
+    }
+}
+
+#[component]
+fn RecoveryForm(
+    action: ServerAction<VerifyRecoveryCode>,
+    locked: bool,
+    has_app: bool,
+) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let mine = Signal::derive(move || error.get().filter(|e| e.field() == Some(Field::Recovery)));
     view! {
@@ -144,6 +221,7 @@ fn RecoveryForm(action: ServerAction<VerifyRecoveryCode>, locked: bool) -> impl 
             <FormError error/>
             <button type="submit" class="primary" disabled=move || action.pending().get()>"認証する"</button>
         </ActionForm>
-        {(!locked).then(|| view! { <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY>"SMSの認証コードを入力する"</a></p> })}
+        {(!locked && !has_app).then(|| view! { <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY>"SMSの認証コードを入力する"</a></p> })}
+        {(!locked && has_app).then(|| view! { <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_CHOOSE>"別の方法を使う"</a></p> })}
     }
 }

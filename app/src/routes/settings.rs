@@ -1,6 +1,7 @@
-//! `/settings`, the account settings page: the phone row (PH-1), the two-factor switch with
-//! `保存する` (TF-1, TF-2), the recovery codes (RC-1), remembered browsers (LG-5). Dialogs
-//! open from the URL (`?dialog=phone|recovery`). Signed-out visitors are sent to `/login`.
+//! `/settings`, the account settings page: the phone row (PH-1), the authenticator app
+//! (MFA-1), the two-factor switch with `保存する` (TF-1, TF-2), the recovery codes (RC-1),
+//! remembered browsers (LG-5). Dialogs open from the URL (`?dialog=phone|recovery|app`).
+//! Signed-out visitors are sent to `/login`.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,11 +9,15 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::AuthState;
-use crate::api::account::{AccountOverview, HistoryEntry, RememberedBrowser, get_account_overview};
+use crate::api::account::{
+    AccountOverview, AuthenticatorApp, HistoryEntry, RememberedBrowser, get_account_overview,
+};
+use crate::api::authenticator::{ConfirmAuthenticator, RemoveAuthenticator, StartAuthenticator};
 use crate::api::two_factor::{
     ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor, ShowRecoveryCodes,
 };
 use crate::components::actions::{any_of, completions, succeeded};
+use crate::components::app_dialog::{APP_OPENER, AppDialog};
 use crate::components::fields::FormError;
 use crate::components::modal::{CloseForm, FocusReturn, Modal};
 use crate::components::phone_dialog::{PHONE_OPENER, PhoneActions, PhoneDialog};
@@ -22,6 +27,8 @@ use crate::error::AppError;
 
 /// The id of `保存する`, which gets focus back when the password prompt closes.
 const SAVE_BUTTON: &str = "two-factor-save";
+/// The id of `認証アプリを削除する`, likewise.
+const APP_REMOVE_BUTTON: &str = "app-remove";
 
 /// The page's actions, made inside the routes so that plain-form errors reach them.
 #[derive(Clone, Copy)]
@@ -31,6 +38,9 @@ struct SettingsActions {
     show: ServerAction<ShowRecoveryCodes>,
     forget: ServerAction<ForgetBrowser>,
     forget_all: ServerAction<ForgetAllBrowsers>,
+    start_app: ServerAction<StartAuthenticator>,
+    confirm_app: ServerAction<ConfirmAuthenticator>,
+    remove_app: ServerAction<RemoveAuthenticator>,
     succeeded: Memo<usize>,
 }
 
@@ -41,11 +51,16 @@ impl SettingsActions {
         let show = ServerAction::<ShowRecoveryCodes>::new();
         let forget = ServerAction::<ForgetBrowser>::new();
         let forget_all = ServerAction::<ForgetAllBrowsers>::new();
+        let start_app = ServerAction::<StartAuthenticator>::new();
+        let confirm_app = ServerAction::<ConfirmAuthenticator>::new();
+        let remove_app = ServerAction::<RemoveAuthenticator>::new();
         let changed = any_of([
             completions(save, succeeded),
             completions(regenerate, succeeded),
             completions(forget, succeeded),
             completions(forget_all, succeeded),
+            completions(confirm_app, succeeded),
+            completions(remove_app, succeeded),
         ]);
         Self {
             save,
@@ -53,6 +68,9 @@ impl SettingsActions {
             show,
             forget,
             forget_all,
+            start_app,
+            confirm_app,
+            remove_app,
             succeeded: changed,
         }
     }
@@ -97,6 +115,11 @@ pub fn SettingsPage() -> impl IntoView {
         actions.save.value().get().and_then(Result::err)
     }));
     let save_prompt = Memo::new(move |_| dialog.get().is_none() && save_asking.get());
+    // `認証アプリを削除する` likewise.
+    let remove_asking = prompting(Signal::derive(move || {
+        actions.remove_app.value().get().and_then(Result::err)
+    }));
+    let remove_prompt = Memo::new(move |_| dialog.get().is_none() && remove_asking.get());
 
     view! {
         <Title text="アカウントの設定"/>
@@ -111,12 +134,14 @@ pub fn SettingsPage() -> impl IntoView {
                         view! {
                             // The page behind an open dialog takes no focus and no clicks,
                             // with or without JavaScript.
-                            <div inert=move || any_open || save_prompt.get()>
+                            <div inert=move || any_open || save_prompt.get() || remove_prompt.get()>
                                 <Settings overview=o.clone() actions switch/>
                             </div>
                             {(open.as_deref() == Some("phone")).then(|| view! { <PhoneDialog overview=o actions=phone_actions/> })}
                             {(open.as_deref() == Some("recovery")).then(|| view! { <RecoveryDialog regenerate=actions.regenerate show=actions.show/> })}
+                            {(open.as_deref() == Some("app")).then(|| view! { <AppDialog start=actions.start_app confirm=actions.confirm_app/> })}
                             {move || save_prompt.get().then(|| view! { <SavePrompt action=actions.save enable=!saved/> })}
+                            {move || remove_prompt.get().then(|| view! { <RemoveAppPrompt action=actions.remove_app/> })}
                         }
                         .into_any()
                     }
@@ -255,6 +280,62 @@ fn SavePrompt(action: ServerAction<SaveTwoFactor>, enable: bool) -> impl IntoVie
     }
 }
 
+/// The password dialog in front of the page when `認証アプリを削除する` needs it (TF-4).
+#[component]
+fn RemoveAppPrompt(action: ServerAction<RemoveAuthenticator>) -> impl IntoView {
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let on_escape = Callback::new(move |()| action.clear());
+    let close = move || view! { <CloseForm on_close=on_escape/> };
+    view! {
+        <Modal title_id="reauth-title" title="パスワードの確認" close on_escape opener=APP_REMOVE_BUTTON>
+            <ActionForm action attr:class="stack">
+                <PasswordPrompt error pending=action.pending().into()/>
+            </ActionForm>
+        </Modal>
+    }
+}
+
+/// The authenticator app's row (MFA-1): set it up, or remove it.
+#[component]
+fn AppRow(app: Option<AuthenticatorApp>, actions: SettingsActions) -> impl IntoView {
+    let error = Signal::derive(move || {
+        actions
+            .remove_app
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|e| !asks_password(e))
+    });
+    view! {
+        <div class="setting-row">
+            <span class="row-label">"認証アプリ"</span>
+            {match app {
+                Some(app) => view! {
+                    <span class="row-value" data-testid="app-value">
+                        {format!("設定済み({}に設定", app.added)}
+                        {app.last_used.map(|at| format!("、最終使用 {at}"))}
+                        ")"
+                    </span>
+                    // A POST that asks for the password when it was not entered lately.
+                    <ActionForm action=actions.remove_app attr:class="row-action">
+                        <button type="submit" class="secondary" id=APP_REMOVE_BUTTON>"認証アプリを削除する"</button>
+                    </ActionForm>
+                }.into_any(),
+                None => view! {
+                    <span class="row-value" data-testid="app-value">"設定されていません"</span>
+                    // A POST: it makes the new key (no GET writes, SEC-9); the server
+                    // answers with the dialog's URL.
+                    <ActionForm action=actions.start_app attr:class="row-action">
+                        <button type="submit" class="secondary" id=APP_OPENER>"認証アプリを設定する"</button>
+                    </ActionForm>
+                }.into_any(),
+            }}
+            <p class="hint row-note">"スマートフォンの認証アプリが表示する6桁のコードでも認証できます。設定すると、ログインではSMSより先に認証アプリのコードを求めます。"</p>
+            <div class="row-note"><FormError error/></div>
+        </div>
+    }
+}
+
 #[component]
 fn Settings(
     overview: AccountOverview,
@@ -279,6 +360,8 @@ fn Settings(
     };
     let saved = move || query.read().get("saved").is_some();
     let password_changed = move || query.read().get("password_changed").is_some();
+    let app_added = move || query.read().get("app_added").is_some();
+    let app_removed = move || query.read().get("app_removed").is_some();
     view! {
         {move || recovery_left().map(|n| view! {
             <div class="notice card" role="status">
@@ -290,6 +373,12 @@ fn Settings(
             </div>
         })}
         {move || saved().then(|| view! { <p class="notice" role="status">"設定を保存しました。"</p> })}
+        {move || app_added().then(|| view! {
+            <p class="notice" role="status">"認証アプリを設定しました。二段階認証が有効なら、次回のログインから認証アプリのコードを入力します。"</p>
+        })}
+        {move || app_removed().then(|| view! {
+            <p class="notice" role="status">"認証アプリを削除しました。記憶しているブラウザは解除されました。"</p>
+        })}
         {move || password_changed().then(|| view! {
             <p class="notice" role="status">"パスワードを変更しました。ほかの端末のログインと記憶しているブラウザは解除されました。"</p>
         })}
@@ -325,6 +414,7 @@ fn Settings(
                     <button type="submit" class="secondary" id=PHONE_OPENER>"電話番号を設定する"</button>
                 </form>
             </div>
+            <AppRow app=overview.authenticator.clone() actions/>
             <TwoFactorSwitch saved=overview.two_factor_enabled has_phone action=actions.save switch/>
             <div class="setting-row">
                 <span class="row-label">"リカバリーコード"</span>

@@ -18,6 +18,11 @@ pub const PENDING_USER_KEY: &str = "pending_user_id";
 pub const PENDING_SINCE_KEY: &str = "pending_since";
 /// The verification (SMS code) of this browser's pending sign-in.
 pub const PENDING_CODE_KEY: &str = "pending_code_id";
+/// Which second factor this browser's pending sign-in asks for (MFA-3): `Factor::as_str`.
+pub const PENDING_FACTOR_KEY: &str = "pending_factor";
+/// A new authenticator app's secret, sealed, between `認証アプリを設定する` and the code that
+/// confirms it (MFA-1): the QR code shows it, and only a confirmed one is stored.
+pub const APP_ENROLMENT_KEY: &str = "app_enrolment";
 /// Until when freshly made recovery codes may be shown without entering the password again.
 pub const CODES_REVEAL_UNTIL_KEY: &str = "codes_reveal_until";
 /// A number whose sending was refused for want of the password (TF-4), with whether
@@ -122,9 +127,57 @@ pub async fn pending_sign_in(
 }
 
 pub async fn end_pending(session: &Session) -> Result<(), AppError> {
-    for key in [PENDING_USER_KEY, PENDING_SINCE_KEY, PENDING_CODE_KEY] {
-        session.remove::<i64>(key).await.map_err(internal)?;
+    for key in [
+        PENDING_USER_KEY,
+        PENDING_SINCE_KEY,
+        PENDING_CODE_KEY,
+        PENDING_FACTOR_KEY,
+    ] {
+        session.remove_value(key).await.map_err(internal)?;
     }
+    Ok(())
+}
+
+/// Notes which factor this browser's pending sign-in asks for (MFA-3).
+pub async fn set_pending_factor(
+    session: &Session,
+    factor: crate::domain::Factor,
+) -> Result<(), AppError> {
+    session
+        .insert(PENDING_FACTOR_KEY, factor.as_str())
+        .await
+        .map_err(internal)
+}
+
+/// The factor this browser's pending sign-in asks for (SMS unless another was noted).
+pub async fn pending_factor(session: &Session) -> Result<crate::domain::Factor, AppError> {
+    let name = session
+        .get::<String>(PENDING_FACTOR_KEY)
+        .await
+        .map_err(internal)?;
+    Ok(crate::domain::Factor::from_name(name.as_deref()))
+}
+
+/// Keeps a new authenticator app's sealed secret until its code confirms it (MFA-1).
+pub async fn keep_app_enrolment(session: &Session, sealed: &str) -> Result<(), AppError> {
+    session
+        .insert(APP_ENROLMENT_KEY, sealed)
+        .await
+        .map_err(internal)
+}
+
+pub async fn app_enrolment(session: &Session) -> Result<Option<String>, AppError> {
+    session
+        .get::<String>(APP_ENROLMENT_KEY)
+        .await
+        .map_err(internal)
+}
+
+pub async fn forget_app_enrolment(session: &Session) -> Result<(), AppError> {
+    session
+        .remove_value(APP_ENROLMENT_KEY)
+        .await
+        .map_err(internal)?;
     Ok(())
 }
 

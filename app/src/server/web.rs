@@ -82,10 +82,7 @@ pub async fn reauthenticate(
         return auth_session::require_recent_auth(session, now, state.settings.reauth_window).await;
     };
     hashing_room(state)?;
-    let email = crate::server::db::users::find_by_id(&state.db, user)
-        .await?
-        .ok_or(AppError::Unauthenticated)?
-        .email;
+    let email = email_of(state, user).await?;
     // Counted per session and account: strangers cannot delay this (SEC-1).
     let attempt =
         begin_session_attempt(state, session, throttle::SessionProof::Reauth, user, now).await?;
@@ -101,6 +98,17 @@ pub async fn reauthenticate(
 }
 
 pub use crate::server::services::hashing::{hashing_place, hashing_room};
+
+/// The signed-in account's email (`Unauthenticated` if the account is gone).
+pub async fn email_of(
+    state: &AppState,
+    user: crate::server::db::users::UserId,
+) -> Result<String, AppError> {
+    Ok(crate::server::db::users::find_by_id(&state.db, user)
+        .await?
+        .ok_or(AppError::Unauthenticated)?
+        .email)
+}
 
 /// The client's address: the TCP peer, or what trusted proxies say it is (SEC-7, see
 /// `client_addr`). `None` only when the server was not started with connection info.

@@ -751,12 +751,15 @@ async fn every_state_changing_server_function_refuses_other_sites() {
 /// account: no settings server function answers it (LG-1).
 #[tokio::test]
 async fn a_half_signed_in_session_reaches_no_settings_function() {
-    const SIGN_IN_STEPS: [&str; 6] = [
+    const SIGN_IN_STEPS: [&str; 9] = [
         paths::SIGN_UP,
         paths::LOG_IN,
         paths::VERIFY_LOGIN_CODE,
         paths::RESEND_LOGIN_CODE,
         paths::VERIFY_RECOVERY_CODE,
+        paths::VERIFY_APP_CODE,
+        paths::USE_SMS_CODE,
+        paths::USE_APP_CODE,
         paths::LOG_OUT,
     ];
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod assets;
+mod authenticator;
 mod failure_modes;
 mod malformed;
 mod phone;

@@ -79,6 +79,12 @@ const SPECS: &[Spec] = &[
         integers: &["id"],
     },
     spec(paths::FORGET_ALL_BROWSERS, &[], &[]),
+    spec(paths::VERIFY_APP_CODE, &["code"], &[]),
+    spec(paths::USE_SMS_CODE, &[], &[]),
+    spec(paths::USE_APP_CODE, &[], &[]),
+    spec(paths::START_AUTHENTICATOR, &[], &["password"]),
+    spec(paths::CONFIRM_AUTHENTICATOR, &["code"], &[]),
+    spec(paths::REMOVE_AUTHENTICATOR, &[], &["password"]),
 ];
 
 impl Spec {

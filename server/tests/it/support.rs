@@ -583,4 +583,15 @@ pub mod paths {
     pub const FORGET_BROWSER: &str = <app::api::two_factor::ForgetBrowser as ServerFn>::PATH;
     pub const FORGET_ALL_BROWSERS: &str =
         <app::api::two_factor::ForgetAllBrowsers as ServerFn>::PATH;
+    pub const VERIFY_APP_CODE: &str = <app::api::auth::VerifyAppCode as ServerFn>::PATH;
+    pub const USE_SMS_CODE: &str = <app::api::auth::UseSmsCode as ServerFn>::PATH;
+    pub const USE_APP_CODE: &str = <app::api::auth::UseAppCode as ServerFn>::PATH;
+    pub const START_AUTHENTICATOR: &str =
+        <app::api::authenticator::StartAuthenticator as ServerFn>::PATH;
+    pub const AUTHENTICATOR_ENROLMENT: &str =
+        <app::api::authenticator::GetAuthenticatorEnrolment as ServerFn>::PATH;
+    pub const CONFIRM_AUTHENTICATOR: &str =
+        <app::api::authenticator::ConfirmAuthenticator as ServerFn>::PATH;
+    pub const REMOVE_AUTHENTICATOR: &str =
+        <app::api::authenticator::RemoveAuthenticator as ServerFn>::PATH;
 }

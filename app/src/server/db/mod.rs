@@ -14,6 +14,7 @@
 //! [`SQLITE_BUSY_TIMEOUT`]. A statement that hits one of them fails like any database error
 //! (503, see `AppError`), and its transaction rolls back.
 
+pub mod authenticator_apps;
 pub mod browsers;
 pub mod recovery_codes;
 pub mod security_events;

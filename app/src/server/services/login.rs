@@ -30,7 +30,7 @@ use std::time::Duration;
 use super::otp::{self, OtpError, Pending, Purpose, Requester, Which};
 use super::{accounts, devices, hashing, throttle};
 use crate::domain::mask::mask_email;
-use crate::domain::{OtpCode, PhoneNumber, Timestamp};
+use crate::domain::{Factor, OtpCode, PhoneNumber, Timestamp};
 use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::cookies::BrowserToken;
@@ -42,6 +42,14 @@ pub const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
 pub const LOCK_AFTER: i64 = 100;
 /// How long a lock lasts when nothing lifts it sooner.
 pub const SMS_LOCK_FOR: Duration = Duration::from_secs(24 * 3600);
+
+/// Whether the wrong code that brought the account's count of consecutive wrong codes (SMS
+/// and app alike) to `failures` locks the second factor. The count itself is kept by one
+/// atomic UPDATE (`users::reserve_second_factor_failure`, which sets the lock with the
+/// same threshold); this is the rule the services act on.
+pub fn locks_at(failures: i64) -> bool {
+    failures >= LOCK_AFTER
+}
 
 /// Whether a lock set at `locked_at` still holds at `now`.
 pub fn sms_lock_holds(locked_at: Option<Timestamp>, now: Timestamp) -> bool {
@@ -76,10 +84,11 @@ pub struct PasswordAccepted {
 pub enum LoginStep {
     /// Two-factor is off, or this browser is remembered for the account: signed in.
     SignedIn,
-    /// The second step (LG-1): the server function starts the pending sign-in in the
-    /// session, then sends the code with [`send_first_code`] — in that order, so that a
-    /// session that cannot be written costs no SMS.
-    SecondFactor,
+    /// The second step (LG-1), asking first for the strongest factor the account has
+    /// (MFA-3). The server function starts the pending sign-in in the session, then, for
+    /// SMS, sends the code with [`send_first_code`] — in that order, so that a session that
+    /// cannot be written costs no SMS. An app code needs nothing sent.
+    SecondFactor(Factor),
 }
 
 /// The first step of a sign-in (LG-1, SEC-1): the attempt is turned away at once when the
@@ -115,7 +124,8 @@ pub async fn sign_in(
     throttle::succeeded(state, attempt).await?;
     let new_device = device.is_none();
     let next = if needs_second_factor(state, user, input.browser_cookie, now).await? {
-        LoginStep::SecondFactor
+        let has_app = super::authenticator::is_set(state, user).await?;
+        LoginStep::SecondFactor(Factor::strongest(has_app))
     } else {
         LoginStep::SignedIn
     };
@@ -132,6 +142,8 @@ pub struct Challenge {
     pub phone: PhoneNumber,
     pub pending: Option<Pending>,
     pub sms_locked: bool,
+    /// The account has an authenticator app (MFA-3: `別の方法を使う` offers it).
+    pub has_app: bool,
 }
 
 async fn phone_and_lock(
@@ -149,15 +161,39 @@ async fn phone_and_lock(
         .map(db::stored_phone)
         .transpose()?
         .ok_or(OtpError::NoPending)?;
-    let locked_at = columns.sms_locked_at;
+    let locked = lock_holds(state, user, columns.sms_locked_at, now).await?;
+    Ok((phone, locked))
+}
+
+/// Whether a lock set at `locked_at` still holds; one that has run out is lifted (only that
+/// one, not a newer one set meanwhile).
+async fn lock_holds(
+    state: &AppState,
+    user: UserId,
+    locked_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<bool, DbError> {
     if let Some(at) = locked_at
         && !sms_lock_holds(locked_at, now)
     {
-        // The lock has run out. Only this lock is lifted (not a newer one set meanwhile).
         users::lift_sms_lock(&state.db, user, Some(at)).await?;
-        return Ok((phone, false));
+        return Ok(false);
     }
-    Ok((phone, locked_at.is_some()))
+    Ok(locked_at.is_some())
+}
+
+/// Whether the account's second factor is locked at `now` (SEC-1): the one lock covers SMS
+/// and authenticator-app codes alike.
+pub async fn second_factor_locked(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<bool, DbError> {
+    let locked_at = {
+        let mut conn = state.db.pool().acquire().await?;
+        users::second_factor(&mut conn, user).await?.sms_locked_at
+    };
+    lock_holds(state, user, locked_at, now).await
 }
 
 /// Lifts the lock, keeping the count of wrong codes (a sign-in from a remembered browser).
@@ -223,11 +259,30 @@ pub async fn challenge(
         Some(id) => otp::pending(state, user, Purpose::Login, Which::Id(id), now).await?,
         None => None,
     };
+    let has_app = super::authenticator::is_set(state, user).await?;
     Ok(Challenge {
         phone,
         pending,
         sms_locked,
+        has_app,
     })
+}
+
+/// The verification `sent` (this browser's last sign-in code), if its code is still live.
+pub async fn live_code(
+    state: &AppState,
+    user: UserId,
+    sent: Option<i64>,
+    now: Timestamp,
+) -> Result<Option<i64>, OtpError> {
+    match sent {
+        Some(id) => Ok(
+            otp::pending(state, user, Purpose::Login, Which::Id(id), now)
+                .await?
+                .map(|p| p.id),
+        ),
+        None => Ok(None),
+    }
 }
 
 /// Checks a sign-in code. Wrong codes count toward the lock. A right one is consumed; its
@@ -267,7 +322,7 @@ pub async fn verify_code(
             Ok(pending.id)
         }
         Err(e @ (OtpError::Mismatch { .. } | OtpError::Exhausted)) => {
-            if failures >= LOCK_AFTER {
+            if locks_at(failures) {
                 otp::abandon(state, user, Purpose::Login).await?;
                 tracing::warn!(
                     user = user.0,
@@ -311,7 +366,7 @@ pub fn refusal(e: OtpError) -> Refusal {
 }
 
 /// Gives back a failure reserved for a guess that was not judged (or was right).
-async fn release(state: &AppState, user: UserId) -> Result<(), DbError> {
+pub(super) async fn release(state: &AppState, user: UserId) -> Result<(), DbError> {
     users::release_second_factor_failure(&state.db, user, LOCK_AFTER).await
 }
 
@@ -378,6 +433,15 @@ mod tests {
             Refusal::Stays(AppError::SmsLocked),
             "a guess after the lock was not judged: the recovery code is still offered"
         );
+    }
+
+    #[test]
+    fn the_hundredth_wrong_code_in_a_row_locks_and_none_before() {
+        assert!(!locks_at(1));
+        assert!(!locks_at(LOCK_AFTER - 1));
+        assert!(locks_at(LOCK_AFTER));
+        // After a lock ran out, the count is kept: the next wrong code locks again.
+        assert!(locks_at(LOCK_AFTER + 1));
     }
 
     #[test]

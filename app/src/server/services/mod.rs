@@ -2,6 +2,7 @@
 //! result; it never sees a request, a cookie or a status code.
 
 pub mod accounts;
+pub mod authenticator;
 pub mod browsers;
 pub mod devices;
 pub mod hashing;
