@@ -10,9 +10,13 @@
 //!         └─────────────────────────────┴──────────────────────────────────▶ Authenticated
 //! ```
 //!
-//! Lockout (NIST SP 800-63B §5.2.2, "rate limiting"): wrong second-factor codes are counted
-//! per account across pending sign-ins. At 100 in a row the SMS factor is locked: no more
-//! codes are sent or accepted for the account. Only someone who knows the password can get
+//! With an authenticator app set, the second step asks for the app's code first and sends
+//! no SMS (`LoginStep::SecondFactor(Factor::App)`, MFA-3); `別の方法を使う` switches to the
+//! SMS code above. The app's own rules are in `authenticator`.
+//!
+//! Lockout (NIST SP 800-63B §5.2.2, "rate limiting"): wrong second-factor codes (SMS and
+//! app alike) are counted per account across pending sign-ins. At 100 in a row the second
+//! factor is locked: no more codes are sent or accepted for the account. Only someone who knows the password can get
 //! that far, and the lock never keeps the owner out for good: it ends by itself after
 //! [`SMS_LOCK_FOR`], and a sign-in from a remembered browser lifts it at once. Both keep the
 //! count, so that after them one more wrong code locks again (the guesser gets one try a
