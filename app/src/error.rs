@@ -97,7 +97,7 @@ pub enum AppError {
     )]
     NoPendingLogin,
     #[error(
-        "認証コードの入力に続けて失敗したため、SMSでの認証を一時的に停止しています。リカバリーコードでログインするか、24時間後にもう一度お試しください。"
+        "認証コードの入力に続けて失敗したため、SMSと認証アプリのコードでの認証を一時的に停止しています。リカバリーコードでログインするか、24時間後にもう一度お試しください。"
     )]
     SmsLocked,
     /// The code that would confirm a new authenticator app is not the app's (MFA-1).

@@ -36,8 +36,11 @@ pub async fn start_authenticator(password: Option<String>) -> Result<(), AppErro
                     let enrolment = authenticator::new_enrolment(&state, user)?;
                     auth_session::keep_app_enrolment(&session, &enrolment).await?;
                 }
-                // The button itself: open the dialog, which asks for the password.
-                Err(AppError::ReauthRequired) if !asked => {}
+                // The button itself: open the dialog, which asks for the password. A key
+                // made earlier is not shown again without it.
+                Err(AppError::ReauthRequired) if !asked => {
+                    auth_session::forget_app_enrolment(&session).await?;
+                }
                 Err(e) => return Err(e),
             }
             leptos_axum::redirect(crate::urls::APP_DIALOG);
@@ -57,6 +60,13 @@ pub async fn get_authenticator_enrolment() -> Result<AppEnrolment, AppError> {
     web::finish(
         async {
             let (state, session, user) = web::signed_in().await?;
+            // The key is shown only while the password is recent (TF-4), like the codes.
+            auth_session::require_recent_auth(
+                &session,
+                state.clock.now(),
+                state.settings.reauth_window,
+            )
+            .await?;
             let Some(enrolment) = auth_session::app_enrolment(&session).await? else {
                 return Err(AppError::ReauthRequired);
             };
@@ -84,6 +94,8 @@ pub async fn confirm_authenticator(code: String) -> Result<(), AppError> {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             let code = OtpCode::parse(&code)?;
+            // A key left in the session from long ago sets nothing without the password.
+            auth_session::require_recent_auth(&session, now, state.settings.reauth_window).await?;
             let Some(enrolment) = auth_session::app_enrolment(&session).await? else {
                 return Err(AppError::ReauthRequired);
             };
@@ -114,8 +126,11 @@ pub async fn remove_authenticator(password: Option<String>) -> Result<(), AppErr
             if authenticator::remove(&state, user).await? {
                 auth_session::renew(&session).await?;
                 web::note(&state, user, SecurityEvent::AuthenticatorRemoved).await;
+                leptos_axum::redirect(crate::urls::APP_REMOVED);
+            } else {
+                // Nothing was set (removed meanwhile, or a second press).
+                leptos_axum::redirect(crate::urls::SETTINGS);
             }
-            leptos_axum::redirect(crate::urls::APP_REMOVED);
             Ok(())
         }
         .await,

@@ -68,7 +68,7 @@ impl SecurityEvent {
             Self::SignedIn => "ログイン",
             Self::SignedInWithCode => "ログイン(SMSの認証コード)",
             Self::SignedInWithRecoveryCode => "ログイン(リカバリーコードを使用)",
-            Self::SmsFactorLocked => "認証コードの入力失敗が続いたため、SMSでの認証を停止",
+            Self::SmsFactorLocked => "認証コードの入力失敗が続いたため、コードでの認証を停止",
             Self::PhoneChanged => "電話番号を設定",
             Self::TwoFactorEnabled => "二段階認証を有効化",
             Self::TwoFactorDisabled => "二段階認証を無効化",

@@ -330,7 +330,7 @@ fn AppRow(app: Option<AuthenticatorApp>, actions: SettingsActions) -> impl IntoV
                     </ActionForm>
                 }.into_any(),
             }}
-            <p class="hint row-note">"スマートフォンの認証アプリが表示する6桁のコードでも認証できます。設定すると、ログインではSMSより先に認証アプリのコードを求めます。"</p>
+            <p class="hint row-note">"スマートフォンの認証アプリが表示する6桁のコードでも認証できます。二段階認証が有効なとき、ログインではSMSより先に認証アプリのコードを求めます。"</p>
             <div class="row-note"><FormError error/></div>
         </div>
     }

@@ -281,7 +281,9 @@ async fn wrong_app_codes_count_toward_the_lock_shared_with_sms() {
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let seen = history(&browser).await;
-        assert!(seen.contains(&"認証コードの入力失敗が続いたため、SMSでの認証を停止".to_owned()));
+        assert!(
+            seen.contains(&"認証コードの入力失敗が続いたため、コードでの認証を停止".to_owned())
+        );
         assert!(seen.contains(&"ログイン(リカバリーコードを使用)".to_owned()));
     })
     .await;
@@ -411,6 +413,41 @@ async fn setting_up_asks_for_the_password_when_it_is_not_recent_and_ends_other_s
             )
             .await;
         assert_eq!(res.app_error(), AppError::ReauthRequired);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_key_left_in_the_session_sets_nothing_once_the_password_is_old() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.account("stale@example.jp", "090-3100-0007", true).await;
+        let enrolment = start(&client).await;
+        // The dialog was closed; eleven minutes later, someone at the same browser.
+        app.clock.advance(Duration::from_secs(11 * 60));
+        assert_eq!(
+            client
+                .get_json(paths::AUTHENTICATOR_ENROLMENT)
+                .await
+                .app_error(),
+            AppError::ReauthRequired
+        );
+        let res = client
+            .post(
+                paths::CONFIRM_AUTHENTICATOR,
+                &[("code", &app_code(&enrolment.key, app.clock.now()))],
+            )
+            .await;
+        assert_eq!(res.app_error(), AppError::ReauthRequired);
+        assert_eq!(count(&app.state, "authenticator_apps").await, 0);
+        // Pressing the button again without the password forgets the old key: the
+        // password then brings a new one.
+        client.post(paths::START_AUTHENTICATOR, &[]).await;
+        let res = client
+            .post(paths::START_AUTHENTICATOR, &[("password", PASSWORD)])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let fresh: AppEnrolment = client.get_json(paths::AUTHENTICATOR_ENROLMENT).await.json();
+        assert_ne!(fresh.key, enrolment.key);
     })
     .await;
 }

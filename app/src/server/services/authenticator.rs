@@ -281,12 +281,7 @@ pub async fn verify_sign_in(
     )
     .await?
     else {
-        let since = authenticator_apps::failures_since(&state.db, user)
-            .await?
-            .unwrap_or(now);
-        return Err(AuthenticatorError::TooManyWrongCodes {
-            retry_after_secs: now.secs_until(since.plus(FAILURE_WINDOW)).max(1),
-        });
+        return Err(closed(state, user, now).await?);
     };
     let Some(failures) =
         users::reserve_second_factor_failure(&state.db, user, login::LOCK_AFTER, now).await?
@@ -326,9 +321,7 @@ pub async fn verify_sign_in(
     }
     let left = MAX_FAILURES - app_failures;
     if left <= 0 {
-        return Err(AuthenticatorError::TooManyWrongCodes {
-            retry_after_secs: FAILURE_WINDOW.as_secs(),
-        });
+        return Err(closed(state, user, now).await?);
     }
     if replayed {
         return Err(AuthenticatorError::Used);
@@ -336,6 +329,27 @@ pub async fn verify_sign_in(
     Err(AuthenticatorError::Mismatch {
         attempts_left: u32::try_from(left).unwrap_or(0),
     })
+}
+
+/// Why no app code can be judged now: the app was removed meanwhile, or its five wrong
+/// codes are used up until their window ends.
+async fn closed(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<AuthenticatorError, DbError> {
+    Ok(
+        match authenticator_apps::failures_since(&state.db, user).await? {
+            None if !authenticator_apps::is_set(&state.db, user).await? => {
+                AuthenticatorError::NotSet
+            }
+            since => AuthenticatorError::TooManyWrongCodes {
+                retry_after_secs: now
+                    .secs_until(since.unwrap_or(now).plus(FAILURE_WINDOW))
+                    .max(1),
+            },
+        },
+    )
 }
 
 #[cfg(test)]
