@@ -151,15 +151,7 @@ pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
 /// not expired, and not started before the password last changed (a password change
 /// voids waiting sign-ins). `NoPendingLogin` otherwise.
 #[cfg(feature = "ssr")]
-async fn pending_step() -> Result<
-    (
-        crate::server::AppState,
-        tower_sessions::Session,
-        crate::server::db::users::UserId,
-        crate::domain::Timestamp,
-    ),
-    AppError,
-> {
+async fn pending_step() -> Result<crate::server::web::AccountStep, AppError> {
     use crate::server::services::login;
     use crate::server::{auth_session, db::users, web};
 

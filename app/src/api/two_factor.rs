@@ -83,15 +83,7 @@ pub async fn show_recovery_codes(password: Option<String>) -> Result<(), AppErro
 /// The signed-in account of this request, which must have two-factor on: its recovery codes
 /// exist only then (RC-1).
 #[cfg(feature = "ssr")]
-async fn signed_in_with_two_factor() -> Result<
-    (
-        crate::server::AppState,
-        tower_sessions::Session,
-        crate::server::db::users::UserId,
-        crate::domain::Timestamp,
-    ),
-    AppError,
-> {
+async fn signed_in_with_two_factor() -> Result<crate::server::web::AccountStep, AppError> {
     use crate::server::services::two_factor;
     use crate::server::web;
 

@@ -28,6 +28,15 @@ pub async fn session() -> Result<Session, AppError> {
     })
 }
 
+/// What a step of an account's flow works with: the state, the session, the account and
+/// the time of the request.
+pub type AccountStep = (
+    AppState,
+    Session,
+    crate::server::db::users::UserId,
+    crate::domain::Timestamp,
+);
+
 /// The state, the session and its signed-in account: what most server functions start
 /// with. `Unauthenticated` when nobody is signed in.
 pub async fn signed_in() -> Result<(AppState, Session, crate::server::db::users::UserId), AppError>
