@@ -115,6 +115,18 @@ pub enum AppError {
     AppCodesExhausted { retry_after_secs: u64 },
     #[error("認証アプリが設定されていません。")]
     NoAuthenticator,
+    #[error("パスキーが登録されていません。")]
+    NoPasskey,
+    #[error("パスキーは{max}個まで登録できます。使っていないものを削除してから追加してください。")]
+    TooManyPasskeys { max: u32 },
+    #[error("このパスキーは既に登録されています。")]
+    PasskeyAlreadyRegistered,
+    #[error("時間がたったため、パスキーの操作を完了できませんでした。もう一度お試しください。")]
+    PasskeyCeremonyExpired,
+    #[error("パスキーを確認できませんでした。もう一度お試しいただくか、別の方法を使ってください。")]
+    PasskeyRefused,
+    #[error("パスキーの名前は{max}文字以内で入力してください。")]
+    PasskeyNameTooLong { max: u32 },
     #[error("エラーが発生しました。時間をおいてもう一度お試しください。")]
     Internal,
     /// The database (or another part the server needs) does not answer in time: nothing
@@ -184,7 +196,13 @@ impl AppError {
             | Self::AppCodeWrong
             | Self::AppCodeUsed
             | Self::NoAuthenticator
+            | Self::NoPasskey
+            | Self::TooManyPasskeys { .. }
+            | Self::PasskeyCeremonyExpired
+            | Self::PasskeyRefused
+            | Self::PasskeyNameTooLong { .. }
             | Self::MalformedRequest => 400,
+            Self::PasskeyAlreadyRegistered => 409,
             Self::ReauthRequired
             | Self::NoPendingLogin
             | Self::SignInCodeExhausted

@@ -24,6 +24,10 @@ pub const APP_DIALOG: &str = "/settings?dialog=app";
 pub const APP_ADDED: &str = "/settings?app_added=1";
 /// The settings, saying that the authenticator app was removed (MFA-1).
 pub const APP_REMOVED: &str = "/settings?app_removed=1";
+/// The settings, saying that a passkey was added, renamed or removed (MFA-2).
+pub const PASSKEY_ADDED: &str = "/settings?passkey_added=1";
+pub const PASSKEY_RENAMED: &str = "/settings?passkey_renamed=1";
+pub const PASSKEY_REMOVED: &str = "/settings?passkey_removed=1";
 /// The second step's other ways in (MFA-3): `別の方法を使う`.
 pub const LOGIN_VERIFY_CHOOSE: &str = "/login/verify?method=choose";
 

@@ -28,6 +28,8 @@ pub struct AccountOverview {
     pub typed_phone: Option<TypedPhone>,
     /// The authenticator app, if one is set (MFA-1).
     pub authenticator: Option<AuthenticatorApp>,
+    /// The passkeys, oldest first (MFA-2).
+    pub passkeys: Vec<crate::api::passkeys::PasskeyView>,
 }
 
 /// The account's authenticator app as the settings page shows it.
@@ -80,7 +82,7 @@ pub struct PendingPhone {
 #[server(prefix = "/api", endpoint = "account_overview", input = GetUrl)]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     use crate::domain::PhoneNumber;
-    use crate::server::services::{authenticator, browsers, history, phone, two_factor};
+    use crate::server::services::{authenticator, browsers, history, passkeys, phone, two_factor};
     use crate::server::{auth_session, db::users, web};
 
     web::finish(
@@ -153,8 +155,19 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
                         added: web::jst(app.added_at),
                         last_used: app.last_used_at.map(web::jst),
                     });
+            let passkeys = passkeys::list(&state, id)
+                .await?
+                .into_iter()
+                .map(|p| crate::api::passkeys::PasskeyView {
+                    id: p.id,
+                    name: p.name,
+                    added: web::jst(p.created_at),
+                    last_used: p.last_used_at.map(web::jst),
+                })
+                .collect();
             Ok(AccountOverview {
                 authenticator,
+                passkeys,
                 email: user.email,
                 phone: phone.map(|p| p.national().to_owned()),
                 two_factor_enabled: two_factor.enabled,

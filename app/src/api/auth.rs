@@ -113,6 +113,8 @@ pub struct LoginChallenge {
     pub factor: Factor,
     /// The account has an authenticator app: `別の方法を使う` offers it beside SMS.
     pub has_app: bool,
+    /// The account has a passkey: `別の方法を使う` offers it too.
+    pub has_passkey: bool,
 }
 
 #[server(prefix = "/api", endpoint = "login_challenge", input = GetUrl)]
@@ -126,13 +128,17 @@ pub async fn get_login_challenge() -> Result<LoginChallenge, AppError> {
             let code = auth_session::pending_code(&session).await?;
             let challenge = login::challenge(&state, user, code, now).await?;
             let factor = match auth_session::pending_factor(&session).await? {
-                // The app was removed meanwhile: SMS is what is left.
+                // The factor was removed meanwhile: the strongest one left.
+                Factor::Passkey if !challenge.has_passkey => {
+                    Factor::strongest(false, challenge.has_app)
+                }
                 Factor::App if !challenge.has_app => Factor::Sms,
                 factor => factor,
             };
             Ok(LoginChallenge {
                 factor,
                 has_app: challenge.has_app,
+                has_passkey: challenge.has_passkey,
                 phone: challenge.phone.masked(),
                 code_sent: challenge.pending.is_some(),
                 resend_in_secs: challenge
@@ -418,6 +424,80 @@ pub async fn use_app_code() -> Result<(), AppError> {
                 return Err(AppError::NoAuthenticator);
             }
             auth_session::set_pending_factor(&session, Factor::App).await?;
+            leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The options for the browser's `navigator.credentials.get` in a pending sign-in (MFA-2).
+#[server(prefix = "/api", endpoint = "start_passkey_sign_in")]
+pub async fn start_passkey_sign_in() -> Result<webauthn_rs_proto::RequestChallengeResponse, AppError>
+{
+    use crate::server::services::passkeys;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let (state, session, user, now) = pending_step().await?;
+            let (options, ceremony) = passkeys::start_authentication(&state, user, now).await?;
+            auth_session::keep_passkey_ceremony(&session, PASSKEY_SIGN_IN, &ceremony).await?;
+            Ok(options)
+        }
+        .await,
+    )
+}
+
+/// What a passkey ceremony of a pending sign-in is for, in the session.
+#[cfg(feature = "ssr")]
+const PASSKEY_SIGN_IN: &str = "sign_in";
+
+/// Completes a pending sign-in with the browser's passkey answer (`credential`, JSON of
+/// `PublicKeyCredential`). The browser then goes to the settings.
+#[server(prefix = "/api", endpoint = "finish_passkey_sign_in")]
+pub async fn finish_passkey_sign_in(credential: String) -> Result<(), AppError> {
+    use crate::server::services::{login, passkeys};
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let (state, session, user, now) = pending_step().await?;
+            let answer: webauthn_rs_proto::PublicKeyCredential =
+                serde_json::from_str(&credential).map_err(|_| AppError::PasskeyRefused)?;
+            let ceremony = auth_session::take_passkey_ceremony(&session, PASSKEY_SIGN_IN).await?;
+            passkeys::finish_authentication(&state, user, &answer, ceremony, now).await?;
+            login::abandon(&state, user).await?;
+            // The holder of a passkey is the owner: whatever lock strangers with the
+            // password ran into does not outlive it (as with a remembered browser).
+            login::lift_lock(&state, user).await?;
+            complete_sign_in(
+                &state,
+                &session,
+                user,
+                now,
+                crate::domain::SecurityEvent::SignedInWithPasskey,
+            )
+            .await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// `別の方法を使う` → a passkey (MFA-3).
+#[server(prefix = "/api", endpoint = "use_passkey")]
+pub async fn use_passkey() -> Result<(), AppError> {
+    use crate::server::services::passkeys;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let (state, session, user, _) = pending_step().await?;
+            if !passkeys::any(&state, user).await? {
+                return Err(AppError::NoPasskey);
+            }
+            auth_session::set_pending_factor(&session, Factor::Passkey).await?;
             leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
             Ok(())
         }

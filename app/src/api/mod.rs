@@ -6,5 +6,6 @@
 pub mod account;
 pub mod auth;
 pub mod authenticator;
+pub mod passkeys;
 pub mod phone;
 pub mod two_factor;

@@ -5,6 +5,7 @@ pub mod app_dialog;
 pub mod countdown;
 pub mod fields;
 pub mod modal;
+pub mod passkeys;
 pub mod phone_dialog;
 pub mod reauth;
 pub mod recovery_dialog;

@@ -18,10 +18,13 @@ pub enum SecurityEvent {
     SignedInWithApp,
     AuthenticatorAdded,
     AuthenticatorRemoved,
+    SignedInWithPasskey,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 impl SecurityEvent {
-    pub const ALL: [SecurityEvent; 14] = [
+    pub const ALL: [SecurityEvent; 17] = [
         Self::SignedIn,
         Self::SignedInWithCode,
         Self::SignedInWithRecoveryCode,
@@ -36,6 +39,9 @@ impl SecurityEvent {
         Self::SignedInWithApp,
         Self::AuthenticatorAdded,
         Self::AuthenticatorRemoved,
+        Self::SignedInWithPasskey,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
     ];
 
     /// The stored name.
@@ -55,6 +61,9 @@ impl SecurityEvent {
             Self::SignedInWithApp => "signed_in_with_app",
             Self::AuthenticatorAdded => "authenticator_added",
             Self::AuthenticatorRemoved => "authenticator_removed",
+            Self::SignedInWithPasskey => "signed_in_with_passkey",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 
@@ -79,6 +88,9 @@ impl SecurityEvent {
             Self::SignedInWithApp => "ログイン(認証アプリ)",
             Self::AuthenticatorAdded => "認証アプリを設定",
             Self::AuthenticatorRemoved => "認証アプリを削除",
+            Self::SignedInWithPasskey => "ログイン(パスキー)",
+            Self::PasskeyAdded => "パスキーを追加",
+            Self::PasskeyRemoved => "パスキーを削除",
         }
     }
 
@@ -92,6 +104,8 @@ impl SecurityEvent {
                 | Self::PasswordChanged
                 | Self::AuthenticatorAdded
                 | Self::AuthenticatorRemoved
+                | Self::PasskeyAdded
+                | Self::PasskeyRemoved
         )
     }
 }

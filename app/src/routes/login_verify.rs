@@ -10,11 +10,13 @@ use leptos_router::hooks::use_query_map;
 
 use super::AuthState;
 use crate::api::auth::{
-    Factor, LoginChallenge, ResendLoginCode, UseAppCode, UseSmsCode, VerifyAppCode,
-    VerifyLoginCode, VerifyRecoveryCode, get_login_challenge,
+    Factor, LoginChallenge, ResendLoginCode, UseAppCode, UsePasskey, UseSmsCode, VerifyAppCode,
+    VerifyLoginCode, VerifyRecoveryCode, finish_passkey_sign_in, get_login_challenge,
+    start_passkey_sign_in,
 };
 use crate::components::countdown::ResendButton;
 use crate::components::fields::{CodeField, FieldError, FormError};
+use crate::components::passkeys::hydrated;
 use crate::error::{AppError, Field};
 
 #[component]
@@ -26,6 +28,7 @@ pub fn LoginVerifyPage() -> impl IntoView {
     let verify_app = ServerAction::<VerifyAppCode>::new();
     let use_sms = ServerAction::<UseSmsCode>::new();
     let use_app = ServerAction::<UseAppCode>::new();
+    let use_passkey = ServerAction::<UsePasskey>::new();
     auth.follow(move || {
         verify.version().get() + recovery.version().get() + verify_app.version().get()
     });
@@ -36,6 +39,7 @@ pub fn LoginVerifyPage() -> impl IntoView {
                 resend.version().get(),
                 use_sms.version().get(),
                 use_app.version().get(),
+                use_passkey.version().get(),
                 query.read().get("resent"),
                 query.read().get("method"),
             )
@@ -51,10 +55,12 @@ pub fn LoginVerifyPage() -> impl IntoView {
                     match challenge.await {
                         Ok(c) => {
                             let method = query.read().get("method");
-                            if method.as_deref() == Some("recovery") || c.sms_locked {
-                                view! { <RecoveryForm action=recovery locked=c.sms_locked has_app=c.has_app/> }.into_any()
+                            if method.as_deref() == Some("recovery") || (c.sms_locked && c.factor != Factor::Passkey) {
+                                view! { <RecoveryForm action=recovery locked=c.sms_locked has_app=c.has_app || c.has_passkey/> }.into_any()
                             } else if method.as_deref() == Some("choose") {
-                                view! { <Chooser challenge=c use_sms use_app/> }.into_any()
+                                view! { <Chooser challenge=c use_sms use_app use_passkey/> }.into_any()
+                            } else if c.factor == Factor::Passkey {
+                                view! { <PasskeyForm/> }.into_any()
                             } else if c.factor == Factor::App {
                                 view! { <AppCodeForm action=verify_app/> }.into_any()
                             } else {
@@ -98,7 +104,7 @@ fn CodeForm(
     // the password is offered, not a resend that could only fail (LG-2).
     let ended = move || error.get().is_some_and(|e| e.ends_sign_in());
     let resend_in = challenge.resend_in_secs;
-    let has_app = challenge.has_app;
+    let has_app = challenge.has_app || challenge.has_passkey;
     let resent = move || {
         query.read().get("resent").is_some() && resend.value().get().is_none_or(|r| r.is_ok())
     };
@@ -155,6 +161,59 @@ fn AppCodeForm(action: ServerAction<VerifyAppCode>) -> impl IntoView {
     }
 }
 
+/// A passkey (MFA-2): the browser asks for it; needs JavaScript.
+#[component]
+fn PasskeyForm() -> impl IntoView {
+    let ready = hydrated();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    let go = move |_| {
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = passkey_sign_in().await;
+            busy.set(false);
+            match result {
+                // A full load, so that every part of the page sees the new session.
+                Ok(()) => {
+                    let _ = window().location().set_href(crate::urls::SETTINGS);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <p>"登録したパスキーでログインを確認してください。"</p>
+        <div class="stack">
+            <FormError error=error.into()/>
+            <button type="button" class="primary" on:click=go disabled=move || !ready.get() || busy.get()>
+                "パスキーでログイン"
+            </button>
+            {move || (!ready.get()).then(|| view! {
+                <p class="hint">"パスキーでのログインにはJavaScriptが必要です。[別の方法を使う]から、ほかの方法でログインできます。"</p>
+            })}
+        </div>
+        <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_CHOOSE>"別の方法を使う"</a></p>
+    }
+}
+
+/// Asks the browser for the passkey's signature and completes the sign-in.
+async fn passkey_sign_in() -> Result<(), AppError> {
+    let options = start_passkey_sign_in().await?;
+    #[cfg(feature = "hydrate")]
+    {
+        let credential = crate::components::passkeys::browser::get(options)
+            .await
+            .ok_or(AppError::PasskeyRefused)?;
+        finish_passkey_sign_in(credential).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (options, finish_passkey_sign_in);
+        Err(AppError::PasskeyRefused)
+    }
+}
+
 /// `別の方法を使う` (MFA-3): each factor the account has, and the recovery code. Choosing
 /// SMS sends a code (a POST); nothing is sent by opening this list.
 #[component]
@@ -162,12 +221,22 @@ fn Chooser(
     challenge: LoginChallenge,
     use_sms: ServerAction<UseSmsCode>,
     use_app: ServerAction<UseAppCode>,
+    use_passkey: ServerAction<UsePasskey>,
 ) -> impl IntoView {
     let sms_error = Signal::derive(move || use_sms.value().get().and_then(Result::err));
     let app_error = Signal::derive(move || use_app.value().get().and_then(Result::err));
+    let passkey_error = Signal::derive(move || use_passkey.value().get().and_then(Result::err));
     view! {
         <p>"ログインに使う方法を選んでください。"</p>
         <ul class="choices">
+            {challenge.has_passkey.then(|| view! {
+                <li>
+                    <ActionForm action=use_passkey attr:class="stack">
+                        <FormError error=passkey_error/>
+                        <button type="submit" class="secondary">"パスキーを使う"</button>
+                    </ActionForm>
+                </li>
+            })}
             {challenge.has_app.then(|| view! {
                 <li>
                     <ActionForm action=use_app attr:class="stack">

@@ -13,6 +13,8 @@ use crate::api::account::{
     AccountOverview, AuthenticatorApp, HistoryEntry, RememberedBrowser, get_account_overview,
 };
 use crate::api::authenticator::{ConfirmAuthenticator, RemoveAuthenticator, StartAuthenticator};
+use crate::api::passkeys::{RemovePasskey, RenamePasskey};
+use crate::api::two_factor::ConfirmPassword;
 use crate::api::two_factor::{
     ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor, ShowRecoveryCodes,
 };
@@ -20,6 +22,7 @@ use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::app_dialog::{APP_OPENER, AppDialog};
 use crate::components::fields::FormError;
 use crate::components::modal::{CloseForm, FocusReturn, Modal};
+use crate::components::passkeys::PasskeysSection;
 use crate::components::phone_dialog::{PHONE_OPENER, PhoneActions, PhoneDialog};
 use crate::components::reauth::{PasswordPrompt, asks_password, prompting};
 use crate::components::recovery_dialog::{RECOVERY_OPENER, RecoveryDialog};
@@ -41,6 +44,9 @@ struct SettingsActions {
     start_app: ServerAction<StartAuthenticator>,
     confirm_app: ServerAction<ConfirmAuthenticator>,
     remove_app: ServerAction<RemoveAuthenticator>,
+    rename_passkey: ServerAction<RenamePasskey>,
+    remove_passkey: ServerAction<RemovePasskey>,
+    confirm_password: ServerAction<ConfirmPassword>,
     succeeded: Memo<usize>,
 }
 
@@ -54,6 +60,9 @@ impl SettingsActions {
         let start_app = ServerAction::<StartAuthenticator>::new();
         let confirm_app = ServerAction::<ConfirmAuthenticator>::new();
         let remove_app = ServerAction::<RemoveAuthenticator>::new();
+        let rename_passkey = ServerAction::<RenamePasskey>::new();
+        let remove_passkey = ServerAction::<RemovePasskey>::new();
+        let confirm_password = ServerAction::<ConfirmPassword>::new();
         let changed = any_of([
             completions(save, succeeded),
             completions(regenerate, succeeded),
@@ -61,6 +70,9 @@ impl SettingsActions {
             completions(forget_all, succeeded),
             completions(confirm_app, succeeded),
             completions(remove_app, succeeded),
+            completions(rename_passkey, succeeded),
+            completions(remove_passkey, succeeded),
+            completions(confirm_password, succeeded),
         ]);
         Self {
             save,
@@ -71,6 +83,9 @@ impl SettingsActions {
             start_app,
             confirm_app,
             remove_app,
+            rename_passkey,
+            remove_passkey,
+            confirm_password,
             succeeded: changed,
         }
     }
@@ -96,6 +111,8 @@ pub fn SettingsPage() -> impl IntoView {
                 actions.version(),
                 query.read().get("dialog"),
                 query.read().get("done"),
+                // A passkey added by the browser's own ceremony (not a server action).
+                query.read().get("passkey_added"),
             )
         },
         |_| get_account_overview(),
@@ -439,6 +456,12 @@ fn Settings(
                 </p>
             })}
         </section>
+        <PasskeysSection
+            passkeys=overview.passkeys.clone()
+            rename=actions.rename_passkey
+            remove=actions.remove_passkey
+            confirm=actions.confirm_password
+        />
         <RememberedBrowsers browsers=overview.remembered_browsers.clone() actions/>
         <SecurityHistory entries=overview.history.clone()/>
     }

@@ -23,6 +23,9 @@ pub const PENDING_FACTOR_KEY: &str = "pending_factor";
 /// A new authenticator app's secret, sealed, between `認証アプリを設定する` and the code that
 /// confirms it (MFA-1): the QR code shows it, and only a confirmed one is stored.
 pub const APP_ENROLMENT_KEY: &str = "app_enrolment";
+/// A passkey ceremony waiting for the browser's answer (MFA-2): `passkeys::Ceremony` as
+/// JSON, with what it is for (`register` or `sign_in`), so that one cannot finish the other.
+pub const PASSKEY_CEREMONY_KEY: &str = "passkey_ceremony";
 /// Until when freshly made recovery codes may be shown without entering the password again.
 pub const CODES_REVEAL_UNTIL_KEY: &str = "codes_reveal_until";
 /// A number whose sending was refused for want of the password (TF-4), with whether
@@ -156,6 +159,30 @@ pub async fn pending_factor(session: &Session) -> Result<crate::domain::Factor, 
         .await
         .map_err(internal)?;
     Ok(crate::domain::Factor::from_name(name.as_deref()))
+}
+
+/// Keeps a passkey ceremony until the browser answers; one at a time per session.
+pub async fn keep_passkey_ceremony(
+    session: &Session,
+    purpose: &str,
+    ceremony: &crate::server::services::passkeys::Ceremony,
+) -> Result<(), AppError> {
+    session
+        .insert(PASSKEY_CEREMONY_KEY, (purpose, ceremony))
+        .await
+        .map_err(internal)
+}
+
+/// Takes the waiting ceremony for `purpose` out of the session (it is used once).
+pub async fn take_passkey_ceremony(
+    session: &Session,
+    purpose: &str,
+) -> Result<Option<crate::server::services::passkeys::Ceremony>, AppError> {
+    let kept = session
+        .remove::<(String, crate::server::services::passkeys::Ceremony)>(PASSKEY_CEREMONY_KEY)
+        .await
+        .map_err(internal)?;
+    Ok(kept.filter(|(p, _)| p == purpose).map(|(_, c)| c))
 }
 
 /// Keeps a new authenticator app's sealed secret until its code confirms it (MFA-1).

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use app::api::auth::{Factor, LoginChallenge};
+use app::api::auth::Factor;
 use app::api::authenticator::AppEnrolment;
 use app::domain::Timestamp;
 use app::error::AppError;
 use app::server::Clock;
 
 use crate::support::{Client, PASSWORD, TestApp, count, on_each_engine, paths};
-use crate::two_factor::{codes, overview, password_step, who};
+use crate::two_factor::{challenge, codes, history, overview, password_step, who};
 
 /// The code an authenticator app holding `key` (as the dialog shows it) displays at `at`.
 fn app_code(key: &str, at: Timestamp) -> String {
@@ -50,19 +50,6 @@ async fn account_with_app(app: &TestApp, email: &str, phone: &str) -> (Client, S
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.header("location"), Some("/settings?app_added=1"));
     (client, enrolment.key)
-}
-
-async fn challenge(client: &Client) -> LoginChallenge {
-    client.get_json(paths::LOGIN_CHALLENGE).await.json()
-}
-
-async fn history(client: &Client) -> Vec<String> {
-    overview(client)
-        .await
-        .history
-        .into_iter()
-        .map(|e| e.what)
-        .collect()
 }
 
 #[tokio::test]

@@ -751,7 +751,7 @@ async fn every_state_changing_server_function_refuses_other_sites() {
 /// account: no settings server function answers it (LG-1).
 #[tokio::test]
 async fn a_half_signed_in_session_reaches_no_settings_function() {
-    const SIGN_IN_STEPS: [&str; 9] = [
+    const SIGN_IN_STEPS: [&str; 12] = [
         paths::SIGN_UP,
         paths::LOG_IN,
         paths::VERIFY_LOGIN_CODE,
@@ -760,6 +760,9 @@ async fn a_half_signed_in_session_reaches_no_settings_function() {
         paths::VERIFY_APP_CODE,
         paths::USE_SMS_CODE,
         paths::USE_APP_CODE,
+        paths::START_PASSKEY_SIGN_IN,
+        paths::FINISH_PASSKEY_SIGN_IN,
+        paths::USE_PASSKEY,
         paths::LOG_OUT,
     ];
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {
@@ -781,6 +784,8 @@ async fn a_half_signed_in_session_reaches_no_settings_function() {
                         ("current_password", PASSWORD),
                         ("new_password", "another good password"),
                         ("id", "1"),
+                        ("name", "a name"),
+                        ("credential", "{}"),
                     ],
                 )
                 .await;

@@ -7,6 +7,7 @@ mod assets;
 mod authenticator;
 mod failure_modes;
 mod malformed;
+mod passkeys;
 mod phone;
 mod stalls;
 mod support;

@@ -85,6 +85,27 @@ const SPECS: &[Spec] = &[
     spec(paths::START_AUTHENTICATOR, &[], &["password"]),
     spec(paths::CONFIRM_AUTHENTICATOR, &["code"], &[]),
     spec(paths::REMOVE_AUTHENTICATOR, &[], &["password"]),
+    spec(paths::START_PASSKEY_REGISTRATION, &[], &[]),
+    spec(
+        paths::FINISH_PASSKEY_REGISTRATION,
+        &["name", "credential"],
+        &[],
+    ),
+    Spec {
+        path: paths::RENAME_PASSKEY,
+        required: &["id", "name"],
+        optional: &[],
+        integers: &["id"],
+    },
+    Spec {
+        path: paths::REMOVE_PASSKEY,
+        required: &["id"],
+        optional: &["password"],
+        integers: &["id"],
+    },
+    spec(paths::START_PASSKEY_SIGN_IN, &[], &[]),
+    spec(paths::FINISH_PASSKEY_SIGN_IN, &["credential"], &[]),
+    spec(paths::USE_PASSKEY, &[], &[]),
 ];
 
 impl Spec {

@@ -594,4 +594,14 @@ pub mod paths {
         <app::api::authenticator::ConfirmAuthenticator as ServerFn>::PATH;
     pub const REMOVE_AUTHENTICATOR: &str =
         <app::api::authenticator::RemoveAuthenticator as ServerFn>::PATH;
+    pub const START_PASSKEY_REGISTRATION: &str =
+        <app::api::passkeys::StartPasskeyRegistration as ServerFn>::PATH;
+    pub const FINISH_PASSKEY_REGISTRATION: &str =
+        <app::api::passkeys::FinishPasskeyRegistration as ServerFn>::PATH;
+    pub const RENAME_PASSKEY: &str = <app::api::passkeys::RenamePasskey as ServerFn>::PATH;
+    pub const REMOVE_PASSKEY: &str = <app::api::passkeys::RemovePasskey as ServerFn>::PATH;
+    pub const START_PASSKEY_SIGN_IN: &str = <app::api::auth::StartPasskeySignIn as ServerFn>::PATH;
+    pub const FINISH_PASSKEY_SIGN_IN: &str =
+        <app::api::auth::FinishPasskeySignIn as ServerFn>::PATH;
+    pub const USE_PASSKEY: &str = <app::api::auth::UsePasskey as ServerFn>::PATH;
 }

@@ -30,6 +30,21 @@ pub(crate) async fn codes(client: &Client) -> Vec<RecoveryCodeView> {
     res.json()
 }
 
+/// What the security history lists, newest first (SEC-5).
+pub(crate) async fn history(client: &Client) -> Vec<String> {
+    overview(client)
+        .await
+        .history
+        .into_iter()
+        .map(|e| e.what)
+        .collect()
+}
+
+/// What the code page of a pending sign-in shows.
+pub(crate) async fn challenge(client: &Client) -> LoginChallenge {
+    client.get_json(paths::LOGIN_CHALLENGE).await.json()
+}
+
 pub(crate) async fn who(client: &Client) -> Option<CurrentUser> {
     client.get_json(paths::CURRENT_USER).await.json()
 }

@@ -16,6 +16,7 @@
 
 pub mod authenticator_apps;
 pub mod browsers;
+pub mod passkeys;
 pub mod recovery_codes;
 pub mod security_events;
 pub mod session_store;

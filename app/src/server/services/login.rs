@@ -128,8 +128,9 @@ pub async fn sign_in(
     throttle::succeeded(state, attempt).await?;
     let new_device = device.is_none();
     let next = if needs_second_factor(state, user, input.browser_cookie, now).await? {
+        let has_passkey = super::passkeys::any(state, user).await?;
         let has_app = super::authenticator::is_set(state, user).await?;
-        LoginStep::SecondFactor(Factor::strongest(has_app))
+        LoginStep::SecondFactor(Factor::strongest(has_passkey, has_app))
     } else {
         LoginStep::SignedIn
     };
@@ -148,6 +149,8 @@ pub struct Challenge {
     pub sms_locked: bool,
     /// The account has an authenticator app (MFA-3: `別の方法を使う` offers it).
     pub has_app: bool,
+    /// The account has a passkey (likewise).
+    pub has_passkey: bool,
 }
 
 async fn phone_and_lock(
@@ -264,11 +267,13 @@ pub async fn challenge(
         None => None,
     };
     let has_app = super::authenticator::is_set(state, user).await?;
+    let has_passkey = super::passkeys::any(state, user).await?;
     Ok(Challenge {
         phone,
         pending,
         sms_locked,
         has_app,
+        has_passkey,
     })
 }
 

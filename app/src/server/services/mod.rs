@@ -10,6 +10,7 @@ pub mod history;
 pub mod login;
 pub mod maintenance;
 pub mod otp;
+pub mod passkeys;
 pub mod phone;
 pub mod sms_limits;
 pub mod throttle;

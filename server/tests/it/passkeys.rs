@@ -1,0 +1,228 @@
+//! Passkeys (MFA-2, MFA-3), on every engine, with kanidm's software passkey in the place of
+//! the browser's authenticator: added, listed, renamed, removed; asked for first at sign-in;
+//! each ceremony used once and only in time; adding and removing need the password.
+
+use std::time::Duration;
+
+use http::StatusCode;
+use url::Url;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse};
+
+use app::api::auth::Factor;
+use app::error::AppError;
+
+use crate::support::{
+    Client, ORIGIN, PASSWORD, TestApp, TestResponse, count, on_each_engine, paths,
+};
+use crate::two_factor::{challenge, history, overview, who};
+
+fn origin() -> Url {
+    Url::parse(ORIGIN).expect("the test origin")
+}
+
+/// `パスキーを追加する` with `device` standing in for the browser's authenticator.
+async fn add(client: &Client, device: &mut SoftPasskey, name: &str) -> TestResponse {
+    let res = client.post(paths::START_PASSKEY_REGISTRATION, &[]).await;
+    if res.status != StatusCode::OK {
+        return res;
+    }
+    let options: CreationChallengeResponse = res.json();
+    let answer = device
+        .do_registration(origin(), options)
+        .expect("the software passkey registers");
+    client
+        .post(
+            paths::FINISH_PASSKEY_REGISTRATION,
+            &[
+                ("name", name),
+                ("credential", &serde_json::to_string(&answer).unwrap()),
+            ],
+        )
+        .await
+}
+
+/// The second step with `device`: the options, the signature, the answer.
+async fn sign_in_with(client: &Client, device: &mut SoftPasskey) -> TestResponse {
+    let res = client.post(paths::START_PASSKEY_SIGN_IN, &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let options: RequestChallengeResponse = res.json();
+    let answer = device
+        .do_authentication(origin(), options)
+        .expect("the software passkey signs");
+    client
+        .post(
+            paths::FINISH_PASSKEY_SIGN_IN,
+            &[("credential", &serde_json::to_string(&answer).unwrap())],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_passkey_is_added_renamed_and_asked_for_before_every_other_factor() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.account("pk@example.jp", "090-3200-0001", true).await;
+        let mut device = SoftPasskey::new(true);
+        let res = add(&client, &mut device, "  iPhone  ").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let listed = overview(&client).await.passkeys;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].name, "iPhone");
+        assert_eq!(listed[0].last_used, None);
+        assert!(
+            history(&client)
+                .await
+                .contains(&"パスキーを追加".to_owned())
+        );
+
+        // Renaming: bounded, and only the account's own.
+        let id = listed[0].id.to_string();
+        let res = client
+            .post(
+                paths::RENAME_PASSKEY,
+                &[("id", &id), ("name", &"あ".repeat(41))],
+            )
+            .await;
+        assert_eq!(res.app_error(), AppError::PasskeyNameTooLong { max: 40 });
+        let res = client
+            .post(paths::RENAME_PASSKEY, &[("id", &id), ("name", "仕事用")])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(overview(&client).await.passkeys[0].name, "仕事用");
+        let stranger = app
+            .account("other-pk@example.jp", "090-3200-0002", false)
+            .await;
+        let res = stranger
+            .post(paths::RENAME_PASSKEY, &[("id", &id), ("name", "mine now")])
+            .await;
+        assert_eq!(res.app_error(), AppError::NoPasskey);
+        assert_eq!(overview(&client).await.passkeys[0].name, "仕事用");
+
+        // The next sign-in asks for the passkey; no SMS goes out.
+        let sent = app.sms().len();
+        let browser = app.pending_login("pk@example.jp").await;
+        assert_eq!(app.sms().len(), sent);
+        let c = challenge(&browser).await;
+        assert_eq!(c.factor, Factor::Passkey);
+        assert!(c.has_passkey);
+        let res = sign_in_with(&browser, &mut device).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(who(&browser).await.unwrap().email, "pk@example.jp");
+        assert!(
+            history(&browser)
+                .await
+                .contains(&"ログイン(パスキー)".to_owned())
+        );
+        assert!(overview(&browser).await.passkeys[0].last_used.is_some());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_ceremony_is_used_once_in_time_and_for_its_own_purpose() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.account("once@example.jp", "090-3200-0003", true).await;
+        let mut device = SoftPasskey::new(true);
+        assert_eq!(add(&client, &mut device, "").await.status, StatusCode::OK);
+        assert_eq!(overview(&client).await.passkeys[0].name, "パスキー");
+
+        let browser = app.pending_login("once@example.jp").await;
+        let res = browser.post(paths::START_PASSKEY_SIGN_IN, &[]).await;
+        let options: RequestChallengeResponse = res.json();
+        let answer =
+            serde_json::to_string(&device.do_authentication(origin(), options).unwrap()).unwrap();
+        // Too late: the ceremony lasts five minutes.
+        app.clock.advance(Duration::from_secs(5 * 60 + 1));
+        let res = browser
+            .post(paths::FINISH_PASSKEY_SIGN_IN, &[("credential", &answer)])
+            .await;
+        assert_eq!(res.app_error(), AppError::PasskeyCeremonyExpired);
+        assert_eq!(who(&browser).await, None);
+        // In time, then the same answer again: the ceremony was used.
+        assert_eq!(
+            sign_in_with(&browser, &mut device).await.status,
+            StatusCode::OK
+        );
+        let again = app.pending_login("once@example.jp").await;
+        let res = again
+            .post(paths::FINISH_PASSKEY_SIGN_IN, &[("credential", &answer)])
+            .await;
+        assert_eq!(res.app_error(), AppError::PasskeyCeremonyExpired);
+        // Another account's passkey does not sign in here: its options name only this
+        // account's passkeys, and a stranger's device has none of them.
+        let mut strangers = SoftPasskey::new(true);
+        let res = again.post(paths::START_PASSKEY_SIGN_IN, &[]).await;
+        let options: RequestChallengeResponse = res.json();
+        assert!(strangers.do_authentication(origin(), options).is_err());
+        assert_eq!(who(&again).await, None);
+        // Garbage is refused as such.
+        let res = again
+            .post(
+                paths::FINISH_PASSKEY_SIGN_IN,
+                &[("credential", "{\"id\": 1}")],
+            )
+            .await;
+        assert_eq!(res.app_error(), AppError::PasskeyRefused);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn adding_and_removing_need_the_password_and_removing_falls_back_to_sms() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.account("rmpk@example.jp", "090-3200-0004", true).await;
+        app.clock.advance(Duration::from_secs(11 * 60));
+        let mut device = SoftPasskey::new(true);
+        let res = add(&client, &mut device, "鍵").await;
+        assert_eq!(res.app_error(), AppError::ReauthRequired);
+        assert_eq!(count(&app.state, "passkeys").await, 0);
+        let res = client
+            .post(
+                paths::CONFIRM_PASSWORD,
+                &[("password", PASSWORD), ("then", "/settings")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(add(&client, &mut device, "鍵").await.status, StatusCode::OK);
+
+        // Signed in with it elsewhere (that browser is remembered).
+        let browser = app.pending_login("rmpk@example.jp").await;
+        assert_eq!(
+            sign_in_with(&browser, &mut device).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(count(&app.state, "remembered_browsers").await, 1);
+
+        app.clock.advance(Duration::from_secs(11 * 60));
+        let id = overview(&browser).await.passkeys[0].id.to_string();
+        let res = browser.post(paths::REMOVE_PASSKEY, &[("id", &id)]).await;
+        assert_eq!(res.app_error(), AppError::ReauthRequired);
+        let res = browser
+            .post(
+                paths::REMOVE_PASSKEY,
+                &[("id", &id), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.header("location"), Some("/settings?passkey_removed=1"));
+        assert_eq!(count(&app.state, "passkeys").await, 0);
+        assert_eq!(count(&app.state, "remembered_browsers").await, 0);
+        assert!(
+            who(&browser).await.is_some(),
+            "this browser stays signed in"
+        );
+        assert!(
+            history(&browser)
+                .await
+                .contains(&"パスキーを削除".to_owned())
+        );
+
+        let sent = app.sms().len();
+        let next = app.pending_login("rmpk@example.jp").await;
+        assert_eq!(app.sms().len(), sent + 1, "back to SMS");
+        let res = next.post(paths::USE_PASSKEY, &[]).await;
+        assert_eq!(res.app_error(), AppError::NoPasskey);
+    })
+    .await;
+}
