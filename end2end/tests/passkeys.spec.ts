@@ -4,7 +4,7 @@
 // WebAuthn refuses IP addresses as a relying party, so this file talks to the server as
 // `localhost`.
 import { test, expect, type Page } from '@playwright/test';
-import { latestCode } from './helpers';
+import { hydrated, latestCode } from './helpers';
 import { accountWithPhone, otherBrowser, signInFromLoginPage, signOut, smsCount } from './seed_helpers';
 
 const base = (process.env.NIDAN_E2E_URL ?? 'http://127.0.0.1:3100').replace('127.0.0.1', 'localhost');
@@ -25,7 +25,7 @@ async function virtualAuthenticator(page: Page): Promise<void> {
   });
 }
 
-test('a passkey is added from the settings and then signs in before every other factor', async ({ page, browser }) => {
+test('a passkey is added from the settings, signs in before every other factor, and alone', async ({ page, browser }) => {
   await virtualAuthenticator(page);
   const { email, number } = await accountWithPhone(page, true, 'passkey', true);
   const section = page.getByRole('region', { name: 'パスキー' });
@@ -43,6 +43,13 @@ test('a passkey is added from the settings and then signs in before every other 
   await expect(page).toHaveURL(/\/settings$/);
   await expect(page.getByRole('region', { name: 'セキュリティ履歴' })).toContainText('ログイン(パスキー)');
   expect(await smsCount(page, number), 'no SMS while a passkey is asked for').toBe(sent);
+
+  // A passkey alone: no email, no password, from the sign-in page.
+  await signOut(page);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'パスキーでログイン' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('region', { name: 'セキュリティ履歴' })).toContainText('ログイン(パスキー)');
 
   // Without JavaScript the page says what a passkey needs, and SMS still works.
   const plain = await otherBrowser(browser, false);

@@ -449,6 +449,61 @@ pub async fn start_passkey_sign_in() -> Result<webauthn_rs_proto::RequestChallen
     )
 }
 
+/// Signing in with a passkey alone (MFA-2), first half: options that let the browser offer
+/// any passkey it holds for this site. No account is named, so nothing is revealed.
+#[server(prefix = "/api", endpoint = "start_passkey_login")]
+pub async fn start_passkey_login() -> Result<webauthn_rs_proto::RequestChallengeResponse, AppError>
+{
+    use crate::server::services::passkeys;
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let session = web::session().await?;
+            let (options, ceremony) = passkeys::start_login(&state, state.clock.now())?;
+            auth_session::keep_passkey_ceremony(&session, PASSKEY_LOGIN, &ceremony).await?;
+            Ok(options)
+        }
+        .await,
+    )
+}
+
+/// What a passkey ceremony without a password is for, in the session.
+#[cfg(feature = "ssr")]
+const PASSKEY_LOGIN: &str = "login";
+
+/// Second half: the browser's answer (`credential`, JSON of `PublicKeyCredential`). A
+/// verified passkey with user verification is both factors at once: the account is signed
+/// in, this browser remembered, and the history says so.
+#[server(prefix = "/api", endpoint = "finish_passkey_login")]
+pub async fn finish_passkey_login(credential: String) -> Result<(), AppError> {
+    use crate::server::services::{login, passkeys};
+    use crate::server::{auth_session, web};
+
+    web::finish(
+        async {
+            let state = web::state()?;
+            let session = web::session().await?;
+            let now = state.clock.now();
+            let answer: webauthn_rs_proto::PublicKeyCredential =
+                serde_json::from_str(&credential).map_err(|_| AppError::PasskeyRefused)?;
+            let ceremony = auth_session::take_passkey_ceremony(&session, PASSKEY_LOGIN).await?;
+            let user = passkeys::finish_login(&state, &answer, ceremony, now).await?;
+            login::lift_lock(&state, user).await?;
+            complete_sign_in(
+                &state,
+                &session,
+                user,
+                now,
+                crate::domain::SecurityEvent::SignedInWithPasskey,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
 /// What a passkey ceremony of a pending sign-in is for, in the session.
 #[cfg(feature = "ssr")]
 const PASSKEY_SIGN_IN: &str = "sign_in";

@@ -59,7 +59,61 @@ pub fn LogInPage() -> impl IntoView {
                 <FormError error/>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>"ログイン"</button>
             </ActionForm>
+            <PasskeyLogin/>
             <p class="switch-link">"アカウントをお持ちでない方は "<a href=crate::urls::SIGNUP>"新規登録"</a></p>
         </section>
+    }
+}
+
+/// Signing in with a passkey alone (MFA-2): the browser offers the passkeys it holds for
+/// this site; one with user verification is both factors. Needs JavaScript.
+#[component]
+fn PasskeyLogin() -> impl IntoView {
+    let ready = crate::components::passkeys::hydrated();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<crate::error::AppError>);
+    let go = move |_| {
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = passkey_login().await;
+            busy.set(false);
+            match result {
+                // A full load, so that every part of the page sees the new session.
+                Ok(()) => {
+                    let _ = window().location().set_href(crate::urls::SETTINGS);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="stack passkey-login">
+            <p class="hint">"パスキーを登録している方は、メールアドレスとパスワードなしでログインできます。"</p>
+            <FormError error=error.into()/>
+            <button type="button" class="secondary" on:click=go disabled=move || !ready.get() || busy.get()>
+                "パスキーでログイン"
+            </button>
+            {move || (!ready.get()).then(|| view! {
+                <p class="hint">"パスキーでのログインにはJavaScriptが必要です。"</p>
+            })}
+        </div>
+    }
+}
+
+async fn passkey_login() -> Result<(), crate::error::AppError> {
+    use crate::api::auth::{finish_passkey_login, start_passkey_login};
+    let options = start_passkey_login().await?;
+    #[cfg(feature = "hydrate")]
+    {
+        let credential = crate::components::passkeys::browser::get(options)
+            .await
+            .ok_or(crate::error::AppError::PasskeyRefused)?;
+        finish_passkey_login(credential).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (options, finish_passkey_login);
+        Err(crate::error::AppError::PasskeyRefused)
     }
 }

@@ -751,7 +751,7 @@ async fn every_state_changing_server_function_refuses_other_sites() {
 /// account: no settings server function answers it (LG-1).
 #[tokio::test]
 async fn a_half_signed_in_session_reaches_no_settings_function() {
-    const SIGN_IN_STEPS: [&str; 12] = [
+    const SIGN_IN_STEPS: [&str; 14] = [
         paths::SIGN_UP,
         paths::LOG_IN,
         paths::VERIFY_LOGIN_CODE,
@@ -763,6 +763,8 @@ async fn a_half_signed_in_session_reaches_no_settings_function() {
         paths::START_PASSKEY_SIGN_IN,
         paths::FINISH_PASSKEY_SIGN_IN,
         paths::USE_PASSKEY,
+        paths::START_PASSKEY_LOGIN,
+        paths::FINISH_PASSKEY_LOGIN,
         paths::LOG_OUT,
     ];
     on_each_engine_with(unlimited_sms, |app: TestApp| async move {

@@ -106,6 +106,8 @@ const SPECS: &[Spec] = &[
     spec(paths::START_PASSKEY_SIGN_IN, &[], &[]),
     spec(paths::FINISH_PASSKEY_SIGN_IN, &["credential"], &[]),
     spec(paths::USE_PASSKEY, &[], &[]),
+    spec(paths::START_PASSKEY_LOGIN, &[], &[]),
+    spec(paths::FINISH_PASSKEY_LOGIN, &["credential"], &[]),
 ];
 
 impl Spec {

@@ -8,7 +8,9 @@ use http::StatusCode;
 use url::Url;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse};
+use webauthn_rs_proto::{
+    AllowCredentials, CreationChallengeResponse, RequestChallengeResponse, ResidentKeyRequirement,
+};
 
 use app::api::auth::Factor;
 use app::error::AppError;
@@ -223,6 +225,86 @@ async fn adding_and_removing_need_the_password_and_removing_falls_back_to_sms() 
         assert_eq!(app.sms().len(), sent + 1, "back to SMS");
         let res = next.post(paths::USE_PASSKEY, &[]).await;
         assert_eq!(res.app_error(), AppError::NoPasskey);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_passkey_alone_signs_in_without_the_email_or_password() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app.account("solo@example.jp", "090-3200-0005", true).await;
+        let mut device = SoftPasskey::new(true);
+        let res = client.post(paths::START_PASSKEY_REGISTRATION, &[]).await;
+        let options: CreationChallengeResponse = res.json();
+        let selection = options.public_key.authenticator_selection.clone().unwrap();
+        assert_eq!(
+            selection.resident_key,
+            Some(ResidentKeyRequirement::Preferred),
+            "a discoverable passkey is asked for where the device can make one"
+        );
+        let handle = options.public_key.user.id.clone();
+        let registered = device.do_registration(origin(), options).unwrap();
+        let credential_id = registered.raw_id.clone();
+        let res = client
+            .post(
+                paths::FINISH_PASSKEY_REGISTRATION,
+                &[
+                    ("name", "鍵"),
+                    ("credential", &serde_json::to_string(&registered).unwrap()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+        // A discoverable authenticator picks its own passkey and names its account (the
+        // user handle, which is not signed); the software passkey is told which.
+        let mut sign = |mut options: RequestChallengeResponse, handle: Vec<u8>| {
+            assert!(
+                options.public_key.allow_credentials.is_empty(),
+                "the options name no account"
+            );
+            options.public_key.allow_credentials = vec![AllowCredentials {
+                type_: "public-key".to_owned(),
+                id: credential_id.clone(),
+                transports: None,
+            }];
+            let mut answer = device.do_authentication(origin(), options).unwrap();
+            answer.response.user_handle = Some(handle);
+            serde_json::to_string(&answer).unwrap()
+        };
+
+        let browser = app.client_from("192.0.2.90");
+        let res = browser.post(paths::START_PASSKEY_LOGIN, &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let answer = sign(res.json(), handle.clone());
+        let res = browser
+            .post(paths::FINISH_PASSKEY_LOGIN, &[("credential", &answer)])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(who(&browser).await.unwrap().email, "solo@example.jp");
+        assert!(
+            history(&browser)
+                .await
+                .contains(&"ログイン(パスキー)".to_owned())
+        );
+        assert_eq!(count(&app.state, "remembered_browsers").await, 1);
+
+        // The same answer again: its ceremony was used.
+        let again = app.client_from("192.0.2.91");
+        again.post(paths::START_PASSKEY_LOGIN, &[]).await;
+        let res = again
+            .post(paths::FINISH_PASSKEY_LOGIN, &[("credential", &answer)])
+            .await;
+        assert_eq!(res.app_error(), AppError::PasskeyRefused);
+        assert_eq!(who(&again).await, None);
+        // A signature over this ceremony that names another account is refused.
+        let res = again.post(paths::START_PASSKEY_LOGIN, &[]).await;
+        let forged = sign(res.json(), vec![7; 16]);
+        let res = again
+            .post(paths::FINISH_PASSKEY_LOGIN, &[("credential", &forged)])
+            .await;
+        assert_eq!(res.app_error(), AppError::PasskeyRefused);
+        assert_eq!(who(&again).await, None);
     })
     .await;
 }

@@ -604,4 +604,6 @@ pub mod paths {
     pub const FINISH_PASSKEY_SIGN_IN: &str =
         <app::api::auth::FinishPasskeySignIn as ServerFn>::PATH;
     pub const USE_PASSKEY: &str = <app::api::auth::UsePasskey as ServerFn>::PATH;
+    pub const START_PASSKEY_LOGIN: &str = <app::api::auth::StartPasskeyLogin as ServerFn>::PATH;
+    pub const FINISH_PASSKEY_LOGIN: &str = <app::api::auth::FinishPasskeyLogin as ServerFn>::PATH;
 }

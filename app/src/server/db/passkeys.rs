@@ -44,6 +44,22 @@ pub async fn of(db: &Db, user: UserId) -> Result<Vec<StoredPasskey>, DbError> {
     .collect()
 }
 
+/// The passkey with `credential_id`, and whose it is.
+pub async fn by_credential(
+    db: &Db,
+    credential_id: &str,
+) -> Result<Option<(UserId, StoredPasskey)>, DbError> {
+    let row = sqlx::query(
+        "SELECT id, user_id, credential_id, name, passkey, created_at, last_used_at \
+         FROM passkeys WHERE credential_id = $1",
+    )
+    .bind(credential_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|row| Ok((UserId(row.try_get("user_id")?), from_row(&row)?)))
+        .transpose()
+}
+
 /// How many passkeys the account has.
 pub async fn count(db: &Db, user: UserId) -> Result<i64, DbError> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1")

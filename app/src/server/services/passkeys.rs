@@ -18,10 +18,11 @@
 use std::time::Duration;
 
 use webauthn_rs::prelude::{
-    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid,
-    Webauthn, WebauthnBuilder,
+    CreationChallengeResponse, CredentialID, DiscoverableAuthentication, Passkey,
+    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
 };
+use webauthn_rs_proto::ResidentKeyRequirement;
 
 use super::browsers;
 use crate::domain::Timestamp;
@@ -186,9 +187,15 @@ pub async fn start_registration(
         .iter()
         .map(|p| decode(p).map(|k| k.cred_id().clone()))
         .collect::<Result<Vec<_>, _>>()?;
-    let (options, registration) = relying_party(&state.settings)?
+    let (mut options, registration) = relying_party(&state.settings)?
         .start_passkey_registration(user_handle(state, user), email, email, Some(exclude))
         .map_err(|e| PasskeyError::Refused(e.to_string()))?;
+    // Ask for a discoverable credential where the device can make one, so that the passkey
+    // can also sign in without the password ([`start_login`]). Phones and laptops always do;
+    // a security key that cannot still works as a second factor.
+    if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
+        selection.resident_key = Some(ResidentKeyRequirement::Preferred);
+    }
     Ok((
         options,
         Ceremony {
@@ -339,6 +346,56 @@ pub async fn finish_authentication(
         }
     }
     Err(PasskeyError::NotFound)
+}
+
+/// The options for signing in with a passkey alone (no email, no password; MFA-2): the
+/// browser offers the passkeys it holds for this site.
+pub fn start_login(
+    state: &AppState,
+    now: Timestamp,
+) -> Result<(RequestChallengeResponse, Ceremony), PasskeyError> {
+    let (options, authentication) = relying_party(&state.settings)?
+        .start_discoverable_authentication()
+        .map_err(|e| PasskeyError::Refused(e.to_string()))?;
+    Ok((
+        options,
+        Ceremony {
+            state: encode(&authentication)?,
+            started_at: now.as_millis(),
+        },
+    ))
+}
+
+/// Verifies a sign-in with a passkey alone: the passkey the browser used is found by its
+/// credential id, must belong to the account its user handle names, and its signature
+/// must verify. Whose account it is.
+pub async fn finish_login(
+    state: &AppState,
+    answer: &PublicKeyCredential,
+    ceremony: Option<Ceremony>,
+    now: Timestamp,
+) -> Result<UserId, PasskeyError> {
+    let authentication: DiscoverableAuthentication = open(ceremony, now)?;
+    let rp = relying_party(&state.settings)?;
+    let (handle, credential) = rp
+        .identify_discoverable_authentication(answer)
+        .map_err(|e| PasskeyError::Refused(e.to_string()))?;
+    let credential_id = encode(&CredentialID::from(credential.to_vec()))?;
+    let (user, stored) = passkeys::by_credential(&state.db, &credential_id)
+        .await?
+        .ok_or_else(|| PasskeyError::Refused("unknown credential".to_owned()))?;
+    if user_handle(state, user) != handle {
+        return Err(PasskeyError::Refused(
+            "the user handle is not the owner's".to_owned(),
+        ));
+    }
+    let mut passkey = decode(&stored)?;
+    let result = rp
+        .finish_discoverable_authentication_v2(answer, authentication, &passkey)
+        .map_err(|e| PasskeyError::Refused(e.to_string()))?;
+    passkey.update_credential(&result);
+    passkeys::used(&state.db, user, &credential_id, &encode(&passkey)?, now).await?;
+    Ok(user)
 }
 
 #[cfg(test)]
