@@ -4,7 +4,7 @@
 // WebAuthn refuses IP addresses as a relying party, so this file talks to the server as
 // `localhost`.
 import { test, expect, type Page } from '@playwright/test';
-import { hydrated, latestCode } from './helpers';
+import { PASSWORD, hydrated, latestCode } from './helpers';
 import { accountWithPhone, otherBrowser, signInFromLoginPage, signOut, smsCount } from './seed_helpers';
 
 const base = (process.env.NIDAN_E2E_URL ?? 'http://127.0.0.1:3100').replace('127.0.0.1', 'localhost');
@@ -31,6 +31,10 @@ test('a passkey is added from the settings, signs in before every other factor, 
   const section = page.getByRole('region', { name: 'パスキー' });
   await expect(section).toContainText('登録しているパスキーはありません。');
   await section.getByLabel('パスキーの名前(任意)').fill('テスト端末');
+  // The password is asked every time a passkey is added, even right after signing in.
+  await section.getByRole('button', { name: 'パスキーを追加する' }).click();
+  await expect(section.getByRole('alert')).toContainText('パスワード');
+  await section.getByLabel('現在のパスワード').fill(PASSWORD);
   await section.getByRole('button', { name: 'パスキーを追加する' }).click();
   await expect(page.getByText('パスキーを追加しました。')).toBeVisible();
   await expect(section.getByRole('list', { name: '登録しているパスキー' })).toContainText('テスト端末');

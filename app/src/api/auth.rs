@@ -454,14 +454,23 @@ pub async fn start_passkey_sign_in() -> Result<webauthn_rs_proto::RequestChallen
 #[server(prefix = "/api", endpoint = "start_passkey_login")]
 pub async fn start_passkey_login() -> Result<webauthn_rs_proto::RequestChallengeResponse, AppError>
 {
-    use crate::server::services::passkeys;
+    use crate::server::services::{passkeys, throttle};
     use crate::server::{auth_session, web};
 
     web::finish(
         async {
             let state = web::state()?;
             let session = web::session().await?;
-            let (options, ceremony) = passkeys::start_login(&state, state.clock.now())?;
+            let now = state.clock.now();
+            // Anyone may ask, and each ask writes a session: past a number per address
+            // within 15 minutes, asks slow down like wrong passwords (SEC-1).
+            let scope = [(
+                format!("passkey-{}", throttle::ip_scope(&web::client_ip())),
+                state.settings.login_free_failures_per_ip,
+            )];
+            // Counted, never taken back: it is the asking that is bounded.
+            let _counted = throttle::begin_attempt(&state, &scope, now).await?;
+            let (options, ceremony) = passkeys::start_login(&state, now)?;
             auth_session::keep_passkey_ceremony(&session, PASSKEY_LOGIN, &ceremony).await?;
             Ok(options)
         }
@@ -491,6 +500,7 @@ pub async fn finish_passkey_login(credential: String) -> Result<(), AppError> {
             let ceremony = auth_session::take_passkey_ceremony(&session, PASSKEY_LOGIN).await?;
             let user = passkeys::finish_login(&state, &answer, ceremony, now).await?;
             login::lift_lock(&state, user).await?;
+            login::abandon(&state, user).await?;
             complete_sign_in(
                 &state,
                 &session,
@@ -498,7 +508,9 @@ pub async fn finish_passkey_login(credential: String) -> Result<(), AppError> {
                 now,
                 crate::domain::SecurityEvent::SignedInWithPasskey,
             )
-            .await
+            .await?;
+            // The passkey, not the password: TF-4 asks for the password before changes.
+            auth_session::forget_recent_auth(&session).await
         }
         .await,
     )

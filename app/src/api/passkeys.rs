@@ -24,10 +24,14 @@ pub struct PasskeyView {
     pub last_used: Option<String>,
 }
 
-/// `パスキーを追加する`, first half: the options for the browser. `ReauthRequired` when the
-/// password was not entered within the window: the page asks for it first.
+/// `パスキーを追加する`, first half: the options for the browser. The password is typed
+/// with it every time, not taken from the re-authentication window: a passkey signs in on
+/// its own, so a session cookie alone (stolen in the minutes after a sign-in) must not be
+/// able to make one (TF-4).
 #[server(prefix = "/api", endpoint = "start_passkey_registration")]
-pub async fn start_passkey_registration() -> Result<CreationChallengeResponse, AppError> {
+pub async fn start_passkey_registration(
+    password: String,
+) -> Result<CreationChallengeResponse, AppError> {
     use crate::server::services::passkeys;
     use crate::server::{auth_session, web};
 
@@ -35,7 +39,10 @@ pub async fn start_passkey_registration() -> Result<CreationChallengeResponse, A
         async {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
-            auth_session::require_recent_auth(&session, now, state.settings.reauth_window).await?;
+            if password.is_empty() {
+                return Err(AppError::ReauthRequired);
+            }
+            web::reauthenticate(&state, &session, user, now, Some(password)).await?;
             let email = web::email_of(&state, user).await?;
             let (options, ceremony) =
                 passkeys::start_registration(&state, user, &email, now).await?;
@@ -61,7 +68,6 @@ pub async fn finish_passkey_registration(name: String, credential: String) -> Re
             let answer: RegisterPublicKeyCredential =
                 serde_json::from_str(&credential).map_err(|_| AppError::PasskeyRefused)?;
             let ceremony = auth_session::take_passkey_ceremony(&session, REGISTER).await?;
-            auth_session::require_recent_auth(&session, now, state.settings.reauth_window).await?;
             passkeys::finish_registration(&state, user, &name, &answer, ceremony, now).await?;
             auth_session::renew(&session).await?;
             web::note(&state, user, SecurityEvent::PasskeyAdded).await;

@@ -61,9 +61,10 @@ pub fn hydrated() -> ReadSignal<bool> {
     ready
 }
 
-/// `パスキーを追加する`: asks the browser for a new passkey and stores it.
-async fn add_passkey(name: String) -> Result<(), AppError> {
-    let options = start_passkey_registration().await?;
+/// `パスキーを追加する`: with the password typed beside it, asks the browser for a new
+/// passkey and stores it.
+async fn add_passkey(name: String, password: String) -> Result<(), AppError> {
+    let options = start_passkey_registration(password).await?;
     #[cfg(feature = "hydrate")]
     {
         let credential = browser::create(options)
@@ -90,19 +91,17 @@ pub fn PasskeysSection(
     let query = use_query_map();
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let add_error = RwSignal::new(None::<AppError>);
     let remove_error = Signal::derive(move || remove.value().get().and_then(Result::err));
     let rename_error = Signal::derive(move || rename.value().get().and_then(Result::err));
-    // Adding or removing was refused for want of the password (TF-4): ask for it here,
-    // then the person presses the button again.
+    // Removing was refused for want of the password (TF-4): ask for it here, then the
+    // person presses 削除 again.
     let asking = Memo::new(move |_| {
-        add_error
+        remove_error
             .get()
             .is_some_and(|e| e == AppError::ReauthRequired)
-            || remove_error
-                .get()
-                .is_some_and(|e| e == AppError::ReauthRequired)
     });
     let confirm_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
     let add = move |_| {
@@ -110,15 +109,18 @@ pub fn PasskeysSection(
         busy.set(true);
         add_error.set(None);
         leptos::task::spawn_local(async move {
-            let result = add_passkey(name.get_untracked()).await;
+            let result = add_passkey(name.get_untracked(), password.get_untracked()).await;
             busy.set(false);
             match result {
-                Ok(()) => navigate(crate::urls::PASSKEY_ADDED, Default::default()),
+                Ok(()) => {
+                    password.set(String::new());
+                    navigate(crate::urls::PASSKEY_ADDED, Default::default());
+                }
                 Err(e) => add_error.set(Some(e)),
             }
         });
     };
-    let shown_add_error = Signal::derive(move || add_error.get().filter(|e| !asks_password(e)));
+    let shown_add_error = Signal::derive(move || add_error.get());
     let shown_remove_error =
         Signal::derive(move || remove_error.get().filter(|e| !asks_password(e)));
     let empty = passkeys.is_empty();
@@ -184,7 +186,18 @@ pub fn PasskeysSection(
                         on:input=move |ev| name.set(event_target_value(&ev))
                     />
                 </div>
-                <FormError error=shown_add_error/>
+                <div class="field">
+                    <label for="new-passkey-password">"現在のパスワード"</label>
+                    <input
+                        id="new-passkey-password"
+                        type="password"
+                        autocomplete="current-password"
+                        prop:value=move || password.get()
+                        on:input=move |ev| password.set(event_target_value(&ev))
+                    />
+                    <p class="hint">"パスキーはそれだけでログインできるため、追加するたびにパスワードを確認します。"</p>
+                </div>
+                {move || shown_add_error.get().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
                 <button type="button" class="secondary" on:click=add disabled=move || !ready.get() || busy.get()>
                     "パスキーを追加する"
                 </button>

@@ -55,9 +55,22 @@ pub fn LoginVerifyPage() -> impl IntoView {
                     match challenge.await {
                         Ok(c) => {
                             let method = query.read().get("method");
-                            if method.as_deref() == Some("recovery") || (c.sms_locked && c.factor != Factor::Passkey) {
-                                view! { <RecoveryForm action=recovery locked=c.sms_locked has_app=c.has_app || c.has_passkey/> }.into_any()
-                            } else if method.as_deref() == Some("choose") {
+                            let choosing = method.as_deref() == Some("choose");
+                            // Locked codes leave the recovery code, and a passkey (it
+                            // cannot be guessed, so the lock does not cover it).
+                            let locked_out = c.sms_locked
+                                && c.factor != Factor::Passkey
+                                && !(choosing && c.has_passkey);
+                            if method.as_deref() == Some("recovery") || locked_out {
+                                view! {
+                                    <RecoveryForm
+                                        action=recovery
+                                        locked=c.sms_locked
+                                        has_app=c.has_app || c.has_passkey
+                                        has_passkey=c.has_passkey
+                                    />
+                                }.into_any()
+                            } else if choosing {
                                 view! { <Chooser challenge=c use_sms use_app use_passkey/> }.into_any()
                             } else if c.factor == Factor::Passkey {
                                 view! { <PasskeyForm/> }.into_any()
@@ -262,6 +275,8 @@ fn RecoveryForm(
     action: ServerAction<VerifyRecoveryCode>,
     locked: bool,
     has_app: bool,
+    /// A passkey is not locked with the codes: offered even then.
+    has_passkey: bool,
 ) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let mine = Signal::derive(move || error.get().filter(|e| e.field() == Some(Field::Recovery)));
@@ -291,6 +306,6 @@ fn RecoveryForm(
             <button type="submit" class="primary" disabled=move || action.pending().get()>"認証する"</button>
         </ActionForm>
         {(!locked && !has_app).then(|| view! { <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY>"SMSの認証コードを入力する"</a></p> })}
-        {(!locked && has_app).then(|| view! { <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_CHOOSE>"別の方法を使う"</a></p> })}
+        {((!locked && has_app) || (locked && has_passkey)).then(|| view! { <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_CHOOSE>"別の方法を使う"</a></p> })}
     }
 }

@@ -182,7 +182,20 @@ pub async fn take_passkey_ceremony(
         .remove::<(String, crate::server::services::passkeys::Ceremony)>(PASSKEY_CEREMONY_KEY)
         .await
         .map_err(internal)?;
+    // Written now: an answer that then fails in any way (even a 5xx, which the session
+    // layer would not save) cannot be followed by another against the same challenge.
+    persist(session).await?;
     Ok(kept.filter(|(p, _)| p == purpose).map(|(_, c)| c))
+}
+
+/// A session signed in by a passkey alone has proven the passkey, not the password: the
+/// password is asked again before the changes TF-4 names.
+pub async fn forget_recent_auth(session: &Session) -> Result<(), AppError> {
+    session
+        .remove_value(AUTHENTICATED_AT_KEY)
+        .await
+        .map_err(internal)?;
+    Ok(())
 }
 
 /// Keeps a new authenticator app's sealed secret until its code confirms it (MFA-1).

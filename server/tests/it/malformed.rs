@@ -85,7 +85,7 @@ const SPECS: &[Spec] = &[
     spec(paths::START_AUTHENTICATOR, &[], &["password"]),
     spec(paths::CONFIRM_AUTHENTICATOR, &["code"], &[]),
     spec(paths::REMOVE_AUTHENTICATOR, &[], &["password"]),
-    spec(paths::START_PASSKEY_REGISTRATION, &[], &[]),
+    spec(paths::START_PASSKEY_REGISTRATION, &["password"], &[]),
     spec(
         paths::FINISH_PASSKEY_REGISTRATION,
         &["name", "credential"],

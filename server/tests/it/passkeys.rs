@@ -24,9 +24,12 @@ fn origin() -> Url {
     Url::parse(ORIGIN).expect("the test origin")
 }
 
-/// `パスキーを追加する` with `device` standing in for the browser's authenticator.
+/// `パスキーを追加する` (with the password, as the form sends it) and `device` standing in
+/// for the browser's authenticator.
 async fn add(client: &Client, device: &mut SoftPasskey, name: &str) -> TestResponse {
-    let res = client.post(paths::START_PASSKEY_REGISTRATION, &[]).await;
+    let res = client
+        .post(paths::START_PASSKEY_REGISTRATION, &[("password", PASSWORD)])
+        .await;
     if res.status != StatusCode::OK {
         return res;
     }
@@ -173,19 +176,22 @@ async fn each_ceremony_is_used_once_in_time_and_for_its_own_purpose() {
 #[tokio::test]
 async fn adding_and_removing_need_the_password_and_removing_falls_back_to_sms() {
     on_each_engine(|app: TestApp| async move {
+        // Just signed up: the password is recent, but a cookie alone must not be able to
+        // make a credential that signs in by itself. The password is typed every time.
         let client = app.account("rmpk@example.jp", "090-3200-0004", true).await;
-        app.clock.advance(Duration::from_secs(11 * 60));
-        let mut device = SoftPasskey::new(true);
-        let res = add(&client, &mut device, "鍵").await;
-        assert_eq!(res.app_error(), AppError::ReauthRequired);
-        assert_eq!(count(&app.state, "passkeys").await, 0);
+        for typed in [vec![], vec![("password", "")]] {
+            let res = client.post(paths::START_PASSKEY_REGISTRATION, &typed).await;
+            assert_ne!(res.status, StatusCode::OK, "{typed:?}: {}", res.body);
+        }
         let res = client
             .post(
-                paths::CONFIRM_PASSWORD,
-                &[("password", PASSWORD), ("then", "/settings")],
+                paths::START_PASSKEY_REGISTRATION,
+                &[("password", "not the password")],
             )
             .await;
-        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.app_error(), AppError::CurrentPasswordWrong);
+        assert_eq!(count(&app.state, "passkeys").await, 0);
+        let mut device = SoftPasskey::new(true);
         assert_eq!(add(&client, &mut device, "鍵").await.status, StatusCode::OK);
 
         // Signed in with it elsewhere (that browser is remembered).
@@ -234,7 +240,9 @@ async fn a_passkey_alone_signs_in_without_the_email_or_password() {
     on_each_engine(|app: TestApp| async move {
         let client = app.account("solo@example.jp", "090-3200-0005", true).await;
         let mut device = SoftPasskey::new(true);
-        let res = client.post(paths::START_PASSKEY_REGISTRATION, &[]).await;
+        let res = client
+            .post(paths::START_PASSKEY_REGISTRATION, &[("password", PASSWORD)])
+            .await;
         let options: CreationChallengeResponse = res.json();
         let selection = options.public_key.authenticator_selection.clone().unwrap();
         assert_eq!(
@@ -282,6 +290,20 @@ async fn a_passkey_alone_signs_in_without_the_email_or_password() {
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         assert_eq!(who(&browser).await.unwrap().email, "solo@example.jp");
+        // Signed in by the passkey, not the password: changes that need the password ask
+        // for it (TF-4), so this session cannot remove factors or make new ones unasked.
+        let id = overview(&browser).await.passkeys[0].id.to_string();
+        let res = browser.post(paths::REMOVE_PASSKEY, &[("id", &id)]).await;
+        assert_eq!(res.app_error(), AppError::ReauthRequired);
+        let res = browser.post(paths::START_AUTHENTICATOR, &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(
+            browser
+                .get_json(paths::AUTHENTICATOR_ENROLMENT)
+                .await
+                .app_error(),
+            AppError::ReauthRequired
+        );
         assert!(
             history(&browser)
                 .await

@@ -354,9 +354,13 @@ pub fn start_login(
     state: &AppState,
     now: Timestamp,
 ) -> Result<(RequestChallengeResponse, Ceremony), PasskeyError> {
-    let (options, authentication) = relying_party(&state.settings)?
+    let (mut options, authentication) = relying_party(&state.settings)?
         .start_discoverable_authentication()
         .map_err(|e| PasskeyError::Refused(e.to_string()))?;
+    // webauthn-rs asks for conditional mediation (the passkey offered in the email field's
+    // autofill); the page asks with a button instead, which needs an ordinary request or
+    // the browser never answers.
+    options.mediation = None;
     Ok((
         options,
         Ceremony {
