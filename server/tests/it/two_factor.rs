@@ -1073,3 +1073,38 @@ async fn a_password_change_voids_sign_ins_waiting_for_their_second_factor() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn sign_in_codes_to_one_number_stop_at_five_an_hour_and_go_out_again_after() {
+    on_each_engine(|app: TestApp| async move {
+        app.account("budget@example.jp", "090-3300-0001", true)
+            .await;
+        let before = app.sms().len();
+        // Five sign-ins from five places: five codes (SEC-2, per number per hour).
+        for i in 0..5 {
+            let browser = app.client_from(&format!("192.0.2.{}", 100 + i));
+            let res = password_step(&browser, "budget@example.jp").await;
+            assert_eq!(res.header("location"), Some("/login/verify"));
+            assert!(challenge(&browser).await.code_sent, "code {}", i + 1);
+        }
+        assert_eq!(app.sms().len(), before + 5);
+        // The sixth sign-in reaches the code page, but no SMS goes out.
+        let sixth = app.client_from("192.0.2.110");
+        let res = password_step(&sixth, "budget@example.jp").await;
+        assert_eq!(res.header("location"), Some("/login/verify"));
+        assert!(!challenge(&sixth).await.code_sent);
+        assert_eq!(app.sms().len(), before + 5);
+        let res = sixth.post(paths::RESEND_LOGIN_CODE, &[]).await;
+        assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(res.header("retry-after").is_some());
+        assert!(matches!(res.app_error(), AppError::SmsLimited { .. }));
+        assert_eq!(app.sms().len(), before + 5);
+        // An hour after the first, a code goes out again.
+        app.clock.advance(Duration::from_secs(3600));
+        let later = app.client_from("192.0.2.111");
+        password_step(&later, "budget@example.jp").await;
+        assert!(challenge(&later).await.code_sent);
+        assert_eq!(app.sms().len(), before + 6);
+    })
+    .await;
+}
