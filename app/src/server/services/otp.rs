@@ -160,6 +160,9 @@ impl From<OtpError> for AppError {
             OtpError::PhoneTaken => AppError::PhoneTaken,
             OtpError::Locked | OtpError::JustLocked => AppError::SmsLocked,
             OtpError::TwoFactor(e) => e.into(),
+            // The development outbox is a table: when the database does not answer, that
+            // is the database's 503 with Retry-After (SEC-8), not a gateway failure.
+            OtpError::Sms(SmsError::Db(e)) => e.into(),
             OtpError::Sms(e) => {
                 tracing::error!(error = %e, "SMS could not be sent");
                 AppError::SmsFailed
@@ -512,5 +515,18 @@ mod tests {
             "all five used: wait until the oldest attempt is ten minutes old"
         );
         assert_eq!(restart(7, Some(t), t.plus(CODE_TTL), CODE_TTL), Err(1));
+    }
+
+    #[test]
+    fn an_outbox_the_database_cannot_write_is_unavailable_not_a_gateway_failure() {
+        let outbox = OtpError::Sms(SmsError::Db(DbError::Sqlx(sqlx::Error::PoolTimedOut)));
+        assert!(matches!(
+            AppError::from(outbox),
+            AppError::Unavailable { .. }
+        ));
+        assert_eq!(
+            AppError::from(OtpError::Sms(SmsError::Timeout)),
+            AppError::SmsFailed
+        );
     }
 }
