@@ -414,21 +414,7 @@ pub async fn use_sms_code() -> Result<(), AppError> {
 /// `別の方法を使う` → the authenticator app (MFA-3).
 #[server(prefix = "/api", endpoint = "use_app_code")]
 pub async fn use_app_code() -> Result<(), AppError> {
-    use crate::server::services::authenticator;
-    use crate::server::{auth_session, web};
-
-    web::finish(
-        async {
-            let (state, session, user, _) = pending_step().await?;
-            if !authenticator::is_set(&state, user).await? {
-                return Err(AppError::NoAuthenticator);
-            }
-            auth_session::set_pending_factor(&session, Factor::App).await?;
-            leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
-            Ok(())
-        }
-        .await,
-    )
+    crate::server::web::finish(choose_factor(Factor::App).await)
 }
 
 /// The options for the browser's `navigator.credentials.get` in a pending sign-in (MFA-2).
@@ -555,21 +541,29 @@ pub async fn finish_passkey_sign_in(credential: String) -> Result<(), AppError> 
 /// `別の方法を使う` → a passkey (MFA-3).
 #[server(prefix = "/api", endpoint = "use_passkey")]
 pub async fn use_passkey() -> Result<(), AppError> {
-    use crate::server::services::passkeys;
-    use crate::server::{auth_session, web};
+    crate::server::web::finish(choose_factor(Factor::Passkey).await)
+}
 
-    web::finish(
-        async {
-            let (state, session, user, _) = pending_step().await?;
-            if !passkeys::any(&state, user).await? {
-                return Err(AppError::NoPasskey);
-            }
-            auth_session::set_pending_factor(&session, Factor::Passkey).await?;
-            leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
-            Ok(())
+/// `別の方法を使う` → `factor`, which the account must have: this browser's sign-in asks for
+/// it from now on (MFA-3).
+#[cfg(feature = "ssr")]
+async fn choose_factor(factor: Factor) -> Result<(), AppError> {
+    use crate::server::auth_session;
+    use crate::server::services::{authenticator, passkeys};
+
+    let (state, session, user, _) = pending_step().await?;
+    match factor {
+        Factor::App if !authenticator::is_set(&state, user).await? => {
+            return Err(AppError::NoAuthenticator);
         }
-        .await,
-    )
+        Factor::Passkey if !passkeys::any(&state, user).await? => {
+            return Err(AppError::NoPasskey);
+        }
+        _ => {}
+    }
+    auth_session::set_pending_factor(&session, factor).await?;
+    leptos_axum::redirect(crate::urls::LOGIN_VERIFY);
+    Ok(())
 }
 
 /// Completes a pending sign-in with a recovery code (LG-3); the settings page then says
