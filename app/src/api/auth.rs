@@ -419,8 +419,7 @@ pub async fn use_app_code() -> Result<(), AppError> {
 
 /// The options for the browser's `navigator.credentials.get` in a pending sign-in (MFA-2).
 #[server(prefix = "/api", endpoint = "start_passkey_sign_in")]
-pub async fn start_passkey_sign_in() -> Result<webauthn_rs_proto::RequestChallengeResponse, AppError>
-{
+pub async fn start_passkey_sign_in() -> Result<crate::api::passkeys::PasskeyOptions, AppError> {
     use crate::server::services::passkeys;
     use crate::server::{auth_session, web};
 
@@ -428,6 +427,7 @@ pub async fn start_passkey_sign_in() -> Result<webauthn_rs_proto::RequestChallen
         async {
             let (state, session, user, now) = pending_step().await?;
             let (options, ceremony) = passkeys::start_authentication(&state, user, now).await?;
+            let options = crate::api::passkeys::PasskeyOptions::new(&options)?;
             auth_session::keep_passkey_ceremony(&session, PASSKEY_SIGN_IN, &ceremony).await?;
             Ok(options)
         }
@@ -438,8 +438,7 @@ pub async fn start_passkey_sign_in() -> Result<webauthn_rs_proto::RequestChallen
 /// Signing in with a passkey alone (MFA-2), first half: options that let the browser offer
 /// any passkey it holds for this site. No account is named, so nothing is revealed.
 #[server(prefix = "/api", endpoint = "start_passkey_login")]
-pub async fn start_passkey_login() -> Result<webauthn_rs_proto::RequestChallengeResponse, AppError>
-{
+pub async fn start_passkey_login() -> Result<crate::api::passkeys::PasskeyOptions, AppError> {
     use crate::server::services::{passkeys, throttle};
     use crate::server::{auth_session, web};
 
@@ -457,6 +456,7 @@ pub async fn start_passkey_login() -> Result<webauthn_rs_proto::RequestChallenge
             // Counted, never taken back: it is the asking that is bounded.
             let _counted = throttle::begin_attempt(&state, &scope, now).await?;
             let (options, ceremony) = passkeys::start_login(&state, now)?;
+            let options = crate::api::passkeys::PasskeyOptions::new(&options)?;
             auth_session::keep_passkey_ceremony(&session, PASSKEY_LOGIN, &ceremony).await?;
             Ok(options)
         }

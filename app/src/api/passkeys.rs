@@ -5,9 +5,31 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use webauthn_rs_proto::{CreationChallengeResponse, RegisterPublicKeyCredential};
-
 use crate::error::AppError;
+
+/// The options for the browser's WebAuthn call (`navigator.credentials.create` or `.get`),
+/// as the JSON webauthn-rs made of them on the server. On the wire it is that JSON object,
+/// unchanged. The browser's copy of the app passes it on without reading it into Rust types:
+/// webauthn-rs-proto's types and their serde code would add to the wasm (issue 11), and the
+/// page has nothing to decide from them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PasskeyOptions(Box<serde_json::value::RawValue>);
+
+impl PasskeyOptions {
+    /// The options webauthn-rs made, as JSON.
+    #[cfg(feature = "ssr")]
+    pub fn new(options: &impl Serialize) -> Result<Self, AppError> {
+        serde_json::value::to_raw_value(options)
+            .map(Self)
+            .map_err(|_| AppError::Internal)
+    }
+
+    /// The JSON text, for `JSON.parse` in the browser.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
 
 /// What the ceremony is for, in the session (a registration cannot finish a sign-in).
 #[cfg(feature = "ssr")]
@@ -29,9 +51,7 @@ pub struct PasskeyView {
 /// its own, so a session cookie alone (stolen in the minutes after a sign-in) must not be
 /// able to make one (TF-4).
 #[server(prefix = "/api", endpoint = "start_passkey_registration")]
-pub async fn start_passkey_registration(
-    password: String,
-) -> Result<CreationChallengeResponse, AppError> {
+pub async fn start_passkey_registration(password: String) -> Result<PasskeyOptions, AppError> {
     use crate::server::services::passkeys;
     use crate::server::{auth_session, web};
 
@@ -46,6 +66,7 @@ pub async fn start_passkey_registration(
             let email = web::email_of(&state, user).await?;
             let (options, ceremony) =
                 passkeys::start_registration(&state, user, &email, now).await?;
+            let options = PasskeyOptions::new(&options)?;
             auth_session::keep_passkey_ceremony(&session, REGISTER, &ceremony).await?;
             Ok(options)
         }
@@ -65,7 +86,7 @@ pub async fn finish_passkey_registration(name: String, credential: String) -> Re
         async {
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
-            let answer: RegisterPublicKeyCredential =
+            let answer: webauthn_rs_proto::RegisterPublicKeyCredential =
                 serde_json::from_str(&credential).map_err(|_| AppError::PasskeyRefused)?;
             let ceremony = auth_session::take_passkey_ceremony(&session, REGISTER).await?;
             passkeys::finish_registration(&state, user, &name, &answer, ceremony, now).await?;

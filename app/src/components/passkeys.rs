@@ -15,42 +15,178 @@ use crate::components::fields::FormError;
 use crate::components::reauth::{PasswordPrompt, asks_password};
 use crate::error::AppError;
 
-/// What the browser's WebAuthn calls need, and give back as JSON for the server.
+/// The bridge to the browser's WebAuthn calls. The server sends the options as the JSON
+/// of the WebAuthn specification (binary values in base64url); the browser wants those
+/// values as bytes, and answers with bytes that go back as base64url in the same JSON.
+/// Only the few fields that carry bytes are converted, with the browser's own `atob` and
+/// `btoa`: reading the whole structure into Rust types (webauthn-rs-proto's `wasm`
+/// feature) put its serde and base64 code in the wasm for nothing (issue 11).
 #[cfg(feature = "hydrate")]
 pub mod browser {
+    use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
     use leptos::prelude::window;
-    use leptos::wasm_bindgen::JsCast;
+    use leptos::wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
-    use webauthn_rs_proto::{
-        CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
-        RequestChallengeResponse,
-    };
 
-    /// `navigator.credentials.create`: a new passkey's answer, or `None` when the person
-    /// cancelled or the browser refused.
-    pub async fn create(options: CreationChallengeResponse) -> Option<String> {
-        let options = web_sys::CredentialCreationOptions::from(options);
+    use crate::api::passkeys::PasskeyOptions;
+
+    /// `navigator.credentials.create`: a new passkey's answer (JSON of webauthn-rs's
+    /// `RegisterPublicKeyCredential`), or `None` when the person cancelled or the browser
+    /// refused.
+    pub async fn create(options: PasskeyOptions) -> Option<String> {
+        let options = JSON::parse(options.json()).ok()?;
+        let public_key = field(&options, "publicKey")?;
+        bytes_in(&public_key, "challenge")?;
+        bytes_in(&field(&public_key, "user")?, "id")?;
+        ids_in(&public_key, "excludeCredentials")?;
         let promise = window()
             .navigator()
             .credentials()
-            .create_with_options(&options)
+            .create_with_options(options.unchecked_ref())
             .ok()?;
-        let credential: web_sys::PublicKeyCredential =
-            JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
-        serde_json::to_string(&RegisterPublicKeyCredential::from(credential)).ok()
+        let credential = JsFuture::from(promise).await.ok()?;
+        let response = field(&credential, "response")?;
+        let answer = Object::new();
+        set(
+            &answer,
+            "attestationObject",
+            &base64url(&response, "attestationObject")?,
+        )?;
+        set(
+            &answer,
+            "clientDataJSON",
+            &base64url(&response, "clientDataJSON")?,
+        )?;
+        // Of the extension outputs, only `credProps` (whether a discoverable credential was
+        // made) means anything to the server.
+        let extensions = Object::new();
+        if let Some(results) = extension_results(&credential)
+            && let Some(props) = field(&results, "credProps")
+        {
+            set(&extensions, "credProps", &props)?;
+        }
+        answer_json(&credential, &answer, &extensions)
     }
 
-    /// `navigator.credentials.get`: a passkey's signature for a sign-in.
-    pub async fn get(options: RequestChallengeResponse) -> Option<String> {
-        let options = web_sys::CredentialRequestOptions::from(options);
+    /// `navigator.credentials.get`: a passkey's signature for a sign-in (JSON of
+    /// webauthn-rs's `PublicKeyCredential`).
+    pub async fn get(options: PasskeyOptions) -> Option<String> {
+        let options = JSON::parse(options.json()).ok()?;
+        let public_key = field(&options, "publicKey")?;
+        bytes_in(&public_key, "challenge")?;
+        ids_in(&public_key, "allowCredentials")?;
         let promise = window()
             .navigator()
             .credentials()
-            .get_with_options(&options)
+            .get_with_options(options.unchecked_ref())
             .ok()?;
-        let credential: web_sys::PublicKeyCredential =
-            JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
-        serde_json::to_string(&PublicKeyCredential::from(credential)).ok()
+        let credential = JsFuture::from(promise).await.ok()?;
+        let response = field(&credential, "response")?;
+        let answer = Object::new();
+        set(
+            &answer,
+            "authenticatorData",
+            &base64url(&response, "authenticatorData")?,
+        )?;
+        set(
+            &answer,
+            "clientDataJSON",
+            &base64url(&response, "clientDataJSON")?,
+        )?;
+        set(&answer, "signature", &base64url(&response, "signature")?)?;
+        // A discoverable credential names its account; a listed one may not.
+        let handle = match field(&response, "userHandle") {
+            Some(_) => base64url(&response, "userHandle")?,
+            None => JsValue::NULL,
+        };
+        set(&answer, "userHandle", &handle)?;
+        answer_json(&credential, &answer, &Object::new())
+    }
+
+    /// `{id, rawId, type, response, extensions}` as JSON text.
+    fn answer_json(credential: &JsValue, response: &Object, extensions: &Object) -> Option<String> {
+        let out = Object::new();
+        set(&out, "id", &field(credential, "id")?)?;
+        set(&out, "rawId", &base64url(credential, "rawId")?)?;
+        set(&out, "type", &JsValue::from_str("public-key"))?;
+        set(&out, "response", response)?;
+        set(&out, "extensions", extensions)?;
+        JSON::stringify(&out).ok()?.as_string()
+    }
+
+    fn extension_results(credential: &JsValue) -> Option<JsValue> {
+        let method = field(credential, "getClientExtensionResults")?;
+        method.dyn_ref::<js_sys::Function>()?.call0(credential).ok()
+    }
+
+    /// `object[name]`, when it is there (not undefined, not null).
+    fn field(object: &JsValue, name: &str) -> Option<JsValue> {
+        Reflect::get(object, &JsValue::from_str(name))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    fn set(object: &JsValue, name: &str, value: &JsValue) -> Option<()> {
+        Reflect::set(object, &JsValue::from_str(name), value)
+            .ok()
+            .filter(|done| *done)
+            .map(|_| ())
+    }
+
+    /// Replaces the base64url text at `object[name]` by its bytes.
+    fn bytes_in(object: &JsValue, name: &str) -> Option<()> {
+        let text = field(object, name)?.as_string()?;
+        set(object, name, &from_base64url(&text)?)
+    }
+
+    /// Likewise for the `id` of each credential listed at `object[name]`, if any.
+    fn ids_in(object: &JsValue, name: &str) -> Option<()> {
+        let Some(list) = field(object, name) else {
+            return Some(());
+        };
+        for credential in list.dyn_into::<Array>().ok()?.iter() {
+            bytes_in(&credential, "id")?;
+        }
+        Some(())
+    }
+
+    /// The bytes (an ArrayBuffer or a view of one) at `object[name]`, as base64url text
+    /// without padding.
+    fn base64url(object: &JsValue, name: &str) -> Option<JsValue> {
+        let bytes = Uint8Array::new(&field(object, name)?).to_vec();
+        let binary: String = bytes.iter().map(|&b| char::from(b)).collect();
+        let text: String = window()
+            .btoa(&binary)
+            .ok()?
+            .trim_end_matches('=')
+            .chars()
+            .map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                c => c,
+            })
+            .collect();
+        Some(JsValue::from_str(&text))
+    }
+
+    fn from_base64url(text: &str) -> Option<JsValue> {
+        let mut standard: String = text
+            .chars()
+            .map(|c| match c {
+                '-' => '+',
+                '_' => '/',
+                c => c,
+            })
+            .collect();
+        while standard.len() % 4 != 0 {
+            standard.push('=');
+        }
+        let binary = window().atob(&standard).ok()?;
+        let bytes = binary
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        Some(Uint8Array::from(bytes.as_slice()).into())
     }
 }
 
