@@ -37,7 +37,8 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
             let slot = web::hashing_place(&state, counted).await?.0;
             let user = accounts::sign_up(&state, slot, &email, &password, now).await?;
             auth_session::sign_in(&session, user, now).await?;
-            web::know_device(&state, user).await;
+            // The account was made just now, with its password.
+            web::know_device(&state, user, Some(now));
             leptos_axum::redirect(crate::urls::SETTINGS);
             Ok(())
         }
@@ -72,7 +73,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             let accepted = login::sign_in(&state, input, now).await?;
             let user = accepted.user;
             if accepted.new_device {
-                web::know_device(&state, user).await;
+                web::know_device(&state, user, accepted.password_changed_at);
             }
             match accepted.next {
                 LoginStep::SignedIn => {

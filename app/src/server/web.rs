@@ -213,8 +213,12 @@ pub const DEVICE_COOKIE: &str = "nidan_device";
 
 /// Marks this browser as a known device of `user`, so that strangers' failures cannot slow
 /// its sign-ins. If that fails, it is simply not marked.
-pub async fn know_device(state: &AppState, user: crate::server::db::users::UserId) {
-    match crate::server::services::devices::issue(state, user).await {
+pub fn know_device(
+    state: &AppState,
+    user: crate::server::db::users::UserId,
+    password_changed: Option<crate::domain::Timestamp>,
+) {
+    match crate::server::services::devices::issue(state, user, password_changed) {
         Ok(token) => set_cookie(
             state,
             DEVICE_COOKIE,

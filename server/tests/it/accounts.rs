@@ -389,3 +389,38 @@ async fn forms_work_without_javascript() {
     })
     .await;
 }
+
+/// Session fixation: a session id planted in a browser (here the cookie of a pending
+/// sign-in the attacker started for their own account) does not become the one that holds
+/// the victim's sign-in, and signs no one in afterwards.
+#[tokio::test]
+async fn signing_in_replaces_a_session_id_the_browser_brought() {
+    on_each_engine(|app: TestApp| async move {
+        app.account("victim@example.jp", "090-1234-5678", false)
+            .await;
+        app.account("attacker@example.jp", "090-8765-4321", true)
+            .await;
+        let attacker = app.pending_login("attacker@example.jp").await;
+        let planted = attacker.session_cookie().expect("a stored pending session");
+
+        let victim = app.client();
+        victim.set_session_cookie(Some(planted.clone()));
+        let res = victim
+            .post(
+                paths::LOG_IN,
+                &[("email", "victim@example.jp"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let after = victim.session_cookie().expect("a session cookie");
+        assert_ne!(after, planted, "the signed-in session has a new id");
+        assert_eq!(
+            who(&victim).await,
+            Some(CurrentUser {
+                email: "victim@example.jp".into()
+            })
+        );
+        assert_eq!(who(&attacker).await, None, "the planted id signs no one in");
+    })
+    .await;
+}

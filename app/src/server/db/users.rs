@@ -19,6 +19,10 @@ pub struct UserRow {
     pub created_at: Timestamp,
     /// The verified phone number, E.164.
     pub phone_e164: Option<String>,
+    /// When the password was last set (known-device tokens are bound to it).
+    pub password_changed_at: Option<Timestamp>,
+    /// Two-factor is on (TF-1).
+    pub two_factor_on: bool,
 }
 
 impl UserRow {
@@ -54,6 +58,12 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, DbError> {
         password_hash: PasswordHash::from_stored(row.try_get("password_hash")?),
         created_at: Timestamp(row.try_get("created_at")?),
         phone_e164: row.try_get("phone_e164")?,
+        password_changed_at: row
+            .try_get::<Option<i64>, _>("password_changed_at")?
+            .map(Timestamp),
+        two_factor_on: row
+            .try_get::<Option<i64>, _>("two_factor_enabled_at")?
+            .is_some(),
     })
 }
 
@@ -78,7 +88,8 @@ pub async fn insert(
 
 pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, DbError> {
     let row = sqlx::query(
-        "SELECT id, email, password_hash, created_at, phone_e164 FROM users WHERE email = $1",
+        "SELECT id, email, password_hash, created_at, phone_e164, password_changed_at, \
+         two_factor_enabled_at FROM users WHERE email = $1",
     )
     .bind(email.as_str())
     .fetch_optional(db.pool())
@@ -88,7 +99,8 @@ pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, Db
 
 pub async fn find_by_id(db: &Db, id: UserId) -> Result<Option<UserRow>, DbError> {
     let row = sqlx::query(
-        "SELECT id, email, password_hash, created_at, phone_e164 FROM users WHERE id = $1",
+        "SELECT id, email, password_hash, created_at, phone_e164, password_changed_at, \
+         two_factor_enabled_at FROM users WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(db.pool())
@@ -288,17 +300,4 @@ pub async fn lift_sms_lock(
         }
     };
     Ok(())
-}
-
-/// Whether two-factor is on for `user` (the sign-in's question, without the rest of
-/// [`second_factor`]).
-pub async fn two_factor_on(db: &Db, user: UserId) -> Result<bool, DbError> {
-    Ok(
-        sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
-            .bind(user.0)
-            .fetch_one(db.pool())
-            .await?
-            .try_get::<Option<i64>, _>("two_factor_enabled_at")?
-            .is_some(),
-    )
 }

@@ -62,6 +62,16 @@ pub async fn sign_up(
     }
 }
 
+/// Whose password was right, with what the rest of a sign-in needs of the account: read in
+/// the same query as the password hash, so that a sign-in does not read the row again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authenticated {
+    pub user: UserId,
+    pub two_factor_on: bool,
+    /// Known-device tokens are bound to it (`devices::issue`).
+    pub password_changed_at: Option<Timestamp>,
+}
+
 /// Checks an email and password. The input email is parsed leniently: anything that is not
 /// a well-formed address simply matches no account.
 pub async fn authenticate(
@@ -69,19 +79,26 @@ pub async fn authenticate(
     slot: HashSlot,
     email: &str,
     password: String,
-) -> Result<UserId, AccountError> {
+) -> Result<Authenticated, AccountError> {
     let user = match Email::parse(email) {
         Ok(email) => users::find_by_email(&state.db, &email).await?,
         Err(_) => None,
     };
-    let (id, stored) = match user {
-        Some(u) => (Some(u.id), Some(u.password_hash)),
+    let (found, stored) = match user {
+        Some(u) => (
+            Some(Authenticated {
+                user: u.id,
+                two_factor_on: u.two_factor_on,
+                password_changed_at: u.password_changed_at,
+            }),
+            Some(u.password_hash),
+        ),
         None => (None, None),
     };
     let ok = slot.verify(password, stored).await?;
     drop(slot);
-    match id {
-        Some(id) if ok => Ok(id),
+    match found {
+        Some(found) if ok => Ok(found),
         _ => Err(AccountError::InvalidCredentials),
     }
 }

@@ -28,9 +28,14 @@ fn mac(state: &AppState, user: i64, password_changed: Option<Timestamp>, id: &st
         .keyed_hash("known-device", format!("{user}.{changed}.{id}").as_bytes())
 }
 
-/// A new token for `user`, bound to its current password.
-pub async fn issue(state: &AppState, user: users::UserId) -> Result<String, DeviceError> {
-    let changed = users::password_changed_at(&state.db, user).await?;
+/// A new token for `user`, bound to its current password (last set at `password_changed`,
+/// as the caller read it with the account).
+pub fn issue(
+    state: &AppState,
+    user: users::UserId,
+    password_changed: Option<Timestamp>,
+) -> Result<String, DeviceError> {
+    let changed = password_changed;
     let id = hex::encode(state.entropy.bytes::<16>()?);
     let mac = mac(state, user.0, changed, &id);
     Ok(DeviceToken {
@@ -76,6 +81,5 @@ pub async fn recognise(
     let Some(user) = users::find_by_email(&state.db, &email).await? else {
         return Ok(None);
     };
-    let changed = users::password_changed_at(&state.db, user.id).await?;
-    Ok(verify(state, user.id, changed, token))
+    Ok(verify(state, user.id, user.password_changed_at, token))
 }

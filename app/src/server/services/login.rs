@@ -77,6 +77,8 @@ pub struct PasswordSignIn<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordAccepted {
     pub user: UserId,
+    /// When the password was last set (for a known-device token, `devices::issue`).
+    pub password_changed_at: Option<Timestamp>,
     /// The browser was not yet a known device of the account: it may be made one.
     pub new_device: bool,
     pub next: LoginStep,
@@ -118,8 +120,8 @@ pub async fn sign_in(
     let scopes = throttle::login_scopes(&state.settings, input.email, claimant);
     let attempt = throttle::begin_attempt(state, &scopes, now).await?;
     let (slot, attempt) = hashing::hashing_place(state, attempt).await?;
-    let user = match accounts::authenticate(state, slot, input.email, input.password).await {
-        Ok(user) => user,
+    let account = match accounts::authenticate(state, slot, input.email, input.password).await {
+        Ok(account) => account,
         Err(e) => {
             tracing::info!(email = %mask_email(input.email.trim()), "sign-in refused");
             return Err(e.into());
@@ -127,7 +129,16 @@ pub async fn sign_in(
     };
     throttle::succeeded(state, attempt).await?;
     let new_device = device.is_none();
-    let next = if needs_second_factor(state, user, input.browser_cookie, now).await? {
+    let user = account.user;
+    let next = if needs_second_factor(
+        state,
+        user,
+        account.two_factor_on,
+        input.browser_cookie,
+        now,
+    )
+    .await?
+    {
         let has_passkey = super::passkeys::any(state, user).await?;
         let has_app = super::authenticator::is_set(state, user).await?;
         LoginStep::SecondFactor(Factor::strongest(has_passkey, has_app))
@@ -136,6 +147,7 @@ pub async fn sign_in(
     };
     Ok(PasswordAccepted {
         user,
+        password_changed_at: account.password_changed_at,
         new_device,
         next,
     })
@@ -395,10 +407,11 @@ pub async fn abandon(state: &AppState, user: UserId) -> Result<(), OtpError> {
 pub async fn needs_second_factor(
     state: &AppState,
     user: UserId,
+    two_factor_on: bool,
     browser_token: Option<&str>,
     now: Timestamp,
 ) -> Result<bool, DbError> {
-    if !users::two_factor_on(&state.db, user).await? {
+    if !two_factor_on {
         return Ok(false);
     }
     // A cookie that is not a token's shape is no token: nothing to hash or look up.
