@@ -242,8 +242,9 @@ measure_database() {
   local -n col="$1"; shift
   local name="$1"; shift
   local accounts=$storm
-  col[floor]="$("$floor_binary" "$seconds" | awk '{ print $2 }')"
-  [ -n "${col[floor]}" ] || { echo "the argon2 floor printed nothing" >&2; exit 1; }
+  local floor_before floor_after
+  floor_before="$("$floor_binary" "$seconds" | awk '{ print $2 }')"
+  [ -n "$floor_before" ] || { echo "the argon2 floor printed nothing" >&2; exit 1; }
   start_server "$name" "$@"
   sleep 1
   col[idle]="$(rss_mb VmRSS)"
@@ -274,20 +275,37 @@ measure_database() {
   no_losses "$name: GET /settings under load" "$stalled" "$failed"
   col[ssr_settings]="$rps"
 
-  say "$name: sign-in storm ($storm connections), a page requested meanwhile"
+  # The ratio's storm has nothing else running beside it, and the bare argon2 loop runs
+  # just before and just after it: this machine's speed drifts by several per cent from
+  # one minute to the next, and the mean of the two is the fairer floor.
+  say "$name: sign-in storm ($storm connections), nothing else requested"
   echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true # peak RSS from here on
+  local signins refused other statuses
+  read -r signins refused other statuses < <(sign_in_storm "$storm" "$accounts")
+  [ "$other" = 0 ] || storm_failed "$name" "$other" "$statuses"
+  col[signins]="$signins"
+  col[storm_refused]="$refused"
+  floor_after="$("$floor_binary" "$seconds" | awk '{ print $2 }')"
+  [ -n "$floor_after" ] || { echo "the argon2 floor printed nothing" >&2; exit 1; }
+  col[floor]="$floor_before / $floor_after"
+  local floor
+  floor="$(awk -v a="$floor_before" -v b="$floor_after" 'BEGIN { printf "%.1f", (a + b) / 2 }')"
+  col[ratio]="$(awk -v a="$signins" -v b="$floor" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+
+  # The same storm again with a page requested 100 times a second: the page's latency,
+  # and what those requests take from the sign-ins.
+  say "$name: sign-in storm ($storm connections), a page requested meanwhile"
   sign_in_storm "$storm" "$accounts" >"$work/storm" &
   local storm_pid=$!
   read -r _ _ p50 p99 stalled failed < <(probe "$base/login")
   no_losses "$name: GET /login during the storm" "$stalled" "$failed"
   wait "$storm_pid"
   read -r signins refused other statuses <"$work/storm"
-  col[signins]="$signins"
-  col[storm_refused]="$refused"
+  [ "$other" = 0 ] || storm_failed "$name" "$other" "$statuses"
+  col[signins_probed]="$signins"
+  col[ratio_probed]="$(awk -v a="$signins" -v b="$floor" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
   col[during]="$p50 / $p99"
   col[peak]="$(rss_mb VmHWM)"
-  col[ratio]="$(awk -v a="$signins" -v b="${col[floor]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
-  [ "$other" = 0 ] || storm_failed "$name" "$other" "$statuses"
 
   say "$name: sign-in storm with 256 connections"
   echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true
@@ -335,16 +353,18 @@ run_summary() {
     local label="$1" key="$2" goal="$3"
     printf '| %s | %s | %s | %s |\n' "$label" "${sqlite_col[$key]:-}" "${postgres_col[$key]:--}" "$goal"
   }
-  row "argon2 floor: bare verifications/s on $cores threads" floor ""
+  row "argon2 floor: bare verifications/s on $cores threads, just before / just after the storm" floor ""
   row "password sign-ins/s ($storm connections)" signins ""
-  row "sign-ins ÷ floor" ratio "≥ 0.9"
+  row "sign-ins ÷ floor (the mean of the two)" ratio "≥ 0.9"
   row "sign-ins refused with 503 during that storm" storm_refused ""
+  row "password sign-ins/s, the same storm with \`GET /login\` 100 times a second beside it" signins_probed ""
+  row "those sign-ins ÷ floor" ratio_probed ""
   row "\`GET /login\` p50 / p99, alone (2 connections, 20 ms apart)" alone ""
   row "\`GET /login\` p50 / p99, during the storm" during "p99 ≤ 10 ms"
   row "SSR req/s \`GET /login\` ($connections connections)" ssr_login ""
   row "SSR req/s \`GET /settings\` signed in ($connections connections)" ssr_settings ""
   row "RSS idle after start (MB)" idle "≤ 32"
-  row "RSS peak during the $storm-connection storm (MB)" peak "≤ 128"
+  row "RSS peak during the two $storm-connection storms (MB)" peak "≤ 128"
   row "RSS peak during a 256-connection storm (MB)" peak256 "≤ 128"
   row "sign-ins refused with 503 during the 256-connection storm" refused256 ""
   row "RSS $settle s after the storms (MB)" settled "≤ 48"
@@ -374,7 +394,8 @@ run_summary() {
     printf '\n`/login` in Chromium, CPU slowed 4x, cold cache, median of %s: DOMContentLoaded %s ms (goal ≤ 120), hydrated %s ms' \
       "$runs" "$(awk '{ print $2 }' <<<"$dcl")" "$(awk '{ print $4 }' <<<"$dcl")"
     dcl="$(cd end2end && NIDAN_BENCH_NO_JS=1 node bench/load-time.mjs "$base/login" "$runs" 4)"
-    printf '; with JavaScript off: DOMContentLoaded %s ms\n' "$(awk '{ print $2 }' <<<"$dcl")"
+    printf '; with JavaScript off: DOMContentLoaded %s ms; an almost empty page opened the same way: %s ms\n' \
+      "$(awk '{ print $2 }' <<<"$dcl")" "$(awk '{ print $10 }' <<<"$dcl")"
   else
     printf '\n(no Chromium: load time not measured)\n'
   fi

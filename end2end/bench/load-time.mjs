@@ -2,9 +2,12 @@
 // Chromium opens the page with the CPU slowed down RATE times (DevTools' CPU throttling) and
 // a cold cache (a new browser context each time, as on a first visit), RUNS times; prints
 // the median of DOMContentLoaded and of the moment the wasm has hydrated (the app sets
-// body[data-hydrated]; without JavaScript, the time the page was read), in milliseconds:
+// body[data-hydrated]; without JavaScript, the time the page was read), in milliseconds;
+// then the median DOMContentLoaded of an almost empty page (a title and a line of Japanese,
+// answered by this script at the same origin) opened the same way: what the browser itself
+// costs here before any page of ours is read, for reading the first figure against.
 //
-//   dcl_ms <median> hydrated_ms <median> runs <n> rate <r>
+//   dcl_ms <median> hydrated_ms <median> runs <n> rate <r> empty_dcl_ms <median>
 //
 //   node end2end/bench/load-time.mjs URL [RUNS] [RATE]
 import { chromium } from '@playwright/test';
@@ -37,13 +40,19 @@ const median = (xs) => {
 };
 const dcl = [];
 const hydrated = [];
+const emptyDcl = [];
+// A new context each time: nothing cached, as on a first visit; the CPU slowed down.
+const openSlowed = async (js) => {
+  const context = await browser.newContext({ locale: 'ja-JP', javaScriptEnabled: js });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  return { context, page };
+};
+const emptyUrl = new URL('/__bench_empty_page', url).href;
 try {
   for (let i = 0; i < runs; i++) {
-    // A new context each time: nothing cached, as on a first visit.
-    const context = await browser.newContext({ locale: 'ja-JP', javaScriptEnabled: withJs });
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+    const { context, page } = await openSlowed(withJs);
     // The moment the app marks the body as hydrated, taken by the page itself.
     await page.addInitScript(() => {
       new MutationObserver((_, observer) => {
@@ -64,10 +73,23 @@ try {
     dcl.push(t.dcl);
     hydrated.push(t.now);
     await context.close();
+
+    const empty = await openSlowed(false);
+    await empty.context.route(emptyUrl, (route) =>
+      route.fulfill({
+        contentType: 'text/html; charset=utf-8',
+        body: '<!DOCTYPE html><html lang="ja"><meta charset="utf-8"><title>空</title><p>ログイン</p></html>',
+      }),
+    );
+    await empty.page.goto(emptyUrl, { waitUntil: 'domcontentloaded' });
+    emptyDcl.push(
+      await empty.page.evaluate(() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd),
+    );
+    await empty.context.close();
   }
 } finally {
   await browser.close();
 }
 console.log(
-  `dcl_ms ${median(dcl).toFixed(0)} hydrated_ms ${median(hydrated).toFixed(0)} runs ${runs} rate ${rate}`,
+  `dcl_ms ${median(dcl).toFixed(0)} hydrated_ms ${median(hydrated).toFixed(0)} runs ${runs} rate ${rate} empty_dcl_ms ${median(emptyDcl).toFixed(0)}`,
 );
