@@ -87,7 +87,9 @@ pub async fn sign_in(session: &Session, user: UserId, now: Timestamp) -> Result<
 /// saw before cannot follow it (session fixation). A session the request did not bring
 /// (no cookie, or one the store did not know) was never stored and gets a new random id
 /// when it is first saved: cycling it would only delete a row that was never written, one
-/// more statement on every sign-in from a new browser (issue 11).
+/// more statement on every sign-in from a new browser (issue 11). Not to be called after
+/// `sign_out` in the same request: a flushed session has no id but keeps its old one in the
+/// record, which would then be written again (no path does that).
 async fn new_id(session: &Session) -> Result<(), AppError> {
     if session.id().is_some() {
         session.cycle_id().await.map_err(internal)?;

@@ -21,8 +21,6 @@ pub struct UserRow {
     pub phone_e164: Option<String>,
     /// When the password was last set (known-device tokens are bound to it).
     pub password_changed_at: Option<Timestamp>,
-    /// Two-factor is on (TF-1).
-    pub two_factor_on: bool,
 }
 
 impl UserRow {
@@ -61,9 +59,6 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, DbError> {
         password_changed_at: row
             .try_get::<Option<i64>, _>("password_changed_at")?
             .map(Timestamp),
-        two_factor_on: row
-            .try_get::<Option<i64>, _>("two_factor_enabled_at")?
-            .is_some(),
     })
 }
 
@@ -88,8 +83,8 @@ pub async fn insert(
 
 pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, DbError> {
     let row = sqlx::query(
-        "SELECT id, email, password_hash, created_at, phone_e164, password_changed_at, \
-         two_factor_enabled_at FROM users WHERE email = $1",
+        "SELECT id, email, password_hash, created_at, phone_e164, password_changed_at \
+         FROM users WHERE email = $1",
     )
     .bind(email.as_str())
     .fetch_optional(db.pool())
@@ -99,8 +94,8 @@ pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, Db
 
 pub async fn find_by_id(db: &Db, id: UserId) -> Result<Option<UserRow>, DbError> {
     let row = sqlx::query(
-        "SELECT id, email, password_hash, created_at, phone_e164, password_changed_at, \
-         two_factor_enabled_at FROM users WHERE id = $1",
+        "SELECT id, email, password_hash, created_at, phone_e164, password_changed_at \
+         FROM users WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(db.pool())
@@ -300,4 +295,17 @@ pub async fn lift_sms_lock(
         }
     };
     Ok(())
+}
+
+/// Whether two-factor is on for `user` (the sign-in's question, without the rest of
+/// [`second_factor`]).
+pub async fn two_factor_on(db: &Db, user: UserId) -> Result<bool, DbError> {
+    Ok(
+        sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
+            .bind(user.0)
+            .fetch_one(db.pool())
+            .await?
+            .try_get::<Option<i64>, _>("two_factor_enabled_at")?
+            .is_some(),
+    )
 }

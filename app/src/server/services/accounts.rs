@@ -62,13 +62,12 @@ pub async fn sign_up(
     }
 }
 
-/// Whose password was right, with what the rest of a sign-in needs of the account: read in
-/// the same query as the password hash, so that a sign-in does not read the row again.
+/// Whose password was right, and when that password was set: read in the same query as
+/// its hash, so that a known-device token (`devices::issue`) is bound to the password that
+/// was checked, without reading the row again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Authenticated {
     pub user: UserId,
-    pub two_factor_on: bool,
-    /// Known-device tokens are bound to it (`devices::issue`).
     pub password_changed_at: Option<Timestamp>,
 }
 
@@ -88,7 +87,6 @@ pub async fn authenticate(
         Some(u) => (
             Some(Authenticated {
                 user: u.id,
-                two_factor_on: u.two_factor_on,
                 password_changed_at: u.password_changed_at,
             }),
             Some(u.password_hash),

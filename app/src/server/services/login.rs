@@ -130,15 +130,7 @@ pub async fn sign_in(
     throttle::succeeded(state, attempt).await?;
     let new_device = device.is_none();
     let user = account.user;
-    let next = if needs_second_factor(
-        state,
-        user,
-        account.two_factor_on,
-        input.browser_cookie,
-        now,
-    )
-    .await?
-    {
+    let next = if needs_second_factor(state, user, input.browser_cookie, now).await? {
         let has_passkey = super::passkeys::any(state, user).await?;
         let has_app = super::authenticator::is_set(state, user).await?;
         LoginStep::SecondFactor(Factor::strongest(has_passkey, has_app))
@@ -407,11 +399,14 @@ pub async fn abandon(state: &AppState, user: UserId) -> Result<(), OtpError> {
 pub async fn needs_second_factor(
     state: &AppState,
     user: UserId,
-    two_factor_on: bool,
     browser_token: Option<&str>,
     now: Timestamp,
 ) -> Result<bool, DbError> {
-    if !two_factor_on {
+    // Read now, after the hash, not with the password's row before it: two-factor turned
+    // on while a sign-in's argon2 ran (tens of milliseconds) must still ask that sign-in
+    // for the second factor. Turning it on ends the sessions that exist; this read keeps
+    // the window in which one can be created without it as short as it was.
+    if !users::two_factor_on(&state.db, user).await? {
         return Ok(false);
     }
     // A cookie that is not a token's shape is no token: nothing to hash or look up.
