@@ -156,9 +156,14 @@ pub struct SecondFactor {
     pub sms_locked_at: Option<Timestamp>,
     /// Recovery codes not yet used.
     pub codes_left: i64,
+    /// Passkeys registered (MFA-2).
+    pub passkeys: i64,
+    /// An authenticator app is set (MFA-1).
+    pub has_app: bool,
 }
 
-/// Two-factor's columns of `user`.
+/// Two-factor's columns of `user`, and which second factors it has: one query for what a
+/// sign-in and the code page need (MFA-3 chooses among the factors).
 pub async fn second_factor(
     conn: &mut sqlx::AnyConnection,
     user: UserId,
@@ -166,7 +171,10 @@ pub async fn second_factor(
     let row = sqlx::query(
         "SELECT phone_e164, two_factor_enabled_at, sms_locked_at, \
          (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = users.id AND r.used_at IS NULL) \
-         AS codes_left FROM users WHERE id = $1",
+         AS codes_left, \
+         (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = users.id) AS passkeys, \
+         (SELECT COUNT(*) FROM authenticator_apps a WHERE a.user_id = users.id) AS apps \
+         FROM users WHERE id = $1",
     )
     .bind(user.0)
     .fetch_one(conn)
@@ -180,6 +188,8 @@ pub async fn second_factor(
             .try_get::<Option<i64>, _>("sms_locked_at")?
             .map(Timestamp),
         codes_left: row.try_get("codes_left")?,
+        passkeys: row.try_get("passkeys")?,
+        has_app: row.try_get::<i64, _>("apps")? > 0,
     })
 }
 
@@ -295,17 +305,4 @@ pub async fn lift_sms_lock(
         }
     };
     Ok(())
-}
-
-/// Whether two-factor is on for `user` (the sign-in's question, without the rest of
-/// [`second_factor`]).
-pub async fn two_factor_on(db: &Db, user: UserId) -> Result<bool, DbError> {
-    Ok(
-        sqlx::query("SELECT two_factor_enabled_at FROM users WHERE id = $1")
-            .bind(user.0)
-            .fetch_one(db.pool())
-            .await?
-            .try_get::<Option<i64>, _>("two_factor_enabled_at")?
-            .is_some(),
-    )
 }

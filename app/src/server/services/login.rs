@@ -130,10 +130,18 @@ pub async fn sign_in(
     throttle::succeeded(state, attempt).await?;
     let new_device = device.is_none();
     let user = account.user;
-    let next = if needs_second_factor(state, user, input.browser_cookie, now).await? {
-        let has_passkey = super::passkeys::any(state, user).await?;
-        let has_app = super::authenticator::is_set(state, user).await?;
-        LoginStep::SecondFactor(Factor::strongest(has_passkey, has_app))
+    // Read now, after the hash, not with the password's row before it: two-factor turned
+    // on while a sign-in's argon2 ran (tens of milliseconds) must still ask that sign-in
+    // for the second factor. Turning it on ends the sessions that exist; this read keeps
+    // the window in which one can be created without it as short as it can be.
+    let factors = {
+        let mut conn = state.db.pool().acquire().await.map_err(DbError::from)?;
+        users::second_factor(&mut conn, user).await?
+    };
+    let two_factor_on = factors.two_factor_enabled_at.is_some();
+    let next = if needs_second_factor(state, user, two_factor_on, input.browser_cookie, now).await?
+    {
+        LoginStep::SecondFactor(Factor::strongest(factors.passkeys > 0, factors.has_app))
     } else {
         LoginStep::SignedIn
     };
@@ -162,6 +170,17 @@ async fn phone_and_lock(
     user: UserId,
     now: Timestamp,
 ) -> Result<(PhoneNumber, bool), OtpError> {
+    let (phone, locked, _) = phone_lock_and_factors(state, user, now).await?;
+    Ok((phone, locked))
+}
+
+/// The registered number, whether the second factor is locked, and the rest of the
+/// account's two-factor columns (which other factors it has), from one query.
+async fn phone_lock_and_factors(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(PhoneNumber, bool, users::SecondFactor), OtpError> {
     let columns = {
         let mut conn = state.db.pool().acquire().await?;
         users::second_factor(&mut conn, user).await?
@@ -173,7 +192,7 @@ async fn phone_and_lock(
         .transpose()?
         .ok_or(OtpError::NoPending)?;
     let locked = lock_holds(state, user, columns.sms_locked_at, now).await?;
-    Ok((phone, locked))
+    Ok((phone, locked, columns))
 }
 
 /// Whether a lock set at `locked_at` still holds; one that has run out is lifted (only that
@@ -265,19 +284,17 @@ pub async fn challenge(
     id: Option<i64>,
     now: Timestamp,
 ) -> Result<Challenge, OtpError> {
-    let (phone, sms_locked) = phone_and_lock(state, user, now).await?;
+    let (phone, sms_locked, factors) = phone_lock_and_factors(state, user, now).await?;
     let pending = match id {
         Some(id) => otp::pending(state, user, Purpose::Login, Which::Id(id), now).await?,
         None => None,
     };
-    let has_app = super::authenticator::is_set(state, user).await?;
-    let has_passkey = super::passkeys::any(state, user).await?;
     Ok(Challenge {
         phone,
         pending,
         sms_locked,
-        has_app,
-        has_passkey,
+        has_app: factors.has_app,
+        has_passkey: factors.passkeys > 0,
     })
 }
 
@@ -399,14 +416,11 @@ pub async fn abandon(state: &AppState, user: UserId) -> Result<(), OtpError> {
 pub async fn needs_second_factor(
     state: &AppState,
     user: UserId,
+    two_factor_on: bool,
     browser_token: Option<&str>,
     now: Timestamp,
 ) -> Result<bool, DbError> {
-    // Read now, after the hash, not with the password's row before it: two-factor turned
-    // on while a sign-in's argon2 ran (tens of milliseconds) must still ask that sign-in
-    // for the second factor. Turning it on ends the sessions that exist; this read keeps
-    // the window in which one can be created without it as short as it was.
-    if !users::two_factor_on(&state.db, user).await? {
+    if !two_factor_on {
         return Ok(false);
     }
     // A cookie that is not a token's shape is no token: nothing to hash or look up.
