@@ -438,11 +438,34 @@ mod tests {
         ));
     }
 
+    /// The relying party the browser is told: its id is the public host (a passkey made
+    /// for it works on no other site), its name the service's.
+    fn offered_party(settings: &Settings) -> (String, String) {
+        let options = relying_party(settings)
+            .expect("a relying party")
+            .start_passkey_registration(Uuid::nil(), "taro@example.jp", "taro@example.jp", None)
+            .expect("registration options")
+            .0;
+        (options.public_key.rp.id, options.public_key.rp.name)
+    }
+
     #[test]
     fn the_relying_party_is_the_public_host_or_localhost() {
         let mut settings = Settings::development();
-        assert!(relying_party(&settings).is_ok());
+        settings.service_name = "二段".to_owned();
+        assert_eq!(
+            offered_party(&settings),
+            ("localhost".to_owned(), "二段".to_owned())
+        );
         settings.public_origin = Some("https://nidan.example".to_owned());
-        assert!(relying_party(&settings).is_ok());
+        assert_eq!(
+            offered_party(&settings),
+            ("nidan.example".to_owned(), "二段".to_owned())
+        );
+        settings.public_origin = Some("https://".to_owned());
+        assert!(
+            relying_party(&settings).is_err(),
+            "a public URL without a host is refused"
+        );
     }
 }
