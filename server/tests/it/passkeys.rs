@@ -14,6 +14,7 @@ use webauthn_rs_proto::{
 
 use app::api::auth::Factor;
 use app::error::AppError;
+use app::server::Clock;
 
 use crate::support::{
     Client, ORIGIN, PASSWORD, TestApp, TestResponse, count, on_each_engine, paths,
@@ -327,6 +328,38 @@ async fn a_passkey_alone_signs_in_without_the_email_or_password() {
             .await;
         assert_eq!(res.app_error(), AppError::PasskeyRefused);
         assert_eq!(who(&again).await, None);
+    })
+    .await;
+}
+
+/// The account's second-factor lock (a hundred wrong codes, SEC-1) stops codes, not the
+/// owner's passkey: it signs in, and the lock strangers ran into ends with it.
+#[tokio::test]
+async fn a_passkey_signs_in_while_codes_are_locked_and_lifts_the_lock() {
+    on_each_engine(|app: TestApp| async move {
+        let client = app
+            .account("pk-lock@example.jp", "090-3200-0009", true)
+            .await;
+        let mut device = SoftPasskey::new(true);
+        let res = add(&client, &mut device, "鍵").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        sqlx::query("UPDATE users SET sms_locked_at = $1 WHERE email = $2")
+            .bind(app.clock.now().as_millis())
+            .bind("pk-lock@example.jp")
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+
+        let browser = app.pending_login("pk-lock@example.jp").await;
+        let c = challenge(&browser).await;
+        assert!(c.sms_locked, "codes are locked");
+        assert_eq!(c.factor, Factor::Passkey);
+        let res = sign_in_with(&browser, &mut device).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(who(&browser).await.unwrap().email, "pk-lock@example.jp");
+
+        let next = app.pending_login("pk-lock@example.jp").await;
+        assert!(!challenge(&next).await.sms_locked, "the lock was lifted");
     })
     .await;
 }
