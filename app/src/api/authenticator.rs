@@ -101,7 +101,7 @@ pub async fn confirm_authenticator(code: String) -> Result<(), AppError> {
             };
             authenticator::confirm(&state, user, &enrolment, &code, now).await?;
             auth_session::forget_app_enrolment(&session).await?;
-            auth_session::renew(&session).await?;
+            auth_session::renew(&session, now).await?;
             web::note(&state, user, SecurityEvent::AuthenticatorAdded).await;
             leptos_axum::redirect(crate::urls::APP_ADDED);
             Ok(())
@@ -123,8 +123,8 @@ pub async fn remove_authenticator(password: Option<String>) -> Result<(), AppErr
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             web::reauthenticate(&state, &session, user, now, password).await?;
-            if authenticator::remove(&state, user).await? {
-                auth_session::renew(&session).await?;
+            if authenticator::remove(&state, user, now).await? {
+                auth_session::renew(&session, now).await?;
                 web::note(&state, user, SecurityEvent::AuthenticatorRemoved).await;
                 leptos_axum::redirect(crate::urls::APP_REMOVED);
             } else {

@@ -90,7 +90,7 @@ pub async fn finish_passkey_registration(name: String, credential: String) -> Re
                 serde_json::from_str(&credential).map_err(|_| AppError::PasskeyRefused)?;
             let ceremony = auth_session::take_passkey_ceremony(&session, REGISTER).await?;
             passkeys::finish_registration(&state, user, &name, &answer, ceremony, now).await?;
-            auth_session::renew(&session).await?;
+            auth_session::renew(&session, now).await?;
             web::note(&state, user, SecurityEvent::PasskeyAdded).await;
             Ok(())
         }
@@ -128,8 +128,8 @@ pub async fn remove_passkey(id: i64, password: Option<String>) -> Result<(), App
             let (state, session, user) = web::signed_in().await?;
             let now = state.clock.now();
             web::reauthenticate(&state, &session, user, now, password).await?;
-            passkeys::remove(&state, user, id).await?;
-            auth_session::renew(&session).await?;
+            passkeys::remove(&state, user, id, now).await?;
+            auth_session::renew(&session, now).await?;
             web::note(&state, user, SecurityEvent::PasskeyRemoved).await;
             leptos_axum::redirect(crate::urls::PASSKEY_REMOVED);
             Ok(())

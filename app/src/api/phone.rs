@@ -92,7 +92,7 @@ pub async fn verify_phone_code(code: String) -> Result<(), AppError> {
             let verified = service::verify(&state, user, &code, now).await?;
             // Every other session of the account ended with the change; this one goes on
             // under a new id.
-            auth_session::renew(&session).await?;
+            auth_session::renew(&session, now).await?;
             web::note(&state, user, crate::domain::SecurityEvent::PhoneChanged).await;
             if verified.two_factor_enabled_now {
                 web::note(&state, user, crate::domain::SecurityEvent::TwoFactorEnabled).await;

@@ -34,7 +34,7 @@ pub async fn save_two_factor(
             web::reauthenticate(&state, &session, user, now, password).await?;
             let changed = two_factor::set_enabled(&state, user, enable, now).await?;
             if changed {
-                auth_session::renew(&session).await?;
+                auth_session::renew(&session, now).await?;
                 let event = if enable {
                     SecurityEvent::TwoFactorEnabled
                 } else {

@@ -11,6 +11,10 @@ use crate::server::db::users::UserId;
 pub const USER_ID_KEY: &str = "user_id";
 /// When the password was last entered in this session (for TF-4's recent sign-in).
 pub const AUTHENTICATED_AT_KEY: &str = "authenticated_at";
+/// When this session was signed in, or last renewed after a change that ended the account's
+/// other sessions: the session store refuses to write a signed-in session older than the
+/// account's last such change (`users.sessions_valid_from`).
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 
 /// A pending sign-in (LG-1): the account whose password was right, waiting for its second
 /// factor. Not a session of that account.
@@ -78,6 +82,10 @@ pub async fn sign_in(session: &Session, user: UserId, now: Timestamp) -> Result<
         .map_err(internal)?;
     session
         .insert(AUTHENTICATED_AT_KEY, now.as_millis())
+        .await
+        .map_err(internal)?;
+    session
+        .insert(SIGNED_IN_AT_KEY, now.as_millis())
         .await
         .map_err(internal)?;
     Ok(())
@@ -291,9 +299,14 @@ pub async fn may_reveal_codes(session: &Session, now: Timestamp) -> Result<bool,
 
 /// Gives this session a new id and keeps what it holds: after a change that ended every
 /// session of the account in the database (phone, two-factor, password), this browser
-/// stays signed in under an id that no copy of the old cookie knows.
-pub async fn renew(session: &Session) -> Result<(), AppError> {
-    session.cycle_id().await.map_err(internal)
+/// stays signed in under an id that no copy of the old cookie knows, as of the change's
+/// `now` (the store writes no session signed in before the change).
+pub async fn renew(session: &Session, now: Timestamp) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session
+        .insert(SIGNED_IN_AT_KEY, now.as_millis())
+        .await
+        .map_err(internal)
 }
 
 /// Writes the session to the store now rather than after the response, so that a failure

@@ -424,3 +424,50 @@ async fn signing_in_replaces_a_session_id_the_browser_brought() {
     })
     .await;
 }
+
+/// A sign-in that was under way when the owner changed the password or turned two-factor
+/// on (which ends every session of the account) must not leave a session behind: the store
+/// refuses a signed-in session older than the account's last "end every session", and
+/// writes one signed in at or after it (the browser that made the change renews its own).
+#[tokio::test]
+async fn a_session_signed_in_before_every_session_was_ended_is_not_written() {
+    use app::server::Clock;
+    use app::server::auth_session::{SIGNED_IN_AT_KEY, USER_ID_KEY};
+    use app::server::db::session_store::{SqlSessionStore, end_all_of_in};
+    use app::server::db::users::UserId;
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::session_store::SessionStore;
+
+    on_each_engine(|app: TestApp| async move {
+        sign_up(&app.client(), "race@example.jp").await;
+        let user: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind("race@example.jp")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        let began = app.clock.now();
+        app.clock.advance(std::time::Duration::from_millis(30));
+        let changed = app.clock.now();
+        let mut tx = app.state.db.pool().begin().await.unwrap();
+        end_all_of_in(&mut tx, UserId(user), changed).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let store = SqlSessionStore::new(app.state.db.clone());
+        let record = |at: i64| Record {
+            id: Id::default(),
+            data: [
+                (USER_ID_KEY.to_owned(), serde_json::json!(user)),
+                (SIGNED_IN_AT_KEY.to_owned(), serde_json::json!(at)),
+            ]
+            .into(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        let mut late = record(began.as_millis());
+        assert!(store.create(&mut late).await.is_err(), "refused");
+        assert_eq!(count(&app.state, "sessions").await, 0, "nothing written");
+        let mut renewed = record(changed.as_millis());
+        store.create(&mut renewed).await.expect("written");
+        assert!(store.load(&renewed.id).await.unwrap().is_some());
+    })
+    .await;
+}

@@ -14,7 +14,8 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
 
 use super::{Db, DbError};
-use crate::server::auth_session::USER_ID_KEY;
+use crate::domain::Timestamp;
+use crate::server::auth_session::{SIGNED_IN_AT_KEY, USER_ID_KEY};
 
 #[derive(Debug, Clone)]
 pub struct SqlSessionStore {
@@ -37,14 +38,22 @@ impl SqlSessionStore {
 }
 
 /// Ends every session of `user` inside the caller's transaction (a password, phone or
-/// two-factor change). The browser that made the change renews its own afterwards.
+/// two-factor change), and every sign-in still under way: no session signed in before
+/// `now` is written after it (see `create`). The browser that made the change renews its
+/// own afterwards (`auth_session::renew`).
 pub async fn end_all_of_in(
     conn: &mut sqlx::AnyConnection,
     user: crate::server::db::users::UserId,
+    now: Timestamp,
 ) -> std::result::Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user.0)
-        .execute(conn)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE users SET sessions_valid_from = $2 WHERE id = $1")
+        .bind(user.0)
+        .bind(now.as_millis())
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -68,25 +77,51 @@ fn user_id_of(record: &Record) -> Option<i64> {
         .and_then(serde_json::Value::as_i64)
 }
 
+/// When a signed-in session was signed in (0 if it does not say: older than any change).
+fn signed_in_at(record: &Record) -> i64 {
+    record
+        .data
+        .get(SIGNED_IN_AT_KEY)
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0)
+}
+
 #[async_trait]
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         loop {
             let data =
                 serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+            // A signed-in session is written only if the account's sessions have not all
+            // been ended since it was signed in: a sign-in that was under way while the
+            // password changed or two-factor was turned on does not outlive the change.
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id_hash, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+                "INSERT INTO sessions (id_hash, user_id, data, expires_at) \
+                 SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM users \
+                 WHERE users.id = $2 AND users.sessions_valid_from > $5) \
                  ON CONFLICT (id_hash) DO NOTHING",
             )
             .bind(id_hash(&record.id))
             .bind(user_id_of(record))
             .bind(data)
             .bind(unix_ms(record.expiry_date))
+            .bind(signed_in_at(record))
             .execute(self.db.pool())
             .await
             .map_err(backend)?;
             if inserted.rows_affected() == 1 {
                 return Ok(());
+            }
+            let taken = sqlx::query("SELECT 1 FROM sessions WHERE id_hash = $1")
+                .bind(id_hash(&record.id))
+                .fetch_optional(self.db.pool())
+                .await
+                .map_err(backend)?
+                .is_some();
+            if !taken {
+                return Err(Error::Backend(
+                    "the account's sessions were ended after this sign-in began".to_owned(),
+                ));
             }
             // A 128-bit collision: astronomically unlikely, but never overwrite a session.
             record.id = Id::default();

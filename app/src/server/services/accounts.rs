@@ -124,7 +124,7 @@ pub async fn change_password(
     let mut tx = state.db.pool().begin().await.map_err(DbError::from)?;
     let done: Result<(), DbError> = async {
         users::set_password(&mut tx, user, &hash, now).await?;
-        crate::server::db::session_store::end_all_of_in(&mut tx, user).await?;
+        crate::server::db::session_store::end_all_of_in(&mut tx, user, now).await?;
         browsers::forget_all_in(&mut tx, user).await?;
         // Sign-ins still waiting for a second factor started with the old password.
         otp::abandon_in(&mut tx, user, Purpose::Login).await?;

@@ -217,7 +217,7 @@ pub async fn confirm(
     let mut tx = state.db.pool().begin().await?;
     authenticator_apps::set(&mut tx, user, enrolment, step, now).await?;
     // A session that may have been stolen before the change does not outlive it.
-    session_store::end_all_of_in(&mut tx, user).await?;
+    session_store::end_all_of_in(&mut tx, user, now).await?;
     tx.commit().await?;
     tracing::info!(user = user.0, "authenticator app set; other sessions ended");
     Ok(())
@@ -225,13 +225,17 @@ pub async fn confirm(
 
 /// Removes `user`'s app, forgets the remembered browsers and ends every session (the
 /// caller renews its own). Whether there was one.
-pub async fn remove(state: &AppState, user: UserId) -> Result<bool, AuthenticatorError> {
+pub async fn remove(
+    state: &AppState,
+    user: UserId,
+    now: Timestamp,
+) -> Result<bool, AuthenticatorError> {
     let mut tx = state.db.pool().begin().await?;
     if !authenticator_apps::remove(&mut tx, user).await? {
         return Ok(false);
     }
     browsers::forget_all_in(&mut tx, user).await?;
-    session_store::end_all_of_in(&mut tx, user).await?;
+    session_store::end_all_of_in(&mut tx, user, now).await?;
     tx.commit().await?;
     tracing::info!(
         user = user.0,

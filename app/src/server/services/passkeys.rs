@@ -238,7 +238,7 @@ pub async fn finish_registration(
         Err(e) if e.is_unique_violation() => return Err(PasskeyError::AlreadyRegistered),
         other => other?,
     }
-    session_store::end_all_of_in(&mut tx, user).await?;
+    session_store::end_all_of_in(&mut tx, user, now).await?;
     tx.commit().await?;
     tracing::info!(user = user.0, "passkey added; other sessions ended");
     Ok(())
@@ -278,13 +278,18 @@ pub async fn rename(
 
 /// Removes one passkey, forgets the remembered browsers and ends every session (the caller
 /// renews its own).
-pub async fn remove(state: &AppState, user: UserId, id: i64) -> Result<(), PasskeyError> {
+pub async fn remove(
+    state: &AppState,
+    user: UserId,
+    id: i64,
+    now: Timestamp,
+) -> Result<(), PasskeyError> {
     let mut tx = state.db.pool().begin().await?;
     if !passkeys::remove(&mut tx, user, id).await? {
         return Err(PasskeyError::NotFound);
     }
     browsers::forget_all_in(&mut tx, user).await?;
-    session_store::end_all_of_in(&mut tx, user).await?;
+    session_store::end_all_of_in(&mut tx, user, now).await?;
     tx.commit().await?;
     tracing::info!(user = user.0, "passkey removed; other sessions ended");
     Ok(())

@@ -79,7 +79,7 @@ pub async fn verify(
             otp::abandon_in(&mut tx, user, Purpose::Login).await?;
             // Whoever else was signed in (a stolen cookie) is out (the caller renews this
             // browser's session).
-            crate::server::db::session_store::end_all_of_in(&mut tx, user).await?;
+            crate::server::db::session_store::end_all_of_in(&mut tx, user, now).await?;
             let two_factor_enabled_now = if pending.enable_two_factor {
                 two_factor::enable_in(state, &mut tx, user, now).await?
             } else {

@@ -176,7 +176,7 @@ pub async fn set_enabled(
     };
     if changed {
         // A session that may have been stolen before the change does not outlive it.
-        crate::server::db::session_store::end_all_of_in(&mut tx, user).await?;
+        crate::server::db::session_store::end_all_of_in(&mut tx, user, now).await?;
     }
     tx.commit().await?;
     if changed {
