@@ -425,6 +425,29 @@ async fn signing_in_replaces_a_session_id_the_browser_brought() {
     .await;
 }
 
+/// A session record of `user`, signed in at `at` (ms), as `auth_session::sign_in` makes it.
+fn signed_in_record(user: i64, at: i64) -> tower_sessions::session::Record {
+    use app::server::auth_session::{SIGNED_IN_AT_KEY, USER_ID_KEY};
+    tower_sessions::session::Record {
+        id: tower_sessions::session::Id::default(),
+        data: [
+            (USER_ID_KEY.to_owned(), serde_json::json!(user)),
+            (SIGNED_IN_AT_KEY.to_owned(), serde_json::json!(at)),
+        ]
+        .into(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    }
+}
+
+/// The account `email`'s id.
+async fn user_id(app: &TestApp, email: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
 /// A sign-in that was under way when the owner changed the password or turned two-factor
 /// on (which ends every session of the account) must not leave a session behind: the store
 /// refuses a signed-in session older than the account's last "end every session", and
@@ -432,19 +455,13 @@ async fn signing_in_replaces_a_session_id_the_browser_brought() {
 #[tokio::test]
 async fn a_session_signed_in_before_every_session_was_ended_is_not_written() {
     use app::server::Clock;
-    use app::server::auth_session::{SIGNED_IN_AT_KEY, USER_ID_KEY};
     use app::server::db::session_store::{SqlSessionStore, end_all_of_in};
     use app::server::db::users::UserId;
-    use tower_sessions::session::{Id, Record};
     use tower_sessions::session_store::SessionStore;
 
     on_each_engine(|app: TestApp| async move {
         sign_up(&app.client(), "race@example.jp").await;
-        let user: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-            .bind("race@example.jp")
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
+        let user = user_id(&app, "race@example.jp").await;
         let began = app.clock.now();
         app.clock.advance(std::time::Duration::from_millis(30));
         let changed = app.clock.now();
@@ -453,21 +470,49 @@ async fn a_session_signed_in_before_every_session_was_ended_is_not_written() {
         tx.commit().await.unwrap();
 
         let store = SqlSessionStore::new(app.state.db.clone());
-        let record = |at: i64| Record {
-            id: Id::default(),
-            data: [
-                (USER_ID_KEY.to_owned(), serde_json::json!(user)),
-                (SIGNED_IN_AT_KEY.to_owned(), serde_json::json!(at)),
-            ]
-            .into(),
-            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-        };
-        let mut late = record(began.as_millis());
+        let mut late = signed_in_record(user, began.as_millis());
         assert!(store.create(&mut late).await.is_err(), "refused");
         assert_eq!(count(&app.state, "sessions").await, 0, "nothing written");
-        let mut renewed = record(changed.as_millis());
+        let mut renewed = signed_in_record(user, changed.as_millis());
         store.create(&mut renewed).await.expect("written");
         assert!(store.load(&renewed.id).await.unwrap().is_some());
+    })
+    .await;
+}
+
+/// The same while the change is not yet committed: the session's insert waits for it and
+/// then refuses, rather than slipping in before the commit (PostgreSQL reads the account's
+/// row FOR SHARE; SQLite has one connection, which the change holds).
+#[tokio::test]
+async fn a_session_written_while_every_session_is_being_ended_waits_and_is_refused() {
+    use app::server::Clock;
+    use app::server::db::session_store::{SqlSessionStore, end_all_of_in};
+    use app::server::db::users::UserId;
+    use tower_sessions::session_store::SessionStore;
+
+    on_each_engine(|app: TestApp| async move {
+        sign_up(&app.client(), "race2@example.jp").await;
+        let user = user_id(&app, "race2@example.jp").await;
+        let began = app.clock.now();
+        app.clock.advance(std::time::Duration::from_millis(30));
+        let mut tx = app.state.db.pool().begin().await.unwrap();
+        end_all_of_in(&mut tx, UserId(user), app.clock.now())
+            .await
+            .unwrap();
+
+        let store = SqlSessionStore::new(app.state.db.clone());
+        let insert = tokio::spawn(async move {
+            let mut late = signed_in_record(user, began.as_millis());
+            store.create(&mut late).await.is_err()
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            !insert.is_finished(),
+            "the insert waits for the change to commit"
+        );
+        tx.commit().await.unwrap();
+        assert!(insert.await.unwrap(), "then sees the stamp and refuses");
+        assert_eq!(count(&app.state, "sessions").await, 0, "nothing written");
     })
     .await;
 }

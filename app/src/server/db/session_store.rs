@@ -95,20 +95,29 @@ impl SessionStore for SqlSessionStore {
             // A signed-in session is written only if the account's sessions have not all
             // been ended since it was signed in: a sign-in that was under way while the
             // password changed or two-factor was turned on does not outlive the change.
-            let inserted = sqlx::query(
+            // On PostgreSQL the account's row is read FOR SHARE: a change not yet committed
+            // holds it, and this insert waits for it and then reads the new stamp (a plain
+            // read would see the old one and slip in before the commit). SQLite's single
+            // connection runs one statement or transaction at a time already.
+            let lock = match self.db.kind() {
+                super::DbKind::Postgres => " FOR SHARE",
+                super::DbKind::Sqlite => "",
+            };
+            let sql = format!(
                 "INSERT INTO sessions (id_hash, user_id, data, expires_at) \
-                 SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM users \
-                 WHERE users.id = $2 AND users.sessions_valid_from > $5) \
-                 ON CONFLICT (id_hash) DO NOTHING",
-            )
-            .bind(id_hash(&record.id))
-            .bind(user_id_of(record))
-            .bind(data)
-            .bind(unix_ms(record.expiry_date))
-            .bind(signed_in_at(record))
-            .execute(self.db.pool())
-            .await
-            .map_err(backend)?;
+                 SELECT $1, $2, $3, $4 WHERE COALESCE((SELECT sessions_valid_from FROM users \
+                 WHERE id = $2{lock}), 0) <= $5 \
+                 ON CONFLICT (id_hash) DO NOTHING"
+            );
+            let inserted = sqlx::query(&sql)
+                .bind(id_hash(&record.id))
+                .bind(user_id_of(record))
+                .bind(data)
+                .bind(unix_ms(record.expiry_date))
+                .bind(signed_in_at(record))
+                .execute(self.db.pool())
+                .await
+                .map_err(backend)?;
             if inserted.rows_affected() == 1 {
                 return Ok(());
             }
