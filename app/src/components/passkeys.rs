@@ -178,7 +178,7 @@ pub mod browser {
                 c => c,
             })
             .collect();
-        while standard.len() % 4 != 0 {
+        while !standard.len().is_multiple_of(4) {
             standard.push('=');
         }
         let binary = window().atob(&standard).ok()?;
