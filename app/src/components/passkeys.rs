@@ -45,18 +45,7 @@ pub mod browser {
             .create_with_options(options.unchecked_ref())
             .ok()?;
         let credential = JsFuture::from(promise).await.ok()?;
-        let response = field(&credential, "response")?;
-        let answer = Object::new();
-        set(
-            &answer,
-            "attestationObject",
-            &base64url(&response, "attestationObject")?,
-        )?;
-        set(
-            &answer,
-            "clientDataJSON",
-            &base64url(&response, "clientDataJSON")?,
-        )?;
+        let answer = response_of(&credential, &["attestationObject", "clientDataJSON"])?;
         // Of the extension outputs, only `credProps` (whether a discoverable credential was
         // made) means anything to the server.
         let extensions = Object::new();
@@ -81,26 +70,28 @@ pub mod browser {
             .get_with_options(options.unchecked_ref())
             .ok()?;
         let credential = JsFuture::from(promise).await.ok()?;
-        let response = field(&credential, "response")?;
-        let answer = Object::new();
-        set(
-            &answer,
-            "authenticatorData",
-            &base64url(&response, "authenticatorData")?,
+        let answer = response_of(
+            &credential,
+            &["authenticatorData", "clientDataJSON", "signature"],
         )?;
-        set(
-            &answer,
-            "clientDataJSON",
-            &base64url(&response, "clientDataJSON")?,
-        )?;
-        set(&answer, "signature", &base64url(&response, "signature")?)?;
         // A discoverable credential names its account; a listed one may not.
+        let response = field(&credential, "response")?;
         let handle = match field(&response, "userHandle") {
             Some(_) => base64url(&response, "userHandle")?,
             None => JsValue::NULL,
         };
         set(&answer, "userHandle", &handle)?;
         answer_json(&credential, &answer, &Object::new())
+    }
+
+    /// The credential's `response` fields `names` (buffers), as base64url text.
+    fn response_of(credential: &JsValue, names: &[&str]) -> Option<Object> {
+        let response = field(credential, "response")?;
+        let answer = Object::new();
+        for name in names {
+            set(&answer, name, &base64url(&response, name)?)?;
+        }
+        Some(answer)
     }
 
     /// `{id, rawId, type, response, extensions}` as JSON text.
