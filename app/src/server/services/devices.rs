@@ -35,9 +35,8 @@ pub fn issue(
     user: users::UserId,
     password_changed: Option<Timestamp>,
 ) -> Result<String, DeviceError> {
-    let changed = password_changed;
     let id = hex::encode(state.entropy.bytes::<16>()?);
-    let mac = mac(state, user.0, changed, &id);
+    let mac = mac(state, user.0, password_changed, &id);
     Ok(DeviceToken {
         owner: user.0,
         id,
