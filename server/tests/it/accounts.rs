@@ -3,7 +3,12 @@
 use http::{StatusCode, header};
 
 use app::api::auth::CurrentUser;
+use app::domain::Timestamp;
 use app::error::AppError;
+use app::server::Clock;
+use app::server::db::session_store::{SqlSessionStore, end_all_of_in};
+use app::server::db::users::UserId;
+use tower_sessions::session_store::SessionStore;
 
 use crate::support::{Client, PASSWORD, TestApp, count, on_each_engine, paths};
 
@@ -439,13 +444,17 @@ fn signed_in_record(user: i64, at: i64) -> tower_sessions::session::Record {
     }
 }
 
-/// The account `email`'s id.
-async fn user_id(app: &TestApp, email: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+/// A new account `email`, and a sign-in of it that began 30 ms ago: its id and when.
+async fn sign_in_begun(app: &TestApp, email: &str) -> (i64, Timestamp) {
+    sign_up(&app.client(), email).await;
+    let user = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(app.state.db.pool())
         .await
-        .unwrap()
+        .unwrap();
+    let began = app.clock.now();
+    app.clock.advance(std::time::Duration::from_millis(30));
+    (user, began)
 }
 
 /// A sign-in that was under way when the owner changed the password or turned two-factor
@@ -454,16 +463,8 @@ async fn user_id(app: &TestApp, email: &str) -> i64 {
 /// writes one signed in at or after it (the browser that made the change renews its own).
 #[tokio::test]
 async fn a_session_signed_in_before_every_session_was_ended_is_not_written() {
-    use app::server::Clock;
-    use app::server::db::session_store::{SqlSessionStore, end_all_of_in};
-    use app::server::db::users::UserId;
-    use tower_sessions::session_store::SessionStore;
-
     on_each_engine(|app: TestApp| async move {
-        sign_up(&app.client(), "race@example.jp").await;
-        let user = user_id(&app, "race@example.jp").await;
-        let began = app.clock.now();
-        app.clock.advance(std::time::Duration::from_millis(30));
+        let (user, began) = sign_in_begun(&app, "race@example.jp").await;
         let changed = app.clock.now();
         let mut tx = app.state.db.pool().begin().await.unwrap();
         end_all_of_in(&mut tx, UserId(user), changed).await.unwrap();
@@ -485,16 +486,8 @@ async fn a_session_signed_in_before_every_session_was_ended_is_not_written() {
 /// row FOR SHARE; SQLite has one connection, which the change holds).
 #[tokio::test]
 async fn a_session_written_while_every_session_is_being_ended_waits_and_is_refused() {
-    use app::server::Clock;
-    use app::server::db::session_store::{SqlSessionStore, end_all_of_in};
-    use app::server::db::users::UserId;
-    use tower_sessions::session_store::SessionStore;
-
     on_each_engine(|app: TestApp| async move {
-        sign_up(&app.client(), "race2@example.jp").await;
-        let user = user_id(&app, "race2@example.jp").await;
-        let began = app.clock.now();
-        app.clock.advance(std::time::Duration::from_millis(30));
+        let (user, began) = sign_in_begun(&app, "race2@example.jp").await;
         let mut tx = app.state.db.pool().begin().await.unwrap();
         end_all_of_in(&mut tx, UserId(user), app.clock.now())
             .await
