@@ -387,16 +387,23 @@ run_summary() {
       "$(cut -d'|' -f1 <<<"${wire#* }")" "${wire#*|}"
   done
 
-  local runs=5
+  local runs=9
   [ "$smoke" = 1 ] && runs=1
   if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-    local dcl
-    dcl="$(cd end2end && node bench/load-time.mjs "$base/login" "$runs" 4)"
-    printf '\n`/login` in Chromium, CPU slowed 4x, cold cache, median of %s: DOMContentLoaded %s ms (goal ≤ 120), hydrated %s ms' \
-      "$runs" "$(awk '{ print $2 }' <<<"$dcl")" "$(awk '{ print $4 }' <<<"$dcl")"
-    dcl="$(cd end2end && NIDAN_BENCH_NO_JS=1 node bench/load-time.mjs "$base/login" "$runs" 4)"
-    printf '; with JavaScript off: DOMContentLoaded %s ms; an almost empty page opened the same way: %s ms\n' \
-      "$(awk '{ print $2 }' <<<"$dcl")" "$(awk '{ print $10 }' <<<"$dcl")"
+    local js nojs
+    js="$(cd end2end && node bench/load-time.mjs "$base/login" "$runs" 4)"
+    nojs="$(cd end2end && NIDAN_BENCH_NO_JS=1 node bench/load-time.mjs "$base/login" "$runs" 4)"
+    # One figure of load-time.mjs's line by its name.
+    figure() { awk -v name="$2" '{ for (i = 1; i < NF; i += 2) if ($i == name) print $(i + 1) }' <<<"$1"; }
+    printf '\n`/login` in Chromium, CPU slowed 4x, cold HTTP cache, median of %s loads (goal: DOMContentLoaded ≤ 120 ms):\n\n' "$runs"
+    printf '| how the page is opened | DOMContentLoaded | hydrated | JavaScript off: DOMContentLoaded | an almost empty page: DOMContentLoaded |\n'
+    printf '| --- | ---: | ---: | ---: | ---: |\n'
+    printf '| in a tab that is open (the browser running) | %s ms | %s ms | %s ms | %s ms |\n' \
+      "$(figure "$js" open_tab_dcl_ms)" "$(figure "$js" open_tab_hydrated_ms)" \
+      "$(figure "$nojs" open_tab_dcl_ms)" "$(figure "$nojs" empty_open_tab_dcl_ms)"
+    printf '| in a new tab (a renderer process started for it) | %s ms | %s ms | %s ms | %s ms |\n' \
+      "$(figure "$js" new_tab_dcl_ms)" "$(figure "$js" new_tab_hydrated_ms)" \
+      "$(figure "$nojs" new_tab_dcl_ms)" "$(figure "$nojs" empty_new_tab_dcl_ms)"
   else
     printf '\n(no Chromium: load time not measured)\n'
   fi
