@@ -1017,6 +1017,94 @@ async fn the_security_history_records_what_happened() {
     .await;
 }
 
+/// Housekeeping keeps each account's newest page of history (SEC-5) and deletes what the
+/// page would never show again, account by account: a busy account loses only its own
+/// oldest entries, and a quiet one keeps all of its.
+#[tokio::test]
+async fn housekeeping_keeps_the_history_each_account_shows() {
+    use app::domain::SecurityEvent;
+    use app::server::services::{history, maintenance};
+
+    on_each_engine(|app: TestApp| async move {
+        let busy = app.account("busy@example.jp", "090-1002-0031", false).await;
+        let quiet = app
+            .account("quiet@example.jp", "090-1002-0032", false)
+            .await;
+        let state = &app.state;
+        let busy_id = user_id(state, "busy@example.jp").await;
+        let quiet_id = user_id(state, "quiet@example.jp").await;
+        let extra = usize::try_from(history::SHOWN).expect("small") + 12;
+        for _ in 0..extra {
+            app.clock.advance(Duration::from_secs(60));
+            let now = state.clock.now();
+            history::record(state, busy_id, SecurityEvent::SignedIn, "", now).await;
+        }
+        history::record(
+            state,
+            quiet_id,
+            SecurityEvent::SignedIn,
+            "",
+            state.clock.now(),
+        )
+        .await;
+        let busy_before = overview(&busy).await.history;
+        let quiet_before = overview(&quiet).await.history;
+        let total = crate::support::count(state, "security_events").await;
+
+        let deleted = maintenance::purge_history(state).await.expect("purged");
+
+        let shown = usize::try_from(history::SHOWN).expect("small");
+        assert_eq!(busy_before.len(), shown, "the page shows a page of entries");
+        let remaining = crate::support::count(state, "security_events").await;
+        assert!(deleted > 0, "the busy account had entries past its page");
+        assert_eq!(remaining, total - i64::try_from(deleted).expect("small"));
+        let busy_after = overview(&busy).await.history;
+        let quiet_after = overview(&quiet).await.history;
+        assert_eq!(
+            busy_after
+                .iter()
+                .map(|e| (&e.what, &e.when))
+                .collect::<Vec<_>>(),
+            busy_before
+                .iter()
+                .map(|e| (&e.what, &e.when))
+                .collect::<Vec<_>>(),
+            "what the page shows is kept"
+        );
+        assert_eq!(
+            quiet_after
+                .iter()
+                .map(|e| (&e.what, &e.when))
+                .collect::<Vec<_>>(),
+            quiet_before
+                .iter()
+                .map(|e| (&e.what, &e.when))
+                .collect::<Vec<_>>(),
+            "another account's history is untouched"
+        );
+        assert_eq!(
+            remaining,
+            i64::try_from(shown + quiet_before.len()).expect("small"),
+            "nothing past each account's page is left"
+        );
+        assert_eq!(
+            maintenance::purge_history(state).await.expect("purged"),
+            0,
+            "a second run finds nothing"
+        );
+    })
+    .await;
+}
+
+async fn user_id(state: &app::server::AppState, email: &str) -> app::server::db::users::UserId {
+    let email = app::domain::Email::parse(email).expect("an email");
+    app::server::db::users::find_by_email(&state.db, &email)
+        .await
+        .expect("read")
+        .expect("signed up")
+        .id
+}
+
 #[tokio::test]
 async fn two_browsers_signing_in_at_once_each_keep_their_own_code() {
     on_each_engine(|app: TestApp| async move {
