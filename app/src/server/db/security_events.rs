@@ -1,6 +1,6 @@
 //! Queries on `security_events`, the security history (SEC-5).
 
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::{Db, DbError, users::UserId};
 use crate::domain::Timestamp;
@@ -49,24 +49,4 @@ pub async fn newest(db: &Db, user: UserId, limit: i64) -> Result<Vec<EventRow>, 
             })
         })
         .collect()
-}
-
-/// How many entries one [`purge_unshown`] statement deletes at most.
-pub const PURGE_BATCH: u64 = 1000;
-
-/// Deletes up to [`PURGE_BATCH`] entries that are not among the `keep` newest of their
-/// account (the settings page never shows them); returns how many went.
-pub async fn purge_unshown(conn: &mut AnyConnection, keep: i64) -> Result<u64, DbError> {
-    Ok(sqlx::query(
-        "DELETE FROM security_events WHERE id IN \
-         (SELECT id FROM \
-           (SELECT id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY at DESC, id DESC) AS n \
-            FROM security_events) ranked \
-          WHERE n > $1 LIMIT $2)",
-    )
-    .bind(keep)
-    .bind(i64::try_from(PURGE_BATCH).unwrap_or(i64::MAX))
-    .execute(conn)
-    .await?
-    .rows_affected())
 }
