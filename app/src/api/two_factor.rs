@@ -213,8 +213,11 @@ pub async fn forget_all_browsers() -> Result<(), AppError> {
     web::finish(
         async {
             let (state, _, user) = web::signed_in().await?;
-            browsers::forget_all(&state, user).await?;
-            web::note(&state, user, SecurityEvent::BrowserForgotten).await;
+            // An entry only when a browser was forgotten: a session alone can send this
+            // again and again, and each empty one would push a real entry off the page.
+            if browsers::forget_all(&state, user).await? {
+                web::note(&state, user, SecurityEvent::BrowserForgotten).await;
+            }
             leptos_axum::redirect(crate::urls::SETTINGS);
             Ok(())
         }

@@ -91,12 +91,14 @@ pub async fn delete_one(db: &Db, user: UserId, id: i64) -> Result<bool, DbError>
 }
 
 /// Deletes every browser of `user`, in the caller's connection or transaction.
-pub async fn delete_all_of(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM remembered_browsers WHERE user_id = $1")
-        .bind(user.0)
-        .execute(conn)
-        .await?;
-    Ok(())
+pub async fn delete_all_of(conn: &mut AnyConnection, user: UserId) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM remembered_browsers WHERE user_id = $1")
+            .bind(user.0)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Deletes the browsers whose 30 days ended before `now`.

@@ -88,15 +88,14 @@ pub async fn forget(state: &AppState, user: UserId, id: i64) -> Result<bool, DbE
     db::browsers::delete_one(&state.db, user, id).await
 }
 
-/// Forgets every browser of `user` (the settings page's "all").
-pub async fn forget_all(state: &AppState, user: UserId) -> Result<(), DbError> {
+/// Forgets every browser of `user` (the settings page's "all"); whether there was one.
+pub async fn forget_all(state: &AppState, user: UserId) -> Result<bool, DbError> {
     let mut conn = state.db.pool().acquire().await?;
-    forget_all_in(&mut conn, user).await?;
-    Ok(())
+    Ok(forget_all_in(&mut conn, user).await? > 0)
 }
 
 /// Forgets every browser of `user`, inside the caller's transaction (two-factor off, a new
-/// phone number, new recovery codes).
-pub async fn forget_all_in(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
+/// phone number, new recovery codes); returns how many there were.
+pub async fn forget_all_in(conn: &mut AnyConnection, user: UserId) -> Result<u64, sqlx::Error> {
     db::browsers::delete_all_of(conn, user).await
 }
