@@ -77,6 +77,22 @@ fn user_id_of(record: &Record) -> Option<i64> {
         .and_then(serde_json::Value::as_i64)
 }
 
+/// The session insert of `create`, on each engine (built once, not per sign-in; the two
+/// differ only in the PostgreSQL row lock explained there).
+macro_rules! insert_signed_in_since {
+    ($lock:literal) => {
+        concat!(
+            "INSERT INTO sessions (id_hash, user_id, data, expires_at) ",
+            "SELECT $1, $2, $3, $4 WHERE COALESCE((SELECT sessions_valid_from FROM users ",
+            "WHERE id = $2",
+            $lock,
+            "), 0) <= $5 ON CONFLICT (id_hash) DO NOTHING"
+        )
+    };
+}
+const INSERT_SIGNED_IN_SINCE_POSTGRES: &str = insert_signed_in_since!(" FOR SHARE");
+const INSERT_SIGNED_IN_SINCE_SQLITE: &str = insert_signed_in_since!("");
+
 /// When a signed-in session was signed in (0 if it does not say: older than any change).
 fn signed_in_at(record: &Record) -> i64 {
     record
@@ -99,17 +115,11 @@ impl SessionStore for SqlSessionStore {
             // holds it, and this insert waits for it and then reads the new stamp (a plain
             // read would see the old one and slip in before the commit). SQLite's single
             // connection runs one statement or transaction at a time already.
-            let lock = match self.db.kind() {
-                super::DbKind::Postgres => " FOR SHARE",
-                super::DbKind::Sqlite => "",
+            let sql = match self.db.kind() {
+                super::DbKind::Postgres => INSERT_SIGNED_IN_SINCE_POSTGRES,
+                super::DbKind::Sqlite => INSERT_SIGNED_IN_SINCE_SQLITE,
             };
-            let sql = format!(
-                "INSERT INTO sessions (id_hash, user_id, data, expires_at) \
-                 SELECT $1, $2, $3, $4 WHERE COALESCE((SELECT sessions_valid_from FROM users \
-                 WHERE id = $2{lock}), 0) <= $5 \
-                 ON CONFLICT (id_hash) DO NOTHING"
-            );
-            let inserted = sqlx::query(&sql)
+            let inserted = sqlx::query(sql)
                 .bind(id_hash(&record.id))
                 .bind(user_id_of(record))
                 .bind(data)
