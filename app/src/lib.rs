@@ -22,6 +22,7 @@ compile_error!(
 );
 
 pub mod api;
+pub mod client;
 pub mod components;
 pub mod domain;
 pub mod error;

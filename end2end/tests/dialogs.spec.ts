@@ -32,6 +32,8 @@ test('Tab and Shift+Tab stay inside each dialog; closing gives focus back to its
   await page.getByRole('button', { name: '保存する' }).click();
   const recovery = page.getByRole('dialog', { name: 'リカバリーコード' });
   await expect(recovery.getByRole('list', { name: 'リカバリーコード一覧' })).toBeVisible();
+  // Every form loads the next page; its keys work once the dialog's island has hydrated.
+  await hydrated(page);
   for (let i = 0; i < 12; i++) {
     await page.keyboard.press('Tab');
     expect(await focusInDialog(page), `Tab ${i + 1}`).toBe(true);
@@ -48,6 +50,7 @@ test('Tab and Shift+Tab stay inside each dialog; closing gives focus back to its
   await opener.click();
   const phone = page.getByRole('dialog', { name: '電話番号を設定する' });
   await expect(phone.getByLabel('電話番号', { exact: true })).toBeFocused();
+  await hydrated(page);
   for (let i = 0; i < 10; i++) {
     await page.keyboard.press('Tab');
     expect(await focusInDialog(page), `Tab ${i + 1}`).toBe(true);

@@ -99,6 +99,8 @@ test.describe('phone number, with JavaScript', () => {
     await dialog.getByLabel('電話番号', { exact: true }).fill(number.national);
     await dialog.getByRole('button', { name: '送信する' }).click();
     await expect(dialog.getByLabel('認証コード')).toBeVisible();
+    // Each step is a page of its own; Escape works once its dialog has hydrated.
+    await hydrated(page);
     await page.keyboard.press('Escape');
     await expect(page.getByRole('dialog')).toHaveCount(0);
     dialog = await openPhoneDialog(page);

@@ -71,6 +71,8 @@ for (const js of [true, false]) {
       await page.getByRole('button', { name: '保存する' }).click();
       let prompt = page.getByRole('dialog', { name: 'パスワードの確認' });
       await expect(prompt).toBeVisible();
+      // The prompt is a page of its own; hydrated, it keeps the switch as it was set.
+      await settle(page, js);
       await prompt.getByRole('button', { name: '閉じる' }).click();
       await expect(page.getByRole('dialog')).toHaveCount(0);
       if (js) {

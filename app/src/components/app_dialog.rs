@@ -4,7 +4,6 @@
 //! password first when it was not entered recently (TF-4).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 use crate::api::authenticator::{
     AppEnrolment, ConfirmAuthenticator, StartAuthenticator, get_authenticator_enrolment,
@@ -17,6 +16,8 @@ use crate::error::AppError;
 
 /// The id of `認証アプリを設定する` on the settings page, which gets focus back.
 pub const APP_OPENER: &str = "app-open";
+/// The id of the dialog's `×`.
+const CLOSE: &str = "app-close";
 
 #[component]
 pub fn AppDialog(
@@ -27,13 +28,11 @@ pub fn AppDialog(
     // nothing, so it does not rebuild the prompt.
     let started = completions(start, succeeded);
     let enrolment = Resource::new(move || started.get(), |_| get_authenticator_enrolment());
-    let navigate = use_navigate();
-    let on_escape = Callback::new(move |()| navigate(crate::urls::SETTINGS, Default::default()));
-    let close = move || view! { <CloseForm on_close=on_escape/> };
+    let close = move || view! { <CloseForm id=CLOSE/> };
     let start_error = Signal::derive(move || start.value().get().and_then(Result::err));
     let confirm_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
     view! {
-        <Modal title_id="app-title" title="認証アプリを設定する" close on_escape opener=APP_OPENER>
+        <Modal title_id="app-title" title="認証アプリを設定する" close escape=CLOSE opener=APP_OPENER>
             <Transition fallback=|| view! { <p class="loading">"読み込み中…"</p> }>
                 {move || Suspend::new(async move {
                     match enrolment.await {

@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 
-#[component]
-pub fn ResendButton(initial_secs: u64, pending: Signal<bool>) -> impl IntoView {
+/// An island (issue 11): the button is all the wasm this step needs.
+#[island]
+pub fn ResendButton(initial_secs: u64) -> impl IntoView {
     let remaining = RwSignal::new(None::<u64>);
     Effect::new(move |_| {
         remaining.set(Some(initial_secs));
@@ -18,7 +19,7 @@ pub fn ResendButton(initial_secs: u64, pending: Signal<bool>) -> impl IntoView {
     });
     let waiting = move || remaining.get().filter(|s| *s > 0);
     view! {
-        <button type="submit" class="secondary" disabled=move || waiting().is_some() || pending.get()>
+        <button type="submit" class="secondary" disabled=move || waiting().is_some()>
             "再送する"
             {move || waiting().map(|s| format!("({s}秒)"))}
         </button>

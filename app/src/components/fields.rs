@@ -1,7 +1,6 @@
 //! Form fields with their errors beside them (announced with role `alert`), shared by the
 //! sign-up and sign-in forms.
 
-use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::domain::password::{MAX_CHARS, MIN_CHARS};
@@ -56,7 +55,6 @@ pub fn EmailField(error: Signal<Option<AppError>>) -> impl IntoView {
 #[component]
 pub fn PasswordField(error: Signal<Option<AppError>>, new_password: bool) -> impl IntoView {
     let mine = only(error, Field::Password);
-    let typed = RwSignal::new(0usize);
     let described_by = move || {
         let mut ids = Vec::new();
         if new_password {
@@ -79,12 +77,11 @@ pub fn PasswordField(error: Signal<Option<AppError>>, new_password: bool) -> imp
                 required
                 aria-invalid=move || mine.get().map(|_| "true")
                 aria-describedby=described_by
-                on:input=move |ev| typed.set(event_target_value(&ev).chars().count())
             />
             {new_password.then(|| view! {
                 <p class="hint" id="password-hint">
                     {format!("{MIN_CHARS}〜{MAX_CHARS}文字。よく使われるパスワードは使えません。")}
-                    <span class="counter" aria-live="polite">{move || format!("(現在{}文字)", typed.get())}</span>
+                    <TypedCount field="password".to_owned()/>
                 </p>
             })}
             <FieldError id="password-error" error=mine/>
@@ -92,14 +89,45 @@ pub fn PasswordField(error: Signal<Option<AppError>>, new_password: bool) -> imp
     }
 }
 
+/// How many characters the field `field` holds, as they are typed: an island that listens
+/// for the field's `input` events on the window, so that the field itself stays plain HTML.
+#[island]
+fn TypedCount(field: String) -> impl IntoView {
+    let typed = RwSignal::new(0usize);
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        // What was typed before the wasm arrived.
+        let id = field.clone();
+        Effect::new(move |_| {
+            if let Some(input) = document()
+                .get_element_by_id(&id)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            {
+                typed.set(input.value().chars().count());
+            }
+        });
+        let listener = window_event_listener(leptos::ev::input, move |ev| {
+            if let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .filter(|i| i.id() == field)
+            {
+                typed.set(input.value().chars().count());
+            }
+        });
+        on_cleanup(move || listener.remove());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = field;
+    view! { <span class="counter" aria-live="polite">{move || format!("(現在{}文字)", typed.get())}</span> }
+}
+
 /// The six-digit code field (PH-5): a numeric keyboard on phones, and
 /// `autocomplete="one-time-code"` so that browsers offer the code from the SMS (with the
 /// message's WebOTP line). Shows the code errors of `error` beside it.
 #[component]
-pub fn CodeField(
-    error: Signal<Option<AppError>>,
-    #[prop(optional)] input: NodeRef<Input>,
-) -> impl IntoView {
+pub fn CodeField(error: Signal<Option<AppError>>) -> impl IntoView {
     let mine = only(error, Field::Code);
     view! {
         <div class="field">
@@ -114,7 +142,6 @@ pub fn CodeField(
                 maxlength="6"
                 required
                 autofocus
-                node_ref=input
                 aria-invalid=move || mine.get().map(|_| "true")
                 aria-describedby=move || mine.get().map(|_| "code-error")
             />

@@ -2,82 +2,22 @@
 //! title, `×` at the top right, Escape, focus moved in when it opens, Tab kept inside while
 //! it is open, and focus given back to the control that opened it when it closes.
 //!
-//! Without JavaScript the dialog is a plain part of the page: `×` is a form of the caller's
-//! (a GET back to the settings, or the action that abandons a step), and the page behind it
-//! is `inert` (see the settings page), so Tab stays in the dialog there too, apart from the
-//! site header.
+//! The dialog is a plain part of the page, rendered by the server: `×` is a form of the
+//! caller's (a GET back to the settings, or the action that abandons a step), and the page
+//! behind it is `inert` (see the settings page), so Tab stays in the dialog even without
+//! JavaScript, apart from the site header. With it, one small island ([`DialogKeys`]) adds
+//! the keyboard: Escape, Tab kept inside, focus in, and focus back to the opener.
 
-use leptos::html::Div;
 use leptos::prelude::*;
+#[cfg(feature = "hydrate")]
 use leptos::wasm_bindgen::JsCast;
 
-/// Where focus goes when a dialog closes: the id of the control that opened it, and when
-/// it closed (ms since the epoch). A page that shows dialogs provides one and calls
-/// [`FocusReturn::follow`] in the component that renders the openers.
-///
-/// After a dialog closes the page is rebuilt, once or twice, as its data is refetched, and
-/// each time the opener is a new element; so every rebuild that happens shortly after the
-/// close focuses the opener again, and later ones (the person has moved on) do not.
-#[derive(Clone, Copy)]
-pub struct FocusReturn(RwSignal<Option<(&'static str, f64)>>);
-
-/// How long after a dialog closed the page still gives focus back to its opener.
-const FOCUS_RETURN_MS: f64 = 3_000.0;
-
-impl FocusReturn {
-    pub fn new() -> Self {
-        Self(RwSignal::new(None))
-    }
-
-    fn closed(self, opener: &'static str) {
-        self.0.set(Some((opener, now_ms())));
-    }
-
-    /// Focuses the opener when a dialog has just closed: at once, and again when the
-    /// component that calls this is rebuilt soon after.
-    pub fn follow(self) {
-        Effect::new(move |_| {
-            let Some((id, at)) = self.0.get() else {
-                return;
-            };
-            if now_ms() - at > FOCUS_RETURN_MS {
-                return;
-            }
-            // After this frame's changes are in the document: an effect can run while the
-            // rebuilt page is not in yet, and the element by that id is still the old one,
-            // `inert` behind the dialog.
-            request_animation_frame(move || {
-                if let Some(el) = document().get_element_by_id(id)
-                    && let Ok(el) = el.dyn_into::<web_sys::HtmlElement>()
-                {
-                    let _ = el.focus();
-                }
-            });
-        });
-    }
-}
-
-impl Default for FocusReturn {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-fn now_ms() -> f64 {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::js_sys::Date::now()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0.0
-    }
-}
-
 /// What Tab moves between inside a dialog.
+#[cfg(feature = "hydrate")]
 const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]):not([type=\"hidden\"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex=\"-1\"])";
 
 /// The dialog's focusable elements that are shown, in document order.
+#[cfg(feature = "hydrate")]
 fn focusables(dialog: &web_sys::HtmlElement) -> Vec<web_sys::HtmlElement> {
     let Ok(list) = dialog.query_selector_all(FOCUSABLE) else {
         return Vec::new();
@@ -91,6 +31,7 @@ fn focusables(dialog: &web_sys::HtmlElement) -> Vec<web_sys::HtmlElement> {
 
 /// Keeps Tab and Shift+Tab inside `dialog`: from the last element to the first and back,
 /// and from anywhere outside it (the page behind, the body) into it.
+#[cfg(feature = "hydrate")]
 fn trap_tab(ev: &leptos::ev::KeyboardEvent, dialog: &web_sys::HtmlElement) {
     let items = focusables(dialog);
     let (Some(first), Some(last)) = (items.first(), items.last()) else {
@@ -122,92 +63,124 @@ fn trap_tab(ev: &leptos::ev::KeyboardEvent, dialog: &web_sys::HtmlElement) {
 }
 
 /// A modal dialog titled `title`. `close` is the `×` control (a form, so that it works
-/// without JavaScript); `on_escape` runs on Escape; `opener` is the id of the control to
-/// focus again when the dialog closes.
+/// without JavaScript); `escape` is the id of the form that Escape submits (usually that
+/// `×`); `opener` is the id of the control to focus again when the dialog closes.
 #[component]
 pub fn Modal(
     /// The id of the title element, which names the dialog.
     title_id: &'static str,
     #[prop(into)] title: String,
     #[prop(into)] close: ViewFn,
-    on_escape: Callback<()>,
+    escape: &'static str,
     opener: &'static str,
     children: Children,
 ) -> impl IntoView {
-    let dialog = NodeRef::<Div>::new();
-
-    // Focus in: the step's own field (`autofocus`, or its component) may already have it;
-    // otherwise the first thing that takes focus.
-    Effect::new(move |_| {
-        let Some(el) = dialog.get() else {
-            return;
-        };
-        let el: &web_sys::HtmlElement = &el;
-        let has_focus = document()
-            .active_element()
-            .is_some_and(|a| el.contains(Some(a.unchecked_ref::<web_sys::Node>())));
-        if !has_focus {
-            let items = focusables(el);
-            let preferred = items
-                .iter()
-                .find(|e| e.has_attribute("autofocus"))
-                .or_else(|| items.iter().find(|e| !e.class_list().contains("close")))
-                .or(items.first());
-            if let Some(e) = preferred {
-                let _ = e.focus();
-            }
-        }
-    });
-
-    // Listened for on the window, so that Tab also comes back in when focus has left the
-    // dialog (a click on the backdrop, an element removed under it).
-    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        let Some(el) = dialog.get_untracked() else {
-            return;
-        };
-        match ev.key().as_str() {
-            "Escape" => {
-                ev.prevent_default();
-                on_escape.run(());
-            }
-            "Tab" => trap_tab(&ev, &el),
-            _ => {}
-        }
-    });
-    let focus_return = use_context::<FocusReturn>();
-    on_cleanup(move || {
-        keys.remove();
-        if let Some(f) = focus_return {
-            f.closed(opener);
-        }
-    });
-
     view! {
         <div class="dialog-backdrop">
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby=title_id node_ref=dialog>
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby=title_id>
                 <div class="dialog-header">
                     <h2 id=title_id>{title}</h2>
                     {close.run()}
                 </div>
                 {children()}
+                <DialogKeys opener=opener.to_owned() escape=escape.to_owned()/>
             </div>
         </div>
     }
 }
 
-/// `×` as a GET form back to the settings, so that it closes the dialog without
-/// JavaScript; hydrated, `on_close` runs instead of the page load.
-#[component]
-pub fn CloseForm(on_close: Callback<()>) -> impl IntoView {
-    view! {
-        <form
-            method="get"
-            action=crate::urls::SETTINGS
-            on:submit=move |ev| {
-                ev.prevent_default();
-                on_close.run(());
+/// The dialog's keyboard, once the page has hydrated: focus moved in, Tab kept inside,
+/// Escape submitting the form `escape`. Every form the dialog submits notes `opener`, so
+/// that the page after it (the settings, the dialog closed) focuses that control again
+/// ([`crate::client::start`]); a `GET` form without fields (`×`, `閉じる`) goes to its
+/// address as a link would, without the empty `?` a form adds.
+#[island]
+fn DialogKeys(opener: String, escape: String) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        // Focus in: the step's own field (`autofocus`) may already have it; otherwise the
+        // first thing that takes focus.
+        Effect::new(move |_| {
+            let Some(el) = dialog() else {
+                return;
+            };
+            let has_focus = document()
+                .active_element()
+                .is_some_and(|a| el.contains(Some(a.unchecked_ref::<web_sys::Node>())));
+            if !has_focus {
+                let items = focusables(&el);
+                let preferred = items
+                    .iter()
+                    .find(|e| e.has_attribute("autofocus"))
+                    .or_else(|| items.iter().find(|e| !e.class_list().contains("close")))
+                    .or(items.first());
+                if let Some(e) = preferred {
+                    let _ = e.focus();
+                }
             }
-        >
+        });
+        // On the window, so that Tab also comes back in when focus has left the dialog (a
+        // click on the backdrop).
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            let Some(el) = dialog() else {
+                return;
+            };
+            match ev.key().as_str() {
+                "Escape" => {
+                    ev.prevent_default();
+                    if let Some(form) = document()
+                        .get_element_by_id(&escape)
+                        .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
+                    {
+                        let _ = form.request_submit();
+                    }
+                }
+                "Tab" => trap_tab(&ev, &el),
+                _ => {}
+            }
+        });
+        let submits = window_event_listener(leptos::ev::submit, move |ev| {
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            if !dialog().is_some_and(|d| d.contains(Some(form.unchecked_ref::<web_sys::Node>()))) {
+                return;
+            }
+            crate::client::stash(crate::client::FOCUS_KEY, &opener);
+            let fields = form.query_selector("[name]").ok().flatten();
+            if form.method().eq_ignore_ascii_case("get") && fields.is_none() {
+                ev.prevent_default();
+                let _ = window().location().assign(&form.action());
+            }
+        });
+        on_cleanup(move || {
+            keys.remove();
+            submits.remove();
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (opener, escape);
+}
+
+/// The open dialog (there is at most one).
+#[cfg(feature = "hydrate")]
+fn dialog() -> Option<web_sys::HtmlElement> {
+    document()
+        .query_selector("[role=dialog]")
+        .ok()
+        .flatten()
+        .and_then(|d| d.dyn_into().ok())
+}
+
+/// `×` as a GET form back to the settings, so that it closes the dialog without
+/// JavaScript (and with it: see [`DialogKeys`]). `id` is for Escape.
+#[component]
+pub fn CloseForm(id: &'static str) -> impl IntoView {
+    view! {
+        <form method="get" action=crate::urls::SETTINGS id=id>
             <button type="submit" class="close" aria-label="閉じる">"×"</button>
         </form>
     }

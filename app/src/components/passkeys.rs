@@ -4,7 +4,7 @@
 //! renaming, removing and every other factor still work as plain forms.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::passkeys::{
     PasskeyView, RemovePasskey, RenamePasskey, finish_passkey_registration,
@@ -181,13 +181,6 @@ pub mod browser {
     }
 }
 
-/// Whether the page has hydrated (passkeys need the wasm).
-pub fn hydrated() -> ReadSignal<bool> {
-    let (ready, set_ready) = signal(false);
-    Effect::new(move |_| set_ready.set(true));
-    ready
-}
-
 /// `パスキーを追加する`: with the password typed beside it, asks the browser for a new
 /// passkey and stores it.
 async fn add_passkey(name: String, password: String) -> Result<(), AppError> {
@@ -214,13 +207,7 @@ pub fn PasskeysSection(
     remove: ServerAction<RemovePasskey>,
     confirm: ServerAction<ConfirmPassword>,
 ) -> impl IntoView {
-    let ready = hydrated();
     let query = use_query_map();
-    let navigate = use_navigate();
-    let name = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let add_error = RwSignal::new(None::<AppError>);
     let remove_error = Signal::derive(move || remove.value().get().and_then(Result::err));
     let rename_error = Signal::derive(move || rename.value().get().and_then(Result::err));
     // Removing was refused for want of the password (TF-4): ask for it here, then the
@@ -231,23 +218,6 @@ pub fn PasskeysSection(
             .is_some_and(|e| e == AppError::ReauthRequired)
     });
     let confirm_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
-    let add = move |_| {
-        let navigate = navigate.clone();
-        busy.set(true);
-        add_error.set(None);
-        leptos::task::spawn_local(async move {
-            let result = add_passkey(name.get_untracked(), password.get_untracked()).await;
-            busy.set(false);
-            match result {
-                Ok(()) => {
-                    password.set(String::new());
-                    navigate(crate::urls::PASSKEY_ADDED, Default::default());
-                }
-                Err(e) => add_error.set(Some(e)),
-            }
-        });
-    };
-    let shown_add_error = Signal::derive(move || add_error.get());
     let shown_remove_error =
         Signal::derive(move || remove_error.get().filter(|e| !asks_password(e)));
     let empty = passkeys.is_empty();
@@ -301,37 +271,67 @@ pub fn PasskeysSection(
                     <PasswordPrompt error=confirm_error pending=confirm.pending().into()/>
                 </ActionForm>
             })}
-            <div class="stack">
-                <div class="field">
-                    <label for="new-passkey-name">"パスキーの名前(任意)"</label>
-                    <input
-                        id="new-passkey-name"
-                        type="text"
-                        maxlength="40"
-                        placeholder="例: iPhone"
-                        prop:value=move || name.get()
-                        on:input=move |ev| name.set(event_target_value(&ev))
-                    />
-                </div>
-                <div class="field">
-                    <label for="new-passkey-password">"現在のパスワード"</label>
-                    <input
-                        id="new-passkey-password"
-                        type="password"
-                        autocomplete="current-password"
-                        prop:value=move || password.get()
-                        on:input=move |ev| password.set(event_target_value(&ev))
-                    />
-                    <p class="hint">"パスキーはそれだけでログインできるため、追加するたびにパスワードを確認します。"</p>
-                </div>
-                {move || shown_add_error.get().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
-                <button type="button" class="secondary" on:click=add disabled=move || !ready.get() || busy.get()>
-                    "パスキーを追加する"
-                </button>
-                {move || (!ready.get()).then(|| view! {
-                    <p class="hint">"パスキーの追加とパスキーでのログインにはJavaScriptが必要です。ほかの方法はJavaScriptなしでも使えます。"</p>
-                })}
-            </div>
+            <AddPasskey/>
         </section>
+    }
+}
+
+/// `パスキーを追加する` with its name and password fields: an island, since the browser's
+/// WebAuthn call has no form. Disabled until hydrated; on success the page loads again with
+/// `?passkey_added`.
+#[island]
+fn AddPasskey() -> impl IntoView {
+    let ready = crate::client::hydrated();
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let add_error = RwSignal::new(None::<AppError>);
+    let add = move |_| {
+        busy.set(true);
+        add_error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = add_passkey(name.get_untracked(), password.get_untracked()).await;
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    password.set(String::new());
+                    let _ = window().location().set_href(crate::urls::PASSKEY_ADDED);
+                }
+                Err(e) => add_error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="stack">
+            <div class="field">
+                <label for="new-passkey-name">"パスキーの名前(任意)"</label>
+                <input
+                    id="new-passkey-name"
+                    type="text"
+                    maxlength="40"
+                    placeholder="例: iPhone"
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+            </div>
+            <div class="field">
+                <label for="new-passkey-password">"現在のパスワード"</label>
+                <input
+                    id="new-passkey-password"
+                    type="password"
+                    autocomplete="current-password"
+                    prop:value=move || password.get()
+                    on:input=move |ev| password.set(event_target_value(&ev))
+                />
+                <p class="hint">"パスキーはそれだけでログインできるため、追加するたびにパスワードを確認します。"</p>
+            </div>
+            {move || add_error.get().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
+            <button type="button" class="secondary" on:click=add disabled=move || !ready.get() || busy.get()>
+                "パスキーを追加する"
+            </button>
+            {move || (!ready.get()).then(|| view! {
+                <p class="hint">"パスキーの追加とパスキーでのログインにはJavaScriptが必要です。ほかの方法はJavaScriptなしでも使えます。"</p>
+            })}
+        </div>
     }
 }

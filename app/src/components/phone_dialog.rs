@@ -4,9 +4,8 @@
 //! JavaScript. Closing before success, by `×`, `キャンセル` or Escape, abandons the attempt on
 //! the server, and the next open starts from the number.
 
-use leptos::html::Input;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::account::{AccountOverview, PendingPhone, TypedPhone};
 use crate::api::phone::{AbandonPhoneCode, ResendPhoneCode, SendPhoneCode, VerifyPhoneCode};
@@ -15,7 +14,7 @@ use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::countdown::ResendButton;
 use crate::components::fields::{CodeField, FieldError, FormError};
 use crate::components::modal::Modal;
-use crate::components::reauth::{PasswordPrompt, prompting};
+use crate::components::reauth::PasswordPrompt;
 use crate::components::recovery_dialog::CodeList;
 
 /// Two-factor was turned on with the number: its new recovery codes (RC-2).
@@ -42,9 +41,6 @@ pub struct PhoneActions {
     pub abandon: ServerAction<AbandonPhoneCode>,
     /// The password asked before the number step (TF-4).
     pub confirm: ServerAction<ConfirmPassword>,
-    /// What was last sent to `send` (without any password): when the re-authentication
-    /// window closed while the number was typed, the prompt sends it again.
-    last_send: RwSignal<Option<SendPhoneCode>>,
     succeeded: Memo<usize>,
 }
 
@@ -66,17 +62,7 @@ impl PhoneActions {
         let verify = ServerAction::<VerifyPhoneCode>::new();
         let abandon = ServerAction::<AbandonPhoneCode>::new();
         let confirm = ServerAction::<ConfirmPassword>::new();
-        let last_send = RwSignal::new(None);
-        Effect::new(move |_| {
-            if let Some(input) = send.input().get() {
-                last_send.set(Some(SendPhoneCode {
-                    password: None,
-                    ..input
-                }));
-            }
-        });
-        // Success, or a failure that ended the attempt on the server (the dialog must go back
-        // to the number step).
+        // Success, or a failure that ended the attempt on the server.
         let done: fn(&Result<(), AppError>) -> bool =
             |r| r.as_ref().map_or_else(ends_attempt, |_| true);
         let counts = [
@@ -86,30 +72,6 @@ impl PhoneActions {
             completions(abandon, done),
             completions(confirm, succeeded),
         ];
-        // A new code makes the previous attempt's messages stale.
-        let sent = counts[0];
-        Effect::watch(
-            move || sent.get(),
-            move |_, _, _| {
-                verify.clear();
-                resend.clear();
-            },
-            false,
-        );
-        // Closing the dialog abandons the attempt: the next open starts afresh, with no
-        // message or prompt of this one (PH-9).
-        let abandoned = counts[3];
-        Effect::watch(
-            move || abandoned.get(),
-            move |_, _, _| {
-                send.clear();
-                verify.clear();
-                resend.clear();
-                confirm.clear();
-                last_send.set(None);
-            },
-            false,
-        );
         let succeeded = any_of(counts);
         Self {
             send,
@@ -117,7 +79,6 @@ impl PhoneActions {
             verify,
             abandon,
             confirm,
-            last_send,
             succeeded,
         }
     }
@@ -135,6 +96,8 @@ impl Default for PhoneActions {
 }
 
 const ABANDON_FORM: &str = "phone-abandon";
+/// The success step's `閉じる`.
+const SUCCESS_CLOSE: &str = "phone-close";
 
 /// The error of an action's last run, if it failed.
 fn error_of(
@@ -143,30 +106,13 @@ fn error_of(
     Signal::derive(move || value().and_then(Result::err))
 }
 
-/// Moves focus into the dialog when a step appears (client only; the server-rendered page
-/// uses `autofocus`).
-fn focus_on_mount(input: NodeRef<Input>) {
-    Effect::new(move |_| {
-        if let Some(el) = input.get() {
-            let _ = el.focus();
-        }
-    });
-}
-
 #[component]
 pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl IntoView {
     let query = use_query_map();
-    let navigate = use_navigate();
-    // Which step shows is decided once per render of the dialog (the settings page
-    // rebuilds it when the URL or the data change).
+    // Which step shows is decided by the server's state and the URL.
     let succeeded = query.read_untracked().get("done").is_some() && overview.phone.is_some();
-    let on_escape = Callback::new(move |()| {
-        if succeeded {
-            navigate(crate::urls::SETTINGS, Default::default());
-        } else {
-            actions.abandon.dispatch(AbandonPhoneCode {});
-        }
-    });
+    // Escape abandons the attempt, or after success closes the dialog.
+    let escape = if succeeded { SUCCESS_CLOSE } else { ABANDON_FORM };
     let with_codes =
         query.read_untracked().get("two_factor").is_some() && overview.two_factor_enabled;
     let step = if succeeded {
@@ -190,7 +136,7 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
     // Named by its visible title, as a screen reader user expects. (Its name contains
     // 電話番号, so a test that looks for the field labelled 電話番号 asks for the exact label.)
     view! {
-        <Modal title_id="phone-dialog-title" title="電話番号を設定する" close on_escape opener=PHONE_OPENER>
+        <Modal title_id="phone-dialog-title" title="電話番号を設定する" close escape opener=PHONE_OPENER>
             {step}
         </Modal>
     }
@@ -215,28 +161,12 @@ fn NumberStep(
             .and_then(Result::err)
             .filter(ends_attempt)
     };
-    // The window closed while the number was typed (TF-4): the prompt sends the number
-    // again with the password. A memo, so that the form is rebuilt only when that flips,
-    // not on every error (which would clear what the person typed).
-    let asking = prompting(error);
-    let resend_with_password =
-        Memo::new(move |_| asking.get() && actions.last_send.with(Option::is_some));
     let confirm_error = error_of(move || actions.confirm.value().get());
     view! {
         {move || ended().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
         {move || {
-            // The number typed before the password was asked: from this page (hydrated) or
-            // kept by the server (a plain form came back here).
-            let waiting = if resend_with_password.get() {
-                actions.last_send.get_untracked().map(|last| TypedPhone {
-                    number: last.phone,
-                    enable_two_factor: last.enable_two_factor.is_some(),
-                })
-            } else if reauth_needed {
-                typed.clone()
-            } else {
-                None
-            };
+            // The number typed before the password was asked, kept by the server.
+            let waiting = if reauth_needed { typed.clone() } else { None };
             if let Some(last) = waiting {
                 view! {
                     <ActionForm action=actions.send attr:class="stack">
@@ -266,8 +196,6 @@ fn NumberStep(
 #[component]
 fn NumberForm(actions: PhoneActions, error: Signal<Option<AppError>>) -> impl IntoView {
     let mine = super::fields::only(error, Field::Phone);
-    let input = NodeRef::<Input>::new();
-    focus_on_mount(input);
     view! {
         <ActionForm action=actions.send attr:novalidate=true attr:class="stack">
             <div class="field">
@@ -282,7 +210,6 @@ fn NumberForm(actions: PhoneActions, error: Signal<Option<AppError>>) -> impl In
                     maxlength="30"
                     required
                     autofocus
-                    node_ref=input
                     aria-invalid=move || mine.get().map(|_| "true")
                     aria-describedby=move || if mine.get().is_some() { "phone-error phone-hint" } else { "phone-hint" }
                 />
@@ -316,8 +243,6 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
     };
     let verify_error = error_of(move || actions.verify.value().get());
     let resend_error = error_of(move || actions.resend.value().get());
-    let input = NodeRef::<Input>::new();
-    focus_on_mount(input);
 
     view! {
         <p>{pending.number.clone()}" に認証コードを送信しました。SMSの受信には2、3分かかる場合があります。"</p>
@@ -325,7 +250,7 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
             <p class="notice" role="status">"新しいコードを送信しました。以前のコードは使えません。"</p>
         })}
         <ActionForm action=actions.verify attr:novalidate=true attr:class="stack">
-            <CodeField error=verify_error input/>
+            <CodeField error=verify_error/>
             <FormError error=verify_error/>
             <button type="submit" class="primary" disabled=move || actions.verify.pending().get()>"認証する"</button>
         </ActionForm>
@@ -334,7 +259,7 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
             <FieldError id="resend-error" error=Signal::derive(move || resend_error.get().filter(|e| e.field().is_some()))/>
             <div class="dialog-actions">
                 <button type="submit" form=ABANDON_FORM class="secondary">"キャンセル"</button>
-                <ResendButton initial_secs=pending.resend_in_secs pending=Signal::derive(move || actions.resend.pending().get())/>
+                <ResendButton initial_secs=pending.resend_in_secs/>
             </div>
         </ActionForm>
     }
@@ -342,21 +267,12 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
 
 #[component]
 fn SuccessStep(phone: String, with_codes: bool) -> impl IntoView {
-    let navigate = use_navigate();
     view! {
         <p class="notice" role="status">"電話番号を設定しました。"</p>
         <p class="phone-number">{phone}</p>
         {with_codes.then(|| view! { <FreshCodes/> })}
-        // Without JavaScript, a plain GET back to the settings; hydrated, the router's.
-        <form
-            method="get"
-            action=crate::urls::SETTINGS
-            class="dialog-actions"
-            on:submit=move |ev| {
-                ev.prevent_default();
-                navigate(crate::urls::SETTINGS, Default::default());
-            }
-        >
+        // A plain GET back to the settings.
+        <form method="get" action=crate::urls::SETTINGS class="dialog-actions" id=SUCCESS_CLOSE>
             <button type="submit" class="primary" autofocus>"閉じる"</button>
         </form>
     }

@@ -4,7 +4,7 @@
 //! not entered recently (TF-4).
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::two_factor::{
     RecoveryCodeView, RegenerateRecoveryCodes, ShowRecoveryCodes, get_recovery_codes,
@@ -18,6 +18,8 @@ use crate::routes::ServiceName;
 
 /// The id of `リカバリーコードを表示する` on the settings page, which gets focus back.
 pub const RECOVERY_OPENER: &str = "recovery-open";
+/// The id of the dialog's `×`.
+const CLOSE: &str = "recovery-close";
 
 /// The download's file name: the service's name (an operator's own, `NIDAN_SERVICE_NAME`)
 /// and what the file is, without characters a file system refuses.
@@ -75,14 +77,12 @@ pub fn RecoveryDialog(
         move || (changed.get(), query.read().get("regenerated")),
         |_| get_recovery_codes(),
     );
-    let navigate = use_navigate();
-    let on_escape = Callback::new(move |()| navigate(crate::urls::SETTINGS, Default::default()));
-    let close = move || view! { <CloseForm on_close=on_escape/> };
+    let close = move || view! { <CloseForm id=CLOSE/> };
     let show_error = Signal::derive(move || show.value().get().and_then(Result::err));
     let regenerate_error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
     let regenerate_refused = prompting(regenerate_error);
     view! {
-        <Modal title_id="recovery-title" title="リカバリーコード" close on_escape opener=RECOVERY_OPENER>
+        <Modal title_id="recovery-title" title="リカバリーコード" close escape=CLOSE opener=RECOVERY_OPENER>
             <Transition fallback=|| view! { <p class="loading">"読み込み中…"</p> }>
                 {move || Suspend::new(async move {
                     match codes.await {
@@ -118,23 +118,12 @@ pub fn CodeList(
     let fresh = move || query.read().get("new").is_some();
     let regenerated = move || query.read().get("regenerated").is_some();
 
-    let copied = RwSignal::new(false);
     let all_codes: String = list
         .iter()
         .filter(|c| !c.used)
         .map(|c| c.code.clone())
         .collect::<Vec<_>>()
         .join("\n");
-    let copy = move |_| {
-        let text = all_codes.clone();
-        let clipboard = window().navigator().clipboard();
-        let promise = clipboard.write_text(&text);
-        leptos::task::spawn_local(async move {
-            if wasm_bindgen_futures_await(promise).await {
-                copied.set(true);
-            }
-        });
-    };
     let service = use_context::<ServiceName>().unwrap_or_default().0;
     let href = download_href(&service, &list);
     let file_name = download_name(&service);
@@ -156,11 +145,7 @@ pub fn CodeList(
                 view! { <li><code>{c.code}</code></li> }.into_any()
             }).collect_view()}
         </ol>
-        <div class="dialog-actions">
-            <button type="button" class="secondary" on:click=copy>"すべてコピー"</button>
-            <a class="button-link secondary-link" href=href download=file_name>"ダウンロード"</a>
-        </div>
-        {move || copied.get().then(|| view! { <p class="notice" role="status">"コピーしました。"</p> })}
+        <CopyAndDownload codes=all_codes href file_name/>
         {regenerate.map(|regenerate| {
             let error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
             // Refused for want of the password (TF-4): the same button's form again, with
@@ -182,6 +167,28 @@ pub fn CodeList(
                 }.into_any()
             }
         })}
+    }
+}
+
+/// `すべてコピー` (the unused codes, one a line) and `ダウンロード` (a text file): an island
+/// for the copy, which needs the clipboard; the download is a plain link.
+#[island]
+fn CopyAndDownload(codes: String, href: String, file_name: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        let promise = window().navigator().clipboard().write_text(&codes);
+        leptos::task::spawn_local(async move {
+            if wasm_bindgen_futures_await(promise).await {
+                copied.set(true);
+            }
+        });
+    };
+    view! {
+        <div class="dialog-actions">
+            <button type="button" class="secondary" on:click=copy>"すべてコピー"</button>
+            <a class="button-link secondary-link" href=href download=file_name>"ダウンロード"</a>
+        </div>
+        {move || copied.get().then(|| view! { <p class="notice" role="status">"コピーしました。"</p> })}
     }
 }
 

@@ -1,15 +1,15 @@
 //! The user icon at the top right of every signed-in page (ACC-2). A `<details>` element,
-//! so the menu opens and closes with JavaScript off; once hydrated it also closes on
-//! Escape and when a choice is made.
+//! so the menu opens and closes with JavaScript off; as an island (issue 11) it also
+//! closes on Escape and when a choice is made.
 
 use leptos::html::Details;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
-use crate::routes::AuthState;
+use crate::api::auth::LogOut;
 
-#[component]
+#[island]
 pub fn UserMenu(email: String) -> impl IntoView {
-    let auth = expect_context::<AuthState>();
     let menu = NodeRef::<Details>::new();
     let close = move || {
         if let Some(details) = menu.get() {
@@ -35,9 +35,10 @@ pub fn UserMenu(email: String) -> impl IntoView {
             <div class="menu-panel">
                 <p class="menu-email">{email}</p>
                 <a href=crate::urls::SETTINGS on:click=move |_| close()>"アカウントの設定"</a>
-                <ActionForm action=auth.log_out>
+                // A plain POST: the server signs out and answers with the sign-in page.
+                <form method="post" action=LogOut::url()>
                     <button type="submit" class="link-button" on:click=move |_| close()>"ログアウト"</button>
-                </ActionForm>
+                </form>
             </div>
         </details>
     }

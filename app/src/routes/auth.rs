@@ -66,10 +66,11 @@ pub fn LogInPage() -> impl IntoView {
 }
 
 /// Signing in with a passkey alone (MFA-2): the browser offers the passkeys it holds for
-/// this site; one with user verification is both factors. Needs JavaScript.
-#[component]
+/// this site; one with user verification is both factors. Needs JavaScript, so it is an
+/// island.
+#[island]
 fn PasskeyLogin() -> impl IntoView {
-    let ready = crate::components::passkeys::hydrated();
+    let ready = crate::client::hydrated();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<crate::error::AppError>);
     let go = move |_| {

@@ -16,7 +16,6 @@ use crate::api::auth::{
 };
 use crate::components::countdown::ResendButton;
 use crate::components::fields::{CodeField, FieldError, FormError};
-use crate::components::passkeys::hydrated;
 use crate::error::{AppError, Field};
 
 #[component]
@@ -148,7 +147,7 @@ fn CodeForm(
                 </ActionForm>
                 <ActionForm action=resend attr:class="stack resend">
                     <FormError error=resend_error/>
-                    <ResendButton initial_secs=resend_in pending=Signal::derive(move || resend.pending().get())/>
+                    <ResendButton initial_secs=resend_in/>
                 </ActionForm>
                 <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_RECOVERY>"認証コードを受け取れない方"</a></p>
                 {has_app.then(|| view! {
@@ -174,10 +173,10 @@ fn AppCodeForm(action: ServerAction<VerifyAppCode>) -> impl IntoView {
     }
 }
 
-/// A passkey (MFA-2): the browser asks for it; needs JavaScript.
-#[component]
+/// A passkey (MFA-2): the browser asks for it; needs JavaScript, so it is an island.
+#[island]
 fn PasskeyForm() -> impl IntoView {
-    let ready = hydrated();
+    let ready = crate::client::hydrated();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
     let go = move |_| {

@@ -15,7 +15,7 @@ use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
-use crate::api::auth::{CurrentUser, LogOut, get_current_user};
+use crate::api::auth::{CurrentUser, get_current_user};
 use crate::components::user_menu::UserMenu;
 use crate::error::AppError;
 
@@ -73,7 +73,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // a name that changes with the content, so it may be cached for good.
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                // Islands (issue 11): only the interactive parts are hydrated.
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -86,26 +87,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Signing in or out changes who the header and the pages are for. Forms that do either
 /// report here, and everything that depends on the signed-in account refetches.
 ///
+/// Every page is rendered by the server and every form posts (islands, issue 11), so
+/// within one render this never changes; it stays so that a page's data is keyed on who
+/// is signed in, not on the accident of a full page load.
+///
 /// Each page creates its own action (inside `<Routes>`, where leptos hands an action the
-/// error a plain form submission carried back in the URL); only sign-out, which lives in the
-/// header, is created here.
+/// error a plain form submission carried back in the URL).
 #[derive(Clone, Copy)]
 pub struct AuthState {
     epoch: RwSignal<usize>,
-    pub log_out: ServerAction<LogOut>,
 }
 
 impl AuthState {
     fn new() -> Self {
         Self {
             epoch: RwSignal::new(0),
-            log_out: ServerAction::new(),
         }
     }
 
     /// Changes whenever someone signs in or out.
-    pub fn version(&self) -> (usize, usize) {
-        (self.epoch.get(), self.log_out.version().get())
+    pub fn version(&self) -> usize {
+        self.epoch.get()
     }
 
     /// Counts each completion of an action that signs in (`version` is its version).
@@ -124,12 +126,6 @@ pub fn App() -> impl IntoView {
     let service = ServiceName::current();
     provide_context(service.clone());
     let brand = service.0;
-    // The end-to-end tests wait for this mark: it is set only once the wasm has hydrated.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Title formatter={

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::AuthState;
 use crate::api::account::{
@@ -21,7 +21,7 @@ use crate::api::two_factor::{
 use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::app_dialog::{APP_OPENER, AppDialog};
 use crate::components::fields::FormError;
-use crate::components::modal::{CloseForm, FocusReturn, Modal};
+use crate::components::modal::{CloseForm, Modal};
 use crate::components::passkeys::PasskeysSection;
 use crate::components::phone_dialog::{PHONE_OPENER, PhoneActions, PhoneDialog};
 use crate::components::reauth::{PasswordPrompt, asks_password, prompting};
@@ -32,6 +32,8 @@ use crate::error::AppError;
 const SAVE_BUTTON: &str = "two-factor-save";
 /// The id of `認証アプリを削除する`, likewise.
 const APP_REMOVE_BUTTON: &str = "app-remove";
+/// The id of the password prompt's `×`.
+const PROMPT_CLOSE: &str = "prompt-close";
 
 /// The page's actions, made inside the routes so that plain-form errors reach them.
 #[derive(Clone, Copy)]
@@ -117,15 +119,6 @@ pub fn SettingsPage() -> impl IntoView {
         },
         |_| get_account_overview(),
     );
-    provide_context(FocusReturn::new());
-    // The switch as the person set it, kept here so that it survives the settings being
-    // rebuilt (a dialog closing, a browser forgotten) until it is saved (TF-1).
-    let desired = RwSignal::new(None::<bool>);
-    let saves = completions(actions.save, succeeded);
-    Effect::watch(move || saves.get(), move |_, _, _| desired.set(None), false);
-    let switch = SwitchState { desired };
-    guard_unsaved(switch);
-
     // `保存する` was refused for want of the password (TF-4): the prompt sends the switch's
     // value again with the password. Not while another dialog is open.
     let save_asking = prompting(Signal::derive(move || {
@@ -152,7 +145,7 @@ pub fn SettingsPage() -> impl IntoView {
                             // The page behind an open dialog takes no focus and no clicks,
                             // with or without JavaScript.
                             <div inert=move || any_open || save_prompt.get() || remove_prompt.get()>
-                                <Settings overview=o.clone() actions switch/>
+                                <Settings overview=o.clone() actions/>
                             </div>
                             {(open.as_deref() == Some("phone")).then(|| view! { <PhoneDialog overview=o actions=phone_actions/> })}
                             {(open.as_deref() == Some("recovery")).then(|| view! { <RecoveryDialog regenerate=actions.regenerate show=actions.show/> })}
@@ -170,125 +163,14 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// The switch's unsaved value: `None` while it shows what is saved.
-#[derive(Clone, Copy)]
-struct SwitchState {
-    desired: RwSignal<Option<bool>>,
-}
-
-impl SwitchState {
-    fn dirty(self, saved: bool) -> bool {
-        self.desired.get().is_some_and(|d| d != saved)
-    }
-}
-
-/// Leaving the page with an unsaved switch asks first (TF-1), on every way out: a full page
-/// load or closing the tab (`beforeunload`), and the router's own navigation (a link such
-/// as `パスワードを変更する`, the user menu's links and `ログアウト`), which never unloads the
-/// page. See [`leave_guard`].
-fn guard_unsaved(switch: SwitchState) {
-    #[cfg(feature = "hydrate")]
-    {
-        Effect::new(move |_| leave_guard::set(switch.desired.with(Option::is_some)));
-        on_cleanup(|| leave_guard::set(false));
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = switch;
-}
-
-/// One set of window listeners for the whole app, installed the first time a page has
-/// unsaved changes, that ask before the page is left while it has them. Links and forms
-/// are caught in the capture phase, before the router's own listener sees them; a `No`
-/// stops the event there.
-#[cfg(feature = "hydrate")]
-mod leave_guard {
-    use std::cell::Cell;
-
-    use leptos::prelude::window;
-    use leptos::wasm_bindgen::{JsCast, closure::Closure};
-
-    const QUESTION: &str = "保存されていない変更があります。このページを離れますか？";
-
-    thread_local! {
-        static UNSAVED: Cell<bool> = const { Cell::new(false) };
-        static INSTALLED: Cell<bool> = const { Cell::new(false) };
-    }
-
-    pub fn set(unsaved: bool) {
-        UNSAVED.with(|u| u.set(unsaved));
-        if unsaved && !INSTALLED.with(|i| i.replace(true)) {
-            install();
-        }
-    }
-
-    fn unsaved() -> bool {
-        UNSAVED.with(Cell::get)
-    }
-
-    /// Whether `ev` (a click or a submit) would take the person off this page.
-    fn leaves(ev: &web_sys::Event) -> bool {
-        let Some(target) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
-            return false;
-        };
-        if ev.type_() == "submit" {
-            // The page's own forms stay on it; the header's `ログアウト` leaves.
-            return target.closest("main").ok().flatten().is_none();
-        }
-        let Some(link) = target
-            .closest("a[href]")
-            .ok()
-            .flatten()
-            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
-        else {
-            return false;
-        };
-        let here = window().location().pathname().unwrap_or_default();
-        link.target().is_empty() && !link.has_attribute("download") && link.pathname() != here
-    }
-
-    fn install() {
-        let target = window();
-        let ask = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
-            if unsaved() && leaves(&ev) && !window().confirm_with_message(QUESTION).unwrap_or(true)
-            {
-                ev.prevent_default();
-                ev.stop_immediate_propagation();
-            }
-        });
-        for kind in ["click", "submit"] {
-            let _ = target.add_event_listener_with_callback_and_bool(
-                kind,
-                ask.as_ref().unchecked_ref(),
-                true,
-            );
-        }
-        let unload =
-            Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(|ev: web_sys::BeforeUnloadEvent| {
-                if unsaved() {
-                    ev.prevent_default();
-                    ev.set_return_value("");
-                }
-            });
-        let _ = target
-            .add_event_listener_with_callback("beforeunload", unload.as_ref().unchecked_ref());
-        // Listening for the life of the page, like the router's own listeners.
-        ask.forget();
-        unload.forget();
-    }
-}
-
 /// The password dialog in front of the page when `保存する` needs it (TF-4). `確認する`
 /// saves; `×` and Escape close it and leave the switch as the person set it.
 #[component]
 fn SavePrompt(action: ServerAction<SaveTwoFactor>, enable: bool) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let on_escape = Callback::new(move |()| action.clear());
-    let close = move || view! { <CloseForm on_close=on_escape/> };
+    let close = move || view! { <CloseForm id=PROMPT_CLOSE/> };
     view! {
-        <Modal title_id="reauth-title" title="パスワードの確認" close on_escape opener=SAVE_BUTTON>
+        <Modal title_id="reauth-title" title="パスワードの確認" close escape=PROMPT_CLOSE opener=SAVE_BUTTON>
             <ActionForm action attr:class="stack">
                 {enable.then(|| view! { <input type="hidden" name="enabled" value="on"/> })}
                 <PasswordPrompt error pending=action.pending().into()/>
@@ -301,10 +183,9 @@ fn SavePrompt(action: ServerAction<SaveTwoFactor>, enable: bool) -> impl IntoVie
 #[component]
 fn RemoveAppPrompt(action: ServerAction<RemoveAuthenticator>) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let on_escape = Callback::new(move |()| action.clear());
-    let close = move || view! { <CloseForm on_close=on_escape/> };
+    let close = move || view! { <CloseForm id=PROMPT_CLOSE/> };
     view! {
-        <Modal title_id="reauth-title" title="パスワードの確認" close on_escape opener=APP_REMOVE_BUTTON>
+        <Modal title_id="reauth-title" title="パスワードの確認" close escape=PROMPT_CLOSE opener=APP_REMOVE_BUTTON>
             <ActionForm action attr:class="stack">
                 <PasswordPrompt error pending=action.pending().into()/>
             </ActionForm>
@@ -354,21 +235,13 @@ fn AppRow(app: Option<AuthenticatorApp>, actions: SettingsActions) -> impl IntoV
 }
 
 #[component]
-fn Settings(
-    overview: AccountOverview,
-    actions: SettingsActions,
-    switch: SwitchState,
-) -> impl IntoView {
+fn Settings(overview: AccountOverview, actions: SettingsActions) -> impl IntoView {
     let has_phone = overview.phone.is_some();
     let phone = overview
         .phone
         .clone()
         .unwrap_or_else(|| "未設定".to_owned());
-    let navigate = use_navigate();
     let query = use_query_map();
-    if let Some(focus) = use_context::<FocusReturn>() {
-        focus.follow();
-    }
     let recovery_left = move || {
         query
             .read()
@@ -416,23 +289,14 @@ fn Settings(
             <div class="setting-row">
                 <span class="row-label">"電話番号"</span>
                 <span class="row-value" data-testid="phone-value">{phone}</span>
-                // A GET form: without JavaScript it opens the dialog by loading the page with
-                // `?dialog=phone`; hydrated, the router does the same without a reload.
-                <form
-                    method="get"
-                    action=crate::urls::SETTINGS
-                    class="row-action"
-                    on:submit=move |ev| {
-                        ev.prevent_default();
-                        navigate(crate::urls::PHONE_DIALOG, Default::default());
-                    }
-                >
+                // A GET form: it opens the dialog by loading the page with `?dialog=phone`.
+                <form method="get" action=crate::urls::SETTINGS class="row-action">
                     <input type="hidden" name="dialog" value="phone"/>
                     <button type="submit" class="secondary" id=PHONE_OPENER>"電話番号を設定する"</button>
                 </form>
             </div>
             <AppRow app=overview.authenticator.clone() actions/>
-            <TwoFactorSwitch saved=overview.two_factor_enabled has_phone action=actions.save switch/>
+            <TwoFactorSwitch saved=overview.two_factor_enabled has_phone action=actions.save/>
             <div class="setting-row">
                 <span class="row-label">"リカバリーコード"</span>
                 <span class="row-value hint">
@@ -492,27 +356,13 @@ fn SecurityHistory(entries: Vec<HistoryEntry>) -> impl IntoView {
 }
 
 /// The switch and `保存する` (TF-1). A real checkbox in a form, so it saves without
-/// JavaScript; hydrated, `保存する` is enabled only while the switch differs from what is
-/// saved, and leaving the page with an unsaved change asks first (`guard_unsaved`).
+/// JavaScript; with it, [`SwitchControls`] adds what the page knows in the browser.
 #[component]
 fn TwoFactorSwitch(
     saved: bool,
     has_phone: bool,
     action: ServerAction<SaveTwoFactor>,
-    switch: SwitchState,
 ) -> impl IntoView {
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let desired = switch.desired;
-    // What is saved caught up with the switch (saved elsewhere, e.g. with the number):
-    // nothing is unsaved any more.
-    Effect::new(move |_| {
-        if desired.get() == Some(saved) {
-            desired.set(None);
-        }
-    });
-    let dirty = move || switch.dirty(saved);
-    let on = move || desired.get().unwrap_or(saved);
     let error = Signal::derive(move || {
         action
             .value()
@@ -523,33 +373,7 @@ fn TwoFactorSwitch(
     view! {
         <ActionForm action attr:class="setting-row switch-row">
             <span class="row-label" id="two-factor-label">"二段階認証(SMS)"</span>
-            <span class="row-value">
-                <input
-                    type="checkbox"
-                    role="switch"
-                    class="switch-input"
-                    name="enabled"
-                    value="on"
-                    checked=on
-                    prop:checked=on
-                    disabled=!has_phone
-                    aria-labelledby="two-factor-label"
-                    aria-describedby="two-factor-hint"
-                    on:change=move |ev| {
-                        let now = event_target_checked(&ev);
-                        desired.set((now != saved).then_some(now));
-                    }
-                />
-                {move || dirty().then(|| view! { <span class="unsaved">"未保存の変更があります"</span> })}
-            </span>
-            <button
-                type="submit"
-                id=SAVE_BUTTON
-                class="primary row-action"
-                disabled=move || !has_phone || (hydrated.get() && !dirty()) || action.pending().get()
-            >
-                "保存する"
-            </button>
+            <SwitchControls saved has_phone/>
             <p class="hint row-note" id="two-factor-hint">
                 {if has_phone {
                     "スイッチを切り替えて[保存する]を押すまで、設定は保存されません。"
@@ -565,6 +389,162 @@ fn TwoFactorSwitch(
             })}
             <div class="row-note"><FormError error/></div>
         </ActionForm>
+    }
+}
+
+/// The switch itself and `保存する`, hydrated: `保存する` is enabled only while the switch
+/// differs from what is saved, `未保存の変更があります` says so, and leaving the page with
+/// the change unsaved asks first ([`leave_guard`]). The change outlives the page loads
+/// that keep the person on this page (a dialog opening and closing, the password prompt of
+/// `保存する`, a browser forgotten): it is stashed for the next page
+/// ([`crate::client::stash`]) and taken back here.
+#[island]
+fn SwitchControls(saved: bool, has_phone: bool) -> impl IntoView {
+    let hydrated = crate::client::hydrated();
+    let desired = RwSignal::new(None::<bool>);
+    let input = NodeRef::<leptos::html::Input>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        // What the previous page stashed, else the switch as it stands: it may have been
+        // moved before the wasm arrived.
+        Effect::new(move |_| {
+            let value = match crate::client::take(crate::client::SWITCH_KEY) {
+                Some(value) => value == "on",
+                None => input.get_untracked().map_or(saved, |el| el.checked()),
+            };
+            desired.set((value != saved).then_some(value));
+        });
+        Effect::new(move |_| leave_guard::set(desired.get()));
+    }
+    let dirty = move || desired.get().is_some_and(|d| d != saved);
+    let on = move || desired.get().unwrap_or(saved);
+    view! {
+        <span class="row-value">
+            <input
+                type="checkbox"
+                role="switch"
+                class="switch-input"
+                name="enabled"
+                value="on"
+                checked=saved
+                prop:checked=on
+                disabled=!has_phone
+                node_ref=input
+                aria-labelledby="two-factor-label"
+                aria-describedby="two-factor-hint"
+                on:change=move |ev| {
+                    let now = event_target_checked(&ev);
+                    desired.set((now != saved).then_some(now));
+                }
+            />
+            {move || dirty().then(|| view! { <span class="unsaved">"未保存の変更があります"</span> })}
+        </span>
+        <button
+            type="submit"
+            id=SAVE_BUTTON
+            class="primary row-action"
+            disabled=move || !has_phone || (hydrated.get() && !dirty())
+        >
+            "保存する"
+        </button>
+    }
+}
+
+/// One set of window listeners, installed the first time the switch has an unsaved change,
+/// that ask before the page is left while it has one (TF-1): a link to another page, the
+/// header's `ログアウト`, or any other way out (`beforeunload`: the address bar, closing
+/// the tab). The page's own forms (inside `<main>`) come back to this page: they stash the
+/// change for it instead. Links and forms are caught in the capture phase; a `No` stops the
+/// event there.
+#[cfg(feature = "hydrate")]
+mod leave_guard {
+    use std::cell::Cell;
+
+    use leptos::prelude::window;
+    use leptos::wasm_bindgen::{JsCast, closure::Closure};
+
+    use crate::client::{SWITCH_KEY, stash};
+
+    const QUESTION: &str = "保存されていない変更があります。このページを離れますか？";
+
+    thread_local! {
+        /// The switch's unsaved value.
+        static UNSAVED: Cell<Option<bool>> = const { Cell::new(None) };
+        static INSTALLED: Cell<bool> = const { Cell::new(false) };
+        /// This page load's way out was already settled (asked, or back to this page), so
+        /// `beforeunload` does not ask again.
+        static SETTLED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn set(unsaved: Option<bool>) {
+        UNSAVED.with(|u| u.set(unsaved));
+        if unsaved.is_some() && !INSTALLED.with(|i| i.replace(true)) {
+            install();
+        }
+    }
+
+    /// Where `ev` (a click or a submit) takes the person: `Some(true)` back to this page,
+    /// `Some(false)` elsewhere, `None` nowhere.
+    fn stays(ev: &web_sys::Event) -> Option<bool> {
+        let target = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())?;
+        if ev.type_() == "submit" {
+            // The page's own forms come back to it; the header's `ログアウト` leaves.
+            return Some(target.closest("main").ok().flatten().is_some());
+        }
+        let link = target
+            .closest("a[href]")
+            .ok()
+            .flatten()
+            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())?;
+        if !link.target().is_empty() || link.has_attribute("download") {
+            return None;
+        }
+        let here = window().location().pathname().unwrap_or_default();
+        Some(link.pathname() == here)
+    }
+
+    fn install() {
+        let target = window();
+        let ask = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
+            let Some(value) = UNSAVED.with(Cell::get) else {
+                return;
+            };
+            match stays(&ev) {
+                Some(true) => {
+                    stash(SWITCH_KEY, if value { "on" } else { "off" });
+                    SETTLED.with(|s| s.set(true));
+                }
+                Some(false) if window().confirm_with_message(QUESTION).unwrap_or(true) => {
+                    SETTLED.with(|s| s.set(true));
+                }
+                Some(false) => {
+                    ev.prevent_default();
+                    ev.stop_immediate_propagation();
+                }
+                None => {}
+            }
+        });
+        for kind in ["click", "submit"] {
+            let _ = target.add_event_listener_with_callback_and_bool(
+                kind,
+                ask.as_ref().unchecked_ref(),
+                true,
+            );
+        }
+        let unload =
+            Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(|ev: web_sys::BeforeUnloadEvent| {
+                if UNSAVED.with(Cell::get).is_some() && !SETTLED.with(Cell::get) {
+                    ev.prevent_default();
+                    ev.set_return_value("");
+                }
+            });
+        let _ = target
+            .add_event_listener_with_callback("beforeunload", unload.as_ref().unchecked_ref());
+        // Listening for the life of the page.
+        ask.forget();
+        unload.forget();
     }
 }
 

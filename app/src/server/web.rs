@@ -4,6 +4,7 @@
 
 use http::{StatusCode, header::ACCEPT, request::Parts};
 use leptos::prelude::use_context;
+use leptos::server_fn::error::ServerFnUrlError;
 use leptos_axum::ResponseOptions;
 use tower_sessions::Session;
 
@@ -300,18 +301,26 @@ fn answer_with(e: &AppError) {
             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         );
     }
-    // A plain form that does not say where it came from (no `Referer`) is sent to the front
-    // page, and leptos would drop the error on the way: it goes into the URL here, the way
-    // leptos writes it for a form that does, and the front page shows it.
-    if let (true, Some(res)) = (accepts_html, use_context::<ResponseOptions>())
-        && !parts.headers.contains_key(http::header::REFERER)
-    {
-        let url = leptos::server_fn::error::ServerFnUrlError::new(parts.uri.path(), e.clone())
-            .to_url("http://front.page/")
+    // A plain form goes back where it came from (`Referer`) with the error in the URL.
+    // leptos appends it to that URL as it is, so a second refusal in a row would carry the
+    // first one's error too, and the URL would grow with each: the previous error is taken
+    // out first. A form that does not say where it came from (no `Referer`) is sent to the
+    // front page, and leptos would drop the error on the way: it goes into the URL here,
+    // and the front page shows it.
+    if let (true, Some(res)) = (accepts_html, use_context::<ResponseOptions>()) {
+        const FRONT: &str = "http://front.page";
+        let mut back = parts
+            .headers
+            .get(http::header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .map_or_else(|| format!("{FRONT}/"), str::to_owned);
+        ServerFnUrlError::<AppError>::strip_error_info(&mut back);
+        let url = ServerFnUrlError::new(parts.uri.path(), e.clone())
+            .to_url(&back)
             .ok();
         if let Some(location) = url
             .as_ref()
-            .and_then(|u| u.as_str().strip_prefix("http://front.page"))
+            .map(|u| u.as_str().strip_prefix(FRONT).unwrap_or(u.as_str()))
             .and_then(|l| http::HeaderValue::from_str(l).ok())
         {
             res.insert_header(http::header::LOCATION, location);

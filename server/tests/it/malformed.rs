@@ -559,3 +559,42 @@ async fn the_reported_cases_get_a_message_a_person_understands() {
     })
     .await;
 }
+
+/// A plain form refused twice in a row goes back to its page with the second refusal
+/// only: leptos appends the error to the page's URL as it came, which already held the
+/// first one, so the URL would carry both and grow with every try.
+#[tokio::test]
+async fn a_form_refused_again_carries_only_the_last_error() {
+    on_each_engine_with(unlimited_sms, |app: TestApp| async move {
+        let visitor = app.client();
+        let first = visitor
+            .post_html_form(
+                paths::LOG_IN,
+                "/login",
+                &[("email", "not-an-address"), ("password", "x")],
+            )
+            .await;
+        assert_eq!(first.status, StatusCode::FOUND);
+        let location = first.header("location").unwrap().to_owned();
+        let back = location.strip_prefix(ORIGIN).unwrap_or(&location).to_owned();
+        assert!(back.starts_with("/login?"), "{location}");
+        let second = visitor
+            .post_html_form(
+                paths::LOG_IN,
+                &back,
+                &[("email", "nobody@example.jp"), ("password", "long enough password")],
+            )
+            .await;
+        assert_eq!(second.status, StatusCode::FOUND);
+        let location = second.header("location").unwrap().to_owned();
+        assert_eq!(location.matches("__err=").count(), 1, "{location}");
+        assert_eq!(location.matches("__path=").count(), 1, "{location}");
+        let page = visitor.get(location.strip_prefix(ORIGIN).unwrap_or(&location)).await;
+        assert!(
+            page.body.contains(&AppError::InvalidCredentials.to_string()),
+            "the page shows the second refusal"
+        );
+        assert!(!page.body.contains(&AppError::EmailMalformed.to_string()));
+    })
+    .await;
+}
