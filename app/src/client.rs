@@ -20,6 +20,8 @@ const FRESH_MS: f64 = 10_000.0;
 pub const FOCUS_KEY: &str = "nidan.focus";
 /// The key of the two-factor switch's unsaved value.
 pub const SWITCH_KEY: &str = "nidan.switch";
+/// The key of what was typed into the form just sent (see [`keep_typed`]).
+const TYPED_KEY: &str = "nidan.typed";
 
 /// Called once the islands' code is loaded: the previous form's error taken out of the
 /// address, focus given back, and `<body data-hydrated="true">` (the end-to-end tests wait
@@ -27,7 +29,10 @@ pub const SWITCH_KEY: &str = "nidan.switch";
 /// effects.
 pub fn start() {
     #[cfg(feature = "hydrate")]
-    forget_form_error();
+    {
+        keep_typed();
+        forget_form_error();
+    }
     #[cfg(feature = "hydrate")]
     leptos::prelude::set_timeout(
         || {
@@ -80,6 +85,76 @@ fn forget_form_error() {
             Some(&format!("{path}{query}{hash}")),
         );
     }
+}
+
+/// What was typed into a form that the server refused comes back with it: each form sent
+/// stashes its plain text fields (addresses, numbers, names; never a password, a code or a
+/// field marked `autocomplete="off"`), and a page that shows that form's error (`__path`)
+/// fills the same fields again where they are empty, as the person left them.
+#[cfg(feature = "hydrate")]
+fn keep_typed() {
+    use leptos::prelude::{document, window, window_event_listener};
+    use leptos::wasm_bindgen::JsCast;
+
+    type Typed = (String, Vec<(String, String)>);
+
+    let stashed = take(TYPED_KEY).and_then(|t| serde_json::from_str::<Typed>(&t).ok());
+    let refused = window().location().search().ok().and_then(|search| {
+        search.trim_start_matches('?').split('&').find_map(|pair| {
+            let value = pair.strip_prefix("__path=")?;
+            web_sys::js_sys::decode_uri_component(value).ok()?.as_string()
+        })
+    });
+    if let (Some((action, fields)), Some(refused)) = (stashed, refused)
+        && action == refused
+    {
+        let selector = format!("form[action=\"{action}\"]");
+        if let Ok(Some(form)) = document().query_selector(&selector) {
+            for (name, value) in fields {
+                if let Ok(Some(input)) = form.query_selector(&format!("input[name=\"{name}\"]"))
+                    && let Ok(input) = input.dyn_into::<web_sys::HtmlInputElement>()
+                    && input.value().is_empty()
+                {
+                    input.set_value(&value);
+                }
+            }
+        }
+    }
+
+    let listener = window_event_listener(leptos::ev::submit, |ev| {
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        let (Some(action), true) = (
+            form.get_attribute("action"),
+            form.method().eq_ignore_ascii_case("post"),
+        ) else {
+            return;
+        };
+        let Ok(inputs) = form.query_selector_all("input[name]") else {
+            return;
+        };
+        let fields: Vec<(String, String)> = (0..inputs.length())
+            .filter_map(|i| inputs.item(i))
+            .filter_map(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .filter(|i| matches!(i.type_().as_str(), "text" | "email" | "tel"))
+            .filter(|i| {
+                !matches!(
+                    i.get_attribute("autocomplete").as_deref(),
+                    Some("off" | "one-time-code")
+                )
+            })
+            .map(|i| (i.name(), i.value()))
+            .collect();
+        if let Ok(text) = serde_json::to_string(&(action, fields)) {
+            stash(TYPED_KEY, &text);
+        }
+    });
+    // For the life of the page.
+    std::mem::forget(listener);
 }
 
 /// Keeps `value` under `key` for the next page load.

@@ -49,6 +49,9 @@ test.describe('with JavaScript', () => {
     await logIn(page, email, 'not the password');
     const alert = page.getByRole('alert');
     await expect(alert).toHaveText('メールアドレスまたはパスワードが正しくありません。');
+    // The page comes back with the address as typed, and without the password.
+    await expect(page.getByLabel('メールアドレス')).toHaveValue(email);
+    await expect(page.getByLabel('パスワード', { exact: true })).toHaveValue('');
     await logIn(page, uniqueEmail('nobody'), PASSWORD);
     await expect(alert).toHaveText('メールアドレスまたはパスワードが正しくありません。');
     await expect(page).toHaveURL(/\/login$/);

@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use crate::api::authenticator::{
     AppEnrolment, ConfirmAuthenticator, StartAuthenticator, get_authenticator_enrolment,
 };
-use crate::components::actions::{completions, succeeded};
 use crate::components::fields::{CodeField, FormError};
 use crate::components::modal::{CloseForm, Modal};
 use crate::components::reauth::PasswordPrompt;
@@ -24,10 +23,7 @@ pub fn AppDialog(
     start: ServerAction<StartAuthenticator>,
     confirm: ServerAction<ConfirmAuthenticator>,
 ) -> impl IntoView {
-    // Read again when the password let a new key be made; a refused attempt changes
-    // nothing, so it does not rebuild the prompt.
-    let started = completions(start, succeeded);
-    let enrolment = Resource::new(move || started.get(), |_| get_authenticator_enrolment());
+    let enrolment = Resource::new(|| (), |_| get_authenticator_enrolment());
     let close = move || view! { <CloseForm id=CLOSE/> };
     let start_error = Signal::derive(move || start.value().get().and_then(Result::err));
     let confirm_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
@@ -40,7 +36,7 @@ pub fn AppDialog(
                         // The password first (TF-4); `確認する` makes the key and shows it.
                         Err(AppError::ReauthRequired) => view! {
                             <ActionForm action=start attr:class="stack">
-                                <PasswordPrompt error=start_error pending=start.pending().into()/>
+                                <PasswordPrompt error=start_error/>
                             </ActionForm>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -75,7 +71,7 @@ fn Enrolment(
         <ActionForm action=confirm attr:novalidate=true attr:class="stack">
             <CodeField error/>
             <FormError error/>
-            <button type="submit" class="primary" disabled=move || confirm.pending().get()>"設定する"</button>
+            <button type="submit" class="primary">"設定する"</button>
         </ActionForm>
     }
 }

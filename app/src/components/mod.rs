@@ -1,6 +1,5 @@
 //! Reusable pieces of UI.
 
-pub mod actions;
 pub mod app_dialog;
 pub mod countdown;
 pub mod fields;

@@ -268,7 +268,7 @@ pub fn PasskeysSection(
             {move || asking.get().then(|| view! {
                 <ActionForm action=confirm attr:class="stack">
                     <input type="hidden" name="then" value=crate::urls::SETTINGS/>
-                    <PasswordPrompt error=confirm_error pending=confirm.pending().into()/>
+                    <PasswordPrompt error=confirm_error/>
                 </ActionForm>
             })}
             <AddPasskey/>

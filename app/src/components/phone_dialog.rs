@@ -10,7 +10,6 @@ use leptos_router::hooks::use_query_map;
 use crate::api::account::{AccountOverview, PendingPhone, TypedPhone};
 use crate::api::phone::{AbandonPhoneCode, ResendPhoneCode, SendPhoneCode, VerifyPhoneCode};
 use crate::api::two_factor::ConfirmPassword;
-use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::countdown::ResendButton;
 use crate::components::fields::{CodeField, FieldError, FormError};
 use crate::components::modal::Modal;
@@ -32,7 +31,8 @@ fn FreshCodes() -> impl IntoView {
 }
 use crate::error::{AppError, Field};
 
-/// The dialog's actions. Created by the settings page, inside the router's routes.
+/// The dialog's actions. Created by the settings page, inside the router's routes, so that
+/// the error a form carried back in the URL reaches the one it belongs to.
 #[derive(Clone, Copy)]
 pub struct PhoneActions {
     pub send: ServerAction<SendPhoneCode>,
@@ -41,7 +41,6 @@ pub struct PhoneActions {
     pub abandon: ServerAction<AbandonPhoneCode>,
     /// The password asked before the number step (TF-4).
     pub confirm: ServerAction<ConfirmPassword>,
-    succeeded: Memo<usize>,
 }
 
 /// Errors after which the server has no pending code any more.
@@ -57,35 +56,13 @@ fn ends_attempt(e: &AppError) -> bool {
 
 impl PhoneActions {
     pub fn new() -> Self {
-        let send = ServerAction::<SendPhoneCode>::new();
-        let resend = ServerAction::<ResendPhoneCode>::new();
-        let verify = ServerAction::<VerifyPhoneCode>::new();
-        let abandon = ServerAction::<AbandonPhoneCode>::new();
-        let confirm = ServerAction::<ConfirmPassword>::new();
-        // Success, or a failure that ended the attempt on the server.
-        let done: fn(&Result<(), AppError>) -> bool =
-            |r| r.as_ref().map_or_else(ends_attempt, |_| true);
-        let counts = [
-            completions(send, done),
-            completions(resend, done),
-            completions(verify, done),
-            completions(abandon, done),
-            completions(confirm, succeeded),
-        ];
-        let succeeded = any_of(counts);
         Self {
-            send,
-            resend,
-            verify,
-            abandon,
-            confirm,
-            succeeded,
+            send: ServerAction::new(),
+            resend: ServerAction::new(),
+            verify: ServerAction::new(),
+            abandon: ServerAction::new(),
+            confirm: ServerAction::new(),
         }
-    }
-
-    /// Changes whenever one of them succeeds.
-    pub fn version(&self) -> usize {
-        self.succeeded.get()
     }
 }
 
@@ -173,7 +150,7 @@ fn NumberStep(
                         <p>{last.number.clone()}" に認証コードを送信します。"</p>
                         <input type="hidden" name="phone" value=last.number/>
                         {last.enable_two_factor.then(|| view! { <input type="hidden" name="enable_two_factor" value="on"/> })}
-                        <PasswordPrompt error pending=actions.send.pending().into()/>
+                        <PasswordPrompt error/>
                     </ActionForm>
                 }
                 .into_any()
@@ -182,7 +159,7 @@ fn NumberStep(
                 view! {
                     <ActionForm action=actions.confirm attr:class="stack">
                         <input type="hidden" name="then" value=crate::urls::PHONE_DIALOG/>
-                        <PasswordPrompt error=confirm_error pending=actions.confirm.pending().into()/>
+                        <PasswordPrompt error=confirm_error/>
                     </ActionForm>
                 }
                 .into_any()
@@ -228,7 +205,7 @@ fn NumberForm(actions: PhoneActions, error: Signal<Option<AppError>>) -> impl In
             <FormError error/>
             <div class="dialog-actions">
                 <button type="submit" form=ABANDON_FORM class="secondary">"キャンセル"</button>
-                <button type="submit" class="primary" disabled=move || actions.send.pending().get()>"送信する"</button>
+                <button type="submit" class="primary">"送信する"</button>
             </div>
         </ActionForm>
     }
@@ -252,7 +229,7 @@ fn CodeStep(pending: PendingPhone, actions: PhoneActions) -> impl IntoView {
         <ActionForm action=actions.verify attr:novalidate=true attr:class="stack">
             <CodeField error=verify_error/>
             <FormError error=verify_error/>
-            <button type="submit" class="primary" disabled=move || actions.verify.pending().get()>"認証する"</button>
+            <button type="submit" class="primary">"認証する"</button>
         </ActionForm>
         <ActionForm action=actions.resend attr:class="stack resend">
             <FormError error=resend_error/>

@@ -37,7 +37,7 @@ pub fn prompting(error: Signal<Option<AppError>>) -> Memo<bool> {
 /// `error` is that action's; `ReauthRequired` is what opened the prompt, not an error to
 /// show, so it is not repeated.
 #[component]
-pub fn PasswordPrompt(error: Signal<Option<AppError>>, pending: Signal<bool>) -> impl IntoView {
+pub fn PasswordPrompt(error: Signal<Option<AppError>>) -> impl IntoView {
     let shown = Signal::derive(move || error.get().filter(|e| *e != AppError::ReauthRequired));
     view! {
         <p>"安全のため、パスワードをもう一度入力してください。"</p>
@@ -55,7 +55,7 @@ pub fn PasswordPrompt(error: Signal<Option<AppError>>, pending: Signal<bool>) ->
         </div>
         <div id="reauth-error"><FormError error=shown/></div>
         <div class="dialog-actions">
-            <button type="submit" class="primary" disabled=move || pending.get()>"確認する"</button>
+            <button type="submit" class="primary">"確認する"</button>
         </div>
     }
 }

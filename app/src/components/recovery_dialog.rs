@@ -9,7 +9,6 @@ use leptos_router::hooks::use_query_map;
 use crate::api::two_factor::{
     RecoveryCodeView, RegenerateRecoveryCodes, ShowRecoveryCodes, get_recovery_codes,
 };
-use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::fields::FormError;
 use crate::components::modal::{CloseForm, Modal};
 use crate::components::reauth::{PasswordPrompt, prompting};
@@ -66,17 +65,7 @@ pub fn RecoveryDialog(
     regenerate: ServerAction<RegenerateRecoveryCodes>,
     show: ServerAction<ShowRecoveryCodes>,
 ) -> impl IntoView {
-    let query = use_query_map();
-    // Read again when new codes were made or the password let them be shown; a refused
-    // attempt changes nothing, so it does not rebuild the dialog (and its prompt).
-    let changed = any_of([
-        completions(regenerate, succeeded),
-        completions(show, succeeded),
-    ]);
-    let codes = Resource::new(
-        move || (changed.get(), query.read().get("regenerated")),
-        |_| get_recovery_codes(),
-    );
+    let codes = Resource::new(|| (), |_| get_recovery_codes());
     let close = move || view! { <CloseForm id=CLOSE/> };
     let show_error = Signal::derive(move || show.value().get().and_then(Result::err));
     let regenerate_error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
@@ -92,12 +81,12 @@ pub fn RecoveryDialog(
                         // comes back here after `再生成する` was refused).
                         Err(AppError::ReauthRequired) if regenerate_refused.get_untracked() => view! {
                             <ActionForm action=regenerate attr:class="stack">
-                                <PasswordPrompt error=regenerate_error pending=regenerate.pending().into()/>
+                                <PasswordPrompt error=regenerate_error/>
                             </ActionForm>
                         }.into_any(),
                         Err(AppError::ReauthRequired) => view! {
                             <ActionForm action=show attr:class="stack">
-                                <PasswordPrompt error=show_error pending=show.pending().into()/>
+                                <PasswordPrompt error=show_error/>
                             </ActionForm>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -154,7 +143,7 @@ pub fn CodeList(
             move || if prompt.get() {
                 view! {
                     <ActionForm action=regenerate attr:class="stack">
-                        <PasswordPrompt error pending=regenerate.pending().into()/>
+                        <PasswordPrompt error/>
                     </ActionForm>
                 }.into_any()
             } else {
@@ -162,7 +151,7 @@ pub fn CodeList(
                     <ActionForm action=regenerate attr:class="stack">
                         <FormError error/>
                         <p class="hint">"再生成すると、これまでのリカバリーコードはすべて使えなくなります。"</p>
-                        <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>"再生成する"</button>
+                        <button type="submit" class="secondary">"再生成する"</button>
                     </ActionForm>
                 }.into_any()
             }

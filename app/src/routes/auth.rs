@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use super::{AuthState, UserResource};
+use super::UserResource;
 use crate::api::auth::{LogIn, SignUp};
 use crate::components::fields::{EmailField, FormError, PasswordField};
 
@@ -25,7 +25,6 @@ fn RedirectIfSignedIn() -> impl IntoView {
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
-    expect_context::<AuthState>().follow(move || action.version().get());
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
         <Title text="新規登録"/>
@@ -36,7 +35,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <EmailField error/>
                 <PasswordField error new_password=true/>
                 <FormError error/>
-                <button type="submit" class="primary" disabled=move || action.pending().get()>"登録する"</button>
+                <button type="submit" class="primary">"登録する"</button>
             </ActionForm>
             <p class="switch-link">"既にアカウントをお持ちの方は "<a href=crate::urls::LOGIN>"ログイン"</a></p>
         </section>
@@ -46,7 +45,6 @@ pub fn SignUpPage() -> impl IntoView {
 #[component]
 pub fn LogInPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
-    expect_context::<AuthState>().follow(move || action.version().get());
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
         <Title text="ログイン"/>
@@ -57,7 +55,7 @@ pub fn LogInPage() -> impl IntoView {
                 <EmailField error/>
                 <PasswordField error new_password=false/>
                 <FormError error/>
-                <button type="submit" class="primary" disabled=move || action.pending().get()>"ログイン"</button>
+                <button type="submit" class="primary">"ログイン"</button>
             </ActionForm>
             <PasskeyLogin/>
             <p class="switch-link">"アカウントをお持ちでない方は "<a href=crate::urls::SIGNUP>"新規登録"</a></p>

@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::AuthState;
 use crate::api::auth::{
     Factor, LoginChallenge, ResendLoginCode, UseAppCode, UsePasskey, UseSmsCode, VerifyAppCode,
     VerifyLoginCode, VerifyRecoveryCode, finish_passkey_sign_in, get_login_challenge,
@@ -20,7 +19,6 @@ use crate::error::{AppError, Field};
 
 #[component]
 pub fn LoginVerifyPage() -> impl IntoView {
-    let auth = expect_context::<AuthState>();
     let verify = ServerAction::<VerifyLoginCode>::new();
     let resend = ServerAction::<ResendLoginCode>::new();
     let recovery = ServerAction::<VerifyRecoveryCode>::new();
@@ -28,23 +26,8 @@ pub fn LoginVerifyPage() -> impl IntoView {
     let use_sms = ServerAction::<UseSmsCode>::new();
     let use_app = ServerAction::<UseAppCode>::new();
     let use_passkey = ServerAction::<UsePasskey>::new();
-    auth.follow(move || {
-        verify.version().get() + recovery.version().get() + verify_app.version().get()
-    });
     let query = use_query_map();
-    let challenge = Resource::new(
-        move || {
-            (
-                resend.version().get(),
-                use_sms.version().get(),
-                use_app.version().get(),
-                use_passkey.version().get(),
-                query.read().get("resent"),
-                query.read().get("method"),
-            )
-        },
-        |_| get_login_challenge(),
-    );
+    let challenge = Resource::new(|| (), |_| get_login_challenge());
     view! {
         <Title text="二段階認証"/>
         <section class="card narrow">
@@ -143,7 +126,7 @@ fn CodeForm(
                 <ActionForm action=verify attr:novalidate=true attr:class="stack">
                     <CodeField error/>
                     <FormError error/>
-                    <button type="submit" class="primary" disabled=move || verify.pending().get()>"認証する"</button>
+                    <button type="submit" class="primary">"認証する"</button>
                 </ActionForm>
                 <ActionForm action=resend attr:class="stack resend">
                     <FormError error=resend_error/>
@@ -167,7 +150,7 @@ fn AppCodeForm(action: ServerAction<VerifyAppCode>) -> impl IntoView {
         <ActionForm action attr:novalidate=true attr:class="stack">
             <CodeField error/>
             <FormError error/>
-            <button type="submit" class="primary" disabled=move || action.pending().get()>"認証する"</button>
+            <button type="submit" class="primary">"認証する"</button>
         </ActionForm>
         <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_CHOOSE>"別の方法を使う"</a></p>
     }
@@ -302,7 +285,7 @@ fn RecoveryForm(
                 <FieldError id="recovery-error" error=mine/>
             </div>
             <FormError error/>
-            <button type="submit" class="primary" disabled=move || action.pending().get()>"認証する"</button>
+            <button type="submit" class="primary">"認証する"</button>
         </ActionForm>
         {(!locked && !has_app).then(|| view! { <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY>"SMSの認証コードを入力する"</a></p> })}
         {((!locked && has_app) || (locked && has_passkey)).then(|| view! { <p class="switch-link"><a href=crate::urls::LOGIN_VERIFY_CHOOSE>"別の方法を使う"</a></p> })}

@@ -84,39 +84,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Signing in or out changes who the header and the pages are for. Forms that do either
-/// report here, and everything that depends on the signed-in account refetches.
-///
-/// Every page is rendered by the server and every form posts (islands, issue 11), so
-/// within one render this never changes; it stays so that a page's data is keyed on who
-/// is signed in, not on the accident of a full page load.
-///
-/// Each page creates its own action (inside `<Routes>`, where leptos hands an action the
-/// error a plain form submission carried back in the URL).
-#[derive(Clone, Copy)]
-pub struct AuthState {
-    epoch: RwSignal<usize>,
-}
-
-impl AuthState {
-    fn new() -> Self {
-        Self {
-            epoch: RwSignal::new(0),
-        }
-    }
-
-    /// Changes whenever someone signs in or out.
-    pub fn version(&self) -> usize {
-        self.epoch.get()
-    }
-
-    /// Counts each completion of an action that signs in (`version` is its version).
-    pub fn follow(&self, version: impl Fn() -> usize + 'static) {
-        let epoch = self.epoch;
-        Effect::watch(version, move |_, _, _| epoch.update(|n| *n += 1), false);
-    }
-}
-
 /// Who is signed in, for any component that needs to know.
 pub type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
 
@@ -138,14 +105,14 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Header and page. Lives inside the router so that actions see errors a plain form
-/// submission carried back in the URL.
+/// Header and page. Lives inside the router so that each page's actions (created inside
+/// `<Routes>`) see the error a form submission carried back in the URL.
 #[component]
 fn Layout() -> impl IntoView {
     let brand = use_context::<ServiceName>().unwrap_or_default().0;
-    let auth = AuthState::new();
-    provide_context(auth);
-    let user: UserResource = Resource::new(move || auth.version(), |_| get_current_user());
+    // Read once per page: every page is rendered by the server, and a form that signs in
+    // or out answers with a new page (islands, issue 11).
+    let user: UserResource = Resource::new(|| (), |_| get_current_user());
     provide_context(user);
 
     view! {

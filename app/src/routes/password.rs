@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{AuthState, UserResource};
+use super::UserResource;
 use crate::api::auth::ChangePassword;
 use crate::components::fields::{FieldError, FormError};
 use crate::domain::password::{MAX_CHARS, MIN_CHARS};
@@ -13,7 +13,6 @@ use crate::error::Field;
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
-    expect_context::<AuthState>().follow(move || action.version().get());
     let user = expect_context::<UserResource>();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let new_error =
@@ -49,7 +48,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     <FieldError id="new-password-error" error=new_error/>
                 </div>
                 <FormError error/>
-                <button type="submit" class="primary" disabled=move || action.pending().get()>"変更する"</button>
+                <button type="submit" class="primary">"変更する"</button>
             </ActionForm>
             <p class="switch-link"><a href=crate::urls::SETTINGS>"アカウントの設定に戻る"</a></p>
         </section>

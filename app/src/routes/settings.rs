@@ -8,7 +8,6 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use super::AuthState;
 use crate::api::account::{
     AccountOverview, AuthenticatorApp, HistoryEntry, RememberedBrowser, get_account_overview,
 };
@@ -18,7 +17,6 @@ use crate::api::two_factor::ConfirmPassword;
 use crate::api::two_factor::{
     ForgetAllBrowsers, ForgetBrowser, RegenerateRecoveryCodes, SaveTwoFactor, ShowRecoveryCodes,
 };
-use crate::components::actions::{any_of, completions, succeeded};
 use crate::components::app_dialog::{APP_OPENER, AppDialog};
 use crate::components::fields::FormError;
 use crate::components::modal::{CloseForm, Modal};
@@ -35,7 +33,8 @@ const APP_REMOVE_BUTTON: &str = "app-remove";
 /// The id of the password prompt's `×`.
 const PROMPT_CLOSE: &str = "prompt-close";
 
-/// The page's actions, made inside the routes so that plain-form errors reach them.
+/// The page's actions, made inside the routes so that the error a form carried back in
+/// the URL reaches the one it belongs to.
 #[derive(Clone, Copy)]
 struct SettingsActions {
     save: ServerAction<SaveTwoFactor>,
@@ -49,76 +48,33 @@ struct SettingsActions {
     rename_passkey: ServerAction<RenamePasskey>,
     remove_passkey: ServerAction<RemovePasskey>,
     confirm_password: ServerAction<ConfirmPassword>,
-    succeeded: Memo<usize>,
 }
 
 impl SettingsActions {
     fn new() -> Self {
-        let save = ServerAction::<SaveTwoFactor>::new();
-        let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
-        let show = ServerAction::<ShowRecoveryCodes>::new();
-        let forget = ServerAction::<ForgetBrowser>::new();
-        let forget_all = ServerAction::<ForgetAllBrowsers>::new();
-        let start_app = ServerAction::<StartAuthenticator>::new();
-        let confirm_app = ServerAction::<ConfirmAuthenticator>::new();
-        let remove_app = ServerAction::<RemoveAuthenticator>::new();
-        let rename_passkey = ServerAction::<RenamePasskey>::new();
-        let remove_passkey = ServerAction::<RemovePasskey>::new();
-        let confirm_password = ServerAction::<ConfirmPassword>::new();
-        let changed = any_of([
-            completions(save, succeeded),
-            completions(regenerate, succeeded),
-            completions(forget, succeeded),
-            completions(forget_all, succeeded),
-            completions(confirm_app, succeeded),
-            completions(remove_app, succeeded),
-            completions(rename_passkey, succeeded),
-            completions(remove_passkey, succeeded),
-            completions(confirm_password, succeeded),
-        ]);
         Self {
-            save,
-            regenerate,
-            show,
-            forget,
-            forget_all,
-            start_app,
-            confirm_app,
-            remove_app,
-            rename_passkey,
-            remove_passkey,
-            confirm_password,
-            succeeded: changed,
+            save: ServerAction::new(),
+            regenerate: ServerAction::new(),
+            show: ServerAction::new(),
+            forget: ServerAction::new(),
+            forget_all: ServerAction::new(),
+            start_app: ServerAction::new(),
+            confirm_app: ServerAction::new(),
+            remove_app: ServerAction::new(),
+            rename_passkey: ServerAction::new(),
+            remove_passkey: ServerAction::new(),
+            confirm_password: ServerAction::new(),
         }
-    }
-
-    /// Changes whenever one of them succeeds.
-    fn version(&self) -> usize {
-        self.succeeded.get()
     }
 }
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let auth = expect_context::<AuthState>();
     let phone_actions = PhoneActions::new();
     let actions = SettingsActions::new();
     let query = use_query_map();
     let dialog = Memo::new(move |_| query.read().get("dialog"));
-    let overview = Resource::new(
-        move || {
-            (
-                auth.version(),
-                phone_actions.version(),
-                actions.version(),
-                query.read().get("dialog"),
-                query.read().get("done"),
-                // A passkey added by the browser's own ceremony (not a server action).
-                query.read().get("passkey_added"),
-            )
-        },
-        |_| get_account_overview(),
-    );
+    let overview = Resource::new(|| (), |_| get_account_overview());
     // `保存する` was refused for want of the password (TF-4): the prompt sends the switch's
     // value again with the password. Not while another dialog is open.
     let save_asking = prompting(Signal::derive(move || {
@@ -173,7 +129,7 @@ fn SavePrompt(action: ServerAction<SaveTwoFactor>, enable: bool) -> impl IntoVie
         <Modal title_id="reauth-title" title="パスワードの確認" close escape=PROMPT_CLOSE opener=SAVE_BUTTON>
             <ActionForm action attr:class="stack">
                 {enable.then(|| view! { <input type="hidden" name="enabled" value="on"/> })}
-                <PasswordPrompt error pending=action.pending().into()/>
+                <PasswordPrompt error/>
             </ActionForm>
         </Modal>
     }
@@ -187,7 +143,7 @@ fn RemoveAppPrompt(action: ServerAction<RemoveAuthenticator>) -> impl IntoView {
     view! {
         <Modal title_id="reauth-title" title="パスワードの確認" close escape=PROMPT_CLOSE opener=APP_REMOVE_BUTTON>
             <ActionForm action attr:class="stack">
-                <PasswordPrompt error pending=action.pending().into()/>
+                <PasswordPrompt error/>
             </ActionForm>
         </Modal>
     }
