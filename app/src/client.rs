@@ -39,7 +39,11 @@ pub fn start() {
             use leptos::prelude::document;
             use leptos::wasm_bindgen::JsCast;
             if let Some(id) = take(FOCUS_KEY)
-                && document().query_selector("[role=dialog]").ok().flatten().is_none()
+                && document()
+                    .query_selector("[role=dialog]")
+                    .ok()
+                    .flatten()
+                    .is_none()
                 && let Some(el) = document().get_element_by_id(&id)
                 && let Ok(el) = el.dyn_into::<web_sys::HtmlElement>()
             {
@@ -72,11 +76,21 @@ fn forget_form_error() {
             key != "__path" && key != "__err"
         })
         .collect();
-    if kept.len() == search.trim_start_matches('?').split('&').filter(|p| !p.is_empty()).count() {
+    if kept.len()
+        == search
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .count()
+    {
         return;
     }
     let path = location.pathname().unwrap_or_default();
-    let query = if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) };
+    let query = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    };
     let hash = location.hash().unwrap_or_default();
     if let Ok(history) = leptos::prelude::window().history() {
         let _ = history.replace_state_with_url(
@@ -102,7 +116,9 @@ fn keep_typed() {
     let refused = window().location().search().ok().and_then(|search| {
         search.trim_start_matches('?').split('&').find_map(|pair| {
             let value = pair.strip_prefix("__path=")?;
-            web_sys::js_sys::decode_uri_component(value).ok()?.as_string()
+            web_sys::js_sys::decode_uri_component(value)
+                .ok()?
+                .as_string()
         })
     });
     if let (Some((action, fields)), Some(refused)) = (stashed, refused)

@@ -89,7 +89,11 @@ pub fn PhoneDialog(overview: AccountOverview, actions: PhoneActions) -> impl Int
     // Which step shows is decided by the server's state and the URL.
     let succeeded = query.read_untracked().get("done").is_some() && overview.phone.is_some();
     // Escape abandons the attempt, or after success closes the dialog.
-    let escape = if succeeded { SUCCESS_CLOSE } else { ABANDON_FORM };
+    let escape = if succeeded {
+        SUCCESS_CLOSE
+    } else {
+        ABANDON_FORM
+    };
     let with_codes =
         query.read_untracked().get("two_factor").is_some() && overview.two_factor_enabled;
     let step = if succeeded {

@@ -576,22 +576,31 @@ async fn a_form_refused_again_carries_only_the_last_error() {
             .await;
         assert_eq!(first.status, StatusCode::FOUND);
         let location = first.header("location").unwrap().to_owned();
-        let back = location.strip_prefix(ORIGIN).unwrap_or(&location).to_owned();
+        let back = location
+            .strip_prefix(ORIGIN)
+            .unwrap_or(&location)
+            .to_owned();
         assert!(back.starts_with("/login?"), "{location}");
         let second = visitor
             .post_html_form(
                 paths::LOG_IN,
                 &back,
-                &[("email", "nobody@example.jp"), ("password", "long enough password")],
+                &[
+                    ("email", "nobody@example.jp"),
+                    ("password", "long enough password"),
+                ],
             )
             .await;
         assert_eq!(second.status, StatusCode::FOUND);
         let location = second.header("location").unwrap().to_owned();
         assert_eq!(location.matches("__err=").count(), 1, "{location}");
         assert_eq!(location.matches("__path=").count(), 1, "{location}");
-        let page = visitor.get(location.strip_prefix(ORIGIN).unwrap_or(&location)).await;
+        let page = visitor
+            .get(location.strip_prefix(ORIGIN).unwrap_or(&location))
+            .await;
         assert!(
-            page.body.contains(&AppError::InvalidCredentials.to_string()),
+            page.body
+                .contains(&AppError::InvalidCredentials.to_string()),
             "the page shows the second refusal"
         );
         assert!(!page.body.contains(&AppError::EmailMalformed.to_string()));
