@@ -21,7 +21,13 @@ pub const FOCUS_KEY: &str = "nidan.focus";
 /// The key of the two-factor switch's unsaved value.
 pub const SWITCH_KEY: &str = "nidan.switch";
 /// The key of what was typed into the form just sent (see [`keep_typed`]).
+#[cfg(feature = "hydrate")]
 const TYPED_KEY: &str = "nidan.typed";
+
+/// How long a form sent stays marked busy when no page comes back: after that the person
+/// may send it again (the server, or the network, did not answer).
+#[cfg(feature = "hydrate")]
+const BUSY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Called once the islands' code is loaded: the previous form's error taken out of the
 /// address, focus given back, and `<body data-hydrated="true">` (the end-to-end tests wait
@@ -31,6 +37,7 @@ pub fn start() {
     #[cfg(feature = "hydrate")]
     {
         keep_typed();
+        one_submit_at_a_time();
         forget_form_error();
     }
     #[cfg(feature = "hydrate")]
@@ -103,14 +110,52 @@ fn forget_form_error() {
 
 /// What was typed into a form that the server refused comes back with it: each form sent
 /// stashes its plain text fields (addresses, numbers, names; never a password, a code or a
-/// field marked `autocomplete="off"`), and a page that shows that form's error (`__path`)
-/// fills the same fields again where they are empty, as the person left them.
+/// field marked `autocomplete="off"`) and its checkboxes (not the two-factor switch, which
+/// keeps its own unsaved value, TF-1), and a page that shows that form's error (`__path`)
+/// fills the same form again, as the person left it. Several forms may post to one address
+/// (a rename for each passkey): the form is found again by its place among them.
 #[cfg(feature = "hydrate")]
 fn keep_typed() {
     use leptos::prelude::{document, window, window_event_listener};
     use leptos::wasm_bindgen::JsCast;
 
-    type Typed = (String, Vec<(String, String)>);
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Typed {
+        action: String,
+        /// The form's place among the page's forms with this action.
+        place: u32,
+        text: Vec<(String, String)>,
+        ticked: Vec<(String, bool)>,
+    }
+
+    fn forms(action: &str) -> Vec<web_sys::HtmlFormElement> {
+        let Ok(list) = document().query_selector_all(&format!("form[action=\"{action}\"]")) else {
+            return Vec::new();
+        };
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .filter_map(|n| n.dyn_into().ok())
+            .collect()
+    }
+    fn inputs(form: &web_sys::HtmlFormElement) -> Vec<web_sys::HtmlInputElement> {
+        let Ok(list) = form.query_selector_all("input[name]") else {
+            return Vec::new();
+        };
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .filter_map(|n| n.dyn_into().ok())
+            .collect()
+    }
+    fn is_text(i: &web_sys::HtmlInputElement) -> bool {
+        matches!(i.type_().as_str(), "text" | "email" | "tel")
+            && !matches!(
+                i.get_attribute("autocomplete").as_deref(),
+                Some("off" | "one-time-code")
+            )
+    }
+    fn is_checkbox(i: &web_sys::HtmlInputElement) -> bool {
+        i.type_() == "checkbox" && i.get_attribute("role").as_deref() != Some("switch")
+    }
 
     let stashed = take(TYPED_KEY).and_then(|t| serde_json::from_str::<Typed>(&t).ok());
     let refused = window().location().search().ok().and_then(|search| {
@@ -121,18 +166,20 @@ fn keep_typed() {
                 .as_string()
         })
     });
-    if let (Some((action, fields)), Some(refused)) = (stashed, refused)
-        && action == refused
+    if let (Some(typed), Some(refused)) = (stashed, refused)
+        && typed.action == refused
+        && let Some(form) = forms(&typed.action).get(typed.place as usize)
     {
-        let selector = format!("form[action=\"{action}\"]");
-        if let Ok(Some(form)) = document().query_selector(&selector) {
-            for (name, value) in fields {
-                if let Ok(Some(input)) = form.query_selector(&format!("input[name=\"{name}\"]"))
-                    && let Ok(input) = input.dyn_into::<web_sys::HtmlInputElement>()
-                    && input.value().is_empty()
-                {
-                    input.set_value(&value);
+        for input in inputs(form) {
+            let name = input.name();
+            if is_text(&input) && input.value().is_empty() {
+                if let Some((_, value)) = typed.text.iter().find(|(n, _)| *n == name) {
+                    input.set_value(value);
                 }
+            } else if is_checkbox(&input)
+                && let Some((_, ticked)) = typed.ticked.iter().find(|(n, _)| *n == name)
+            {
+                input.set_checked(*ticked);
             }
         }
     }
@@ -150,27 +197,104 @@ fn keep_typed() {
         ) else {
             return;
         };
-        let Ok(inputs) = form.query_selector_all("input[name]") else {
+        let Some(place) = forms(&action).iter().position(|f| *f == form) else {
             return;
         };
-        let fields: Vec<(String, String)> = (0..inputs.length())
-            .filter_map(|i| inputs.item(i))
-            .filter_map(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .filter(|i| matches!(i.type_().as_str(), "text" | "email" | "tel"))
-            .filter(|i| {
-                !matches!(
-                    i.get_attribute("autocomplete").as_deref(),
-                    Some("off" | "one-time-code")
-                )
-            })
-            .map(|i| (i.name(), i.value()))
-            .collect();
-        if let Ok(text) = serde_json::to_string(&(action, fields)) {
+        let fields = inputs(&form);
+        let typed = Typed {
+            place: u32::try_from(place).unwrap_or(0),
+            text: fields
+                .iter()
+                .filter(|i| is_text(i))
+                .map(|i| (i.name(), i.value()))
+                .collect(),
+            ticked: fields
+                .iter()
+                .filter(|i| is_checkbox(i))
+                .map(|i| (i.name(), i.checked()))
+                .collect(),
+            action,
+        };
+        if let Ok(text) = serde_json::to_string(&typed) {
             stash(TYPED_KEY, &text);
         }
     });
     // For the life of the page.
     std::mem::forget(listener);
+}
+
+/// A form sent once is not sent again while its answer is on the way: a second press of
+/// `認証する` would otherwise spend the code twice and show the second answer's error. The
+/// form is marked `aria-busy` and its buttons disabled until the next page arrives, or
+/// for [`BUSY`] if none does; a page the browser brings back from its back-forward
+/// cache has them enabled again. A submit that something else stopped (the leave guard's
+/// `No`, an island of its own) is not marked: this listener runs last, on the window.
+#[cfg(feature = "hydrate")]
+fn one_submit_at_a_time() {
+    use leptos::prelude::{document, set_timeout, window_event_listener};
+    use leptos::wasm_bindgen::JsCast;
+
+    fn release(form: &web_sys::HtmlFormElement) {
+        let _ = form.remove_attribute("aria-busy");
+        if let Ok(buttons) = form.query_selector_all("button[data-busy]") {
+            for button in (0..buttons.length()).filter_map(|i| buttons.item(i)) {
+                if let Ok(button) = button.dyn_into::<web_sys::HtmlButtonElement>() {
+                    let _ = button.remove_attribute("data-busy");
+                    button.set_disabled(false);
+                }
+            }
+        }
+    }
+
+    let submits = window_event_listener(leptos::ev::submit, |ev| {
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if !form.method().eq_ignore_ascii_case("post") {
+            return;
+        }
+        if form.has_attribute("aria-busy") {
+            ev.prevent_default();
+            return;
+        }
+        if ev.default_prevented() {
+            return;
+        }
+        let _ = form.set_attribute("aria-busy", "true");
+        // After the browser has read the form (the pressed button's name and value are
+        // part of it), not before.
+        let busy = form.clone();
+        set_timeout(
+            move || {
+                if let Ok(buttons) = busy.query_selector_all("button:not([disabled])") {
+                    for button in (0..buttons.length()).filter_map(|i| buttons.item(i)) {
+                        if let Ok(button) = button.dyn_into::<web_sys::HtmlButtonElement>() {
+                            let _ = button.set_attribute("data-busy", "");
+                            button.set_disabled(true);
+                        }
+                    }
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+        set_timeout(move || release(&form), BUSY);
+    });
+    let shown = window_event_listener(leptos::ev::pageshow, |_| {
+        let Ok(forms) = document().query_selector_all("form[aria-busy]") else {
+            return;
+        };
+        for form in (0..forms.length()).filter_map(|i| forms.item(i)) {
+            if let Ok(form) = form.dyn_into::<web_sys::HtmlFormElement>() {
+                release(&form);
+            }
+        }
+    });
+    // For the life of the page.
+    std::mem::forget(submits);
+    std::mem::forget(shown);
 }
 
 /// Keeps `value` under `key` for the next page load.
@@ -214,4 +338,144 @@ pub fn hydrated() -> leptos::prelude::ReadSignal<bool> {
     let (ready, set_ready) = signal(false);
     Effect::new(move |_| set_ready.set(true));
     ready
+}
+
+/// One set of window listeners, installed the first time the switch has an unsaved change,
+/// that ask before the page is left while it has one (TF-1): a link to another page, the
+/// header's `ログアウト`, or any other way out (`beforeunload`: the address bar, closing
+/// the tab). The page's own forms (inside `<main>`) come back to this page: they stash the
+/// change for it instead, and so does a reload that the page makes itself ([`staying`]).
+/// Links and forms are caught in the capture phase; a `No` stops the event there. A click
+/// that opens a new tab or window (a modifier key, the middle button) leaves nothing.
+#[cfg(feature = "hydrate")]
+pub mod leave_guard {
+    use std::cell::Cell;
+
+    use leptos::prelude::{set_timeout, window};
+    use leptos::wasm_bindgen::{JsCast, closure::Closure};
+
+    use crate::client::{SWITCH_KEY, stash};
+
+    const QUESTION: &str = "保存されていない変更があります。このページを離れますか？";
+
+    thread_local! {
+        /// The switch's unsaved value.
+        static UNSAVED: Cell<Option<bool>> = const { Cell::new(None) };
+        static INSTALLED: Cell<bool> = const { Cell::new(false) };
+        /// The way out that is starting was already settled (asked, or back to this page),
+        /// so `beforeunload` does not ask again. Only for that one: it is cleared a moment
+        /// later, and when the page comes back from the back-forward cache, so that a
+        /// navigation that did not happen (a download, a form something else stopped)
+        /// does not leave the page unguarded.
+        static SETTLED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn set(unsaved: Option<bool>) {
+        UNSAVED.with(|u| u.set(unsaved));
+        if unsaved.is_some() && !INSTALLED.with(|i| i.replace(true)) {
+            install();
+        }
+    }
+
+    /// The page is about to load itself again (an island's own reload): the unsaved change
+    /// goes with it, and nothing is asked.
+    pub fn staying() {
+        if let Some(value) = UNSAVED.with(Cell::get) {
+            stash(SWITCH_KEY, if value { "on" } else { "off" });
+            settle();
+        }
+    }
+
+    fn settle() {
+        SETTLED.with(|s| s.set(true));
+        set_timeout(
+            || SETTLED.with(|s| s.set(false)),
+            std::time::Duration::from_secs(1),
+        );
+    }
+
+    /// Where `ev` (a click or a submit) takes the person: `Some(true)` back to this page,
+    /// `Some(false)` elsewhere, `None` nowhere, or into another tab or window.
+    fn stays(ev: &web_sys::Event) -> Option<bool> {
+        let target = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())?;
+        if ev.type_() == "submit" {
+            // The page's own forms come back to it; the header's `ログアウト` leaves.
+            return Some(target.closest("main").ok().flatten().is_some());
+        }
+        if let Some(click) = ev.dyn_ref::<web_sys::MouseEvent>()
+            && (click.button() != 0
+                || click.ctrl_key()
+                || click.meta_key()
+                || click.shift_key()
+                || click.alt_key())
+        {
+            return None;
+        }
+        let link = target
+            .closest("a[href]")
+            .ok()
+            .flatten()
+            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())?;
+        if !link.target().is_empty() || link.has_attribute("download") {
+            return None;
+        }
+        let here = window().location().pathname().unwrap_or_default();
+        Some(link.pathname() == here)
+    }
+
+    fn install() {
+        let target = window();
+        let ask = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
+            let Some(value) = UNSAVED.with(Cell::get) else {
+                return;
+            };
+            match stays(&ev) {
+                Some(true) => {
+                    stash(SWITCH_KEY, if value { "on" } else { "off" });
+                    settle();
+                }
+                Some(false) if window().confirm_with_message(QUESTION).unwrap_or(true) => {
+                    settle();
+                }
+                Some(false) => {
+                    ev.prevent_default();
+                    ev.stop_immediate_propagation();
+                }
+                None => {}
+            }
+        });
+        for kind in ["click", "submit"] {
+            let _ = target.add_event_listener_with_callback_and_bool(
+                kind,
+                ask.as_ref().unchecked_ref(),
+                true,
+            );
+        }
+        let unload =
+            Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(|ev: web_sys::BeforeUnloadEvent| {
+                if UNSAVED.with(Cell::get).is_some() && !SETTLED.with(Cell::get) {
+                    ev.prevent_default();
+                    ev.set_return_value("");
+                }
+            });
+        let _ = target
+            .add_event_listener_with_callback("beforeunload", unload.as_ref().unchecked_ref());
+        let shown = Closure::<dyn Fn(web_sys::Event)>::new(|_: web_sys::Event| {
+            SETTLED.with(|s| s.set(false));
+        });
+        let _ = target.add_event_listener_with_callback("pageshow", shown.as_ref().unchecked_ref());
+        // Listening for the life of the page.
+        ask.forget();
+        unload.forget();
+        shown.forget();
+    }
+}
+
+/// The page is about to load itself again: what must outlive the load is kept, and the
+/// leave guard does not ask (see [`leave_guard::staying`]).
+pub fn reloading() {
+    #[cfg(feature = "hydrate")]
+    leave_guard::staying();
 }

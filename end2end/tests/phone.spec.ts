@@ -64,10 +64,17 @@ test.describe('phone number, with JavaScript', () => {
   test('foreign and landline numbers are refused and no SMS is sent', async ({ page }) => {
     const dialog = await openPhoneDialog(page);
     const input = dialog.getByLabel('電話番号', { exact: true });
+    const alsoTwoFactor = dialog.getByRole('checkbox', { name: '二段階認証も有効にする' });
     await input.fill('+1 212 555 0100');
+    await alsoTwoFactor.check();
     await dialog.getByRole('button', { name: '送信する' }).click();
     await expect(dialog.getByRole('alert')).toHaveText('海外発行の電話番号は設定できません。');
     await expect(input).toHaveAttribute('aria-invalid', 'true');
+    // The refused step comes back as the person left it: the number to correct, the box
+    // still ticked.
+    await hydrated(page);
+    await expect(input).toHaveValue('+1 212 555 0100');
+    await expect(alsoTwoFactor).toBeChecked();
 
     await input.fill('03-1234-5678');
     await dialog.getByRole('button', { name: '送信する' }).click();
@@ -81,6 +88,19 @@ test.describe('phone number, with JavaScript', () => {
     expect(await messagesTo(page, '+81312345678')).toHaveLength(0);
     expect(await messagesTo(page, '+815012345678')).toHaveLength(0);
     await expect(dialog.getByLabel('認証コード')).toHaveCount(0);
+  });
+
+  test('a double press of 認証する verifies once, without an error', async ({ page }) => {
+    const number = uniqueMobile();
+    const dialog = await openPhoneDialog(page);
+    await dialog.getByLabel('電話番号', { exact: true }).fill(number.national);
+    await dialog.getByRole('button', { name: '送信する' }).click();
+    await expect(dialog.getByLabel('認証コード')).toBeVisible();
+    await hydrated(page);
+    await dialog.getByLabel('認証コード').fill(await latestCode(page, number.e164));
+    await dialog.getByRole('button', { name: '認証する' }).dblclick();
+    await expect(dialog.getByText('電話番号を設定しました。')).toBeVisible();
+    await expect(dialog.getByRole('alert')).toHaveCount(0);
   });
 
   test('cancel midway, or Escape, starts over from the number', async ({ page }) => {

@@ -126,6 +126,9 @@ fn DialogKeys(opener: String, escape: String) -> impl IntoView {
                 return;
             };
             match ev.key().as_str() {
+                // Escape while an input method is composing (kana to kanji) cancels the
+                // composition, not the dialog.
+                "Escape" if ev.is_composing() => {}
                 "Escape" => {
                     ev.prevent_default();
                     if let Some(form) = document()

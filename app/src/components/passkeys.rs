@@ -295,6 +295,7 @@ fn AddPasskey() -> impl IntoView {
             match result {
                 Ok(()) => {
                     password.set(String::new());
+                    crate::client::reloading();
                     let _ = window().location().set_href(crate::urls::PASSKEY_ADDED);
                 }
                 Err(e) => add_error.set(Some(e)),

@@ -28,6 +28,8 @@ use crate::error::AppError;
 
 /// The id of `保存する`, which gets focus back when the password prompt closes.
 const SAVE_BUTTON: &str = "two-factor-save";
+/// The two-factor switch's id (its island reads it before hydrating).
+const SWITCH: &str = "two-factor-switch";
 /// The id of `認証アプリを削除する`, likewise.
 const APP_REMOVE_BUTTON: &str = "app-remove";
 /// The id of the password prompt's `×`.
@@ -350,28 +352,32 @@ fn TwoFactorSwitch(
 
 /// The switch itself and `保存する`, hydrated: `保存する` is enabled only while the switch
 /// differs from what is saved, `未保存の変更があります` says so, and leaving the page with
-/// the change unsaved asks first ([`leave_guard`]). The change outlives the page loads
+/// the change unsaved asks first ([`crate::client::leave_guard`]). The change outlives the page loads
 /// that keep the person on this page (a dialog opening and closing, the password prompt of
 /// `保存する`, a browser forgotten): it is stashed for the next page
 /// ([`crate::client::stash`]) and taken back here.
 #[island]
 fn SwitchControls(saved: bool, has_phone: bool) -> impl IntoView {
     let hydrated = crate::client::hydrated();
-    let desired = RwSignal::new(None::<bool>);
-    let input = NodeRef::<leptos::html::Input>::new();
+    // What the previous page stashed, else the switch as it stands in the page: it may
+    // have been moved before the wasm arrived, and hydrating it with `saved` would put it
+    // back without a word. Read before the view below takes the element over.
     #[cfg(feature = "hydrate")]
-    {
-        // What the previous page stashed, else the switch as it stands: it may have been
-        // moved before the wasm arrived.
-        Effect::new(move |_| {
-            let value = match crate::client::take(crate::client::SWITCH_KEY) {
-                Some(value) => value == "on",
-                None => input.get_untracked().map_or(saved, |el| el.checked()),
-            };
-            desired.set((value != saved).then_some(value));
-        });
-        Effect::new(move |_| leave_guard::set(desired.get()));
-    }
+    let initial = crate::client::take(crate::client::SWITCH_KEY)
+        .map(|value| value == "on")
+        .or_else(|| {
+            use leptos::wasm_bindgen::JsCast;
+            document()
+                .get_element_by_id(SWITCH)
+                .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .map(|el| el.checked())
+        })
+        .unwrap_or(saved);
+    #[cfg(not(feature = "hydrate"))]
+    let initial = saved;
+    let desired = RwSignal::new((initial != saved).then_some(initial));
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| crate::client::leave_guard::set(desired.get()));
     let dirty = move || desired.get().is_some_and(|d| d != saved);
     let on = move || desired.get().unwrap_or(saved);
     view! {
@@ -385,7 +391,7 @@ fn SwitchControls(saved: bool, has_phone: bool) -> impl IntoView {
                 checked=saved
                 prop:checked=on
                 disabled=!has_phone
-                node_ref=input
+                id=SWITCH
                 aria-labelledby="two-factor-label"
                 aria-describedby="two-factor-hint"
                 on:change=move |ev| {
@@ -403,104 +409,6 @@ fn SwitchControls(saved: bool, has_phone: bool) -> impl IntoView {
         >
             "保存する"
         </button>
-    }
-}
-
-/// One set of window listeners, installed the first time the switch has an unsaved change,
-/// that ask before the page is left while it has one (TF-1): a link to another page, the
-/// header's `ログアウト`, or any other way out (`beforeunload`: the address bar, closing
-/// the tab). The page's own forms (inside `<main>`) come back to this page: they stash the
-/// change for it instead. Links and forms are caught in the capture phase; a `No` stops the
-/// event there.
-#[cfg(feature = "hydrate")]
-mod leave_guard {
-    use std::cell::Cell;
-
-    use leptos::prelude::window;
-    use leptos::wasm_bindgen::{JsCast, closure::Closure};
-
-    use crate::client::{SWITCH_KEY, stash};
-
-    const QUESTION: &str = "保存されていない変更があります。このページを離れますか？";
-
-    thread_local! {
-        /// The switch's unsaved value.
-        static UNSAVED: Cell<Option<bool>> = const { Cell::new(None) };
-        static INSTALLED: Cell<bool> = const { Cell::new(false) };
-        /// This page load's way out was already settled (asked, or back to this page), so
-        /// `beforeunload` does not ask again.
-        static SETTLED: Cell<bool> = const { Cell::new(false) };
-    }
-
-    pub fn set(unsaved: Option<bool>) {
-        UNSAVED.with(|u| u.set(unsaved));
-        if unsaved.is_some() && !INSTALLED.with(|i| i.replace(true)) {
-            install();
-        }
-    }
-
-    /// Where `ev` (a click or a submit) takes the person: `Some(true)` back to this page,
-    /// `Some(false)` elsewhere, `None` nowhere.
-    fn stays(ev: &web_sys::Event) -> Option<bool> {
-        let target = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())?;
-        if ev.type_() == "submit" {
-            // The page's own forms come back to it; the header's `ログアウト` leaves.
-            return Some(target.closest("main").ok().flatten().is_some());
-        }
-        let link = target
-            .closest("a[href]")
-            .ok()
-            .flatten()
-            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())?;
-        if !link.target().is_empty() || link.has_attribute("download") {
-            return None;
-        }
-        let here = window().location().pathname().unwrap_or_default();
-        Some(link.pathname() == here)
-    }
-
-    fn install() {
-        let target = window();
-        let ask = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
-            let Some(value) = UNSAVED.with(Cell::get) else {
-                return;
-            };
-            match stays(&ev) {
-                Some(true) => {
-                    stash(SWITCH_KEY, if value { "on" } else { "off" });
-                    SETTLED.with(|s| s.set(true));
-                }
-                Some(false) if window().confirm_with_message(QUESTION).unwrap_or(true) => {
-                    SETTLED.with(|s| s.set(true));
-                }
-                Some(false) => {
-                    ev.prevent_default();
-                    ev.stop_immediate_propagation();
-                }
-                None => {}
-            }
-        });
-        for kind in ["click", "submit"] {
-            let _ = target.add_event_listener_with_callback_and_bool(
-                kind,
-                ask.as_ref().unchecked_ref(),
-                true,
-            );
-        }
-        let unload =
-            Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(|ev: web_sys::BeforeUnloadEvent| {
-                if UNSAVED.with(Cell::get).is_some() && !SETTLED.with(Cell::get) {
-                    ev.prevent_default();
-                    ev.set_return_value("");
-                }
-            });
-        let _ = target
-            .add_event_listener_with_callback("beforeunload", unload.as_ref().unchecked_ref());
-        // Listening for the life of the page.
-        ask.forget();
-        unload.forget();
     }
 }
 

@@ -309,18 +309,28 @@ fn answer_with(e: &AppError) {
     // and the front page shows it.
     if let (true, Some(res)) = (accepts_html, use_context::<ResponseOptions>()) {
         const FRONT: &str = "http://front.page";
-        let mut back = parts
+        let referer = parts
             .headers
             .get(http::header::REFERER)
-            .and_then(|v| v.to_str().ok())
-            .map_or_else(|| format!("{FRONT}/"), str::to_owned);
+            .and_then(|v| v.to_str().ok());
+        // Only the stand-in put here is taken off again: a Referer that names it itself
+        // goes back as sent.
+        let from_front = referer.is_none();
+        let mut back = referer.map_or_else(|| format!("{FRONT}/"), str::to_owned);
         ServerFnUrlError::<AppError>::strip_error_info(&mut back);
         let url = ServerFnUrlError::new(parts.uri.path(), e.clone())
             .to_url(&back)
             .ok();
         if let Some(location) = url
             .as_ref()
-            .map(|u| u.as_str().strip_prefix(FRONT).unwrap_or(u.as_str()))
+            .map(|u| {
+                let u = u.as_str();
+                if from_front {
+                    u.strip_prefix(FRONT).unwrap_or(u)
+                } else {
+                    u
+                }
+            })
             .and_then(|l| http::HeaderValue::from_str(l).ok())
         {
             res.insert_header(http::header::LOCATION, location);
