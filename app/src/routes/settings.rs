@@ -361,7 +361,9 @@ fn SwitchControls(saved: bool, has_phone: bool) -> impl IntoView {
     let hydrated = crate::client::hydrated();
     // What the previous page stashed, else the switch as it stands in the page: it may
     // have been moved before the wasm arrived, and hydrating it with `saved` would put it
-    // back without a word. Read before the view below takes the element over.
+    // back without a word. Read before the view below takes the element over, and set
+    // once it has: hydration must first meet the markup the server sent (no
+    // `未保存の変更があります`), or the note would never appear.
     #[cfg(feature = "hydrate")]
     let initial = crate::client::take(crate::client::SWITCH_KEY)
         .map(|value| value == "on")
@@ -373,11 +375,12 @@ fn SwitchControls(saved: bool, has_phone: bool) -> impl IntoView {
                 .map(|el| el.checked())
         })
         .unwrap_or(saved);
-    #[cfg(not(feature = "hydrate"))]
-    let initial = saved;
-    let desired = RwSignal::new((initial != saved).then_some(initial));
+    let desired = RwSignal::new(None::<bool>);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| crate::client::leave_guard::set(desired.get()));
+    {
+        Effect::new(move |_| desired.set((initial != saved).then_some(initial)));
+        Effect::new(move |_| crate::client::leave_guard::set(desired.get()));
+    }
     let dirty = move || desired.get().is_some_and(|d| d != saved);
     let on = move || desired.get().unwrap_or(saved);
     view! {
