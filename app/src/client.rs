@@ -71,32 +71,24 @@ pub fn start() {
 #[cfg(feature = "hydrate")]
 fn forget_form_error() {
     let location = leptos::prelude::window().location();
-    let Ok(search) = location.search() else {
+    let Some(params) = location
+        .search()
+        .ok()
+        .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
+    else {
         return;
     };
-    let kept: Vec<&str> = search
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter(|pair| {
-            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
-            key != "__path" && key != "__err"
-        })
-        .collect();
-    if kept.len()
-        == search
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .count()
-    {
+    if !params.has("__path") && !params.has("__err") {
         return;
     }
+    params.delete("__path");
+    params.delete("__err");
+    let kept = String::from(params.to_string());
     let path = location.pathname().unwrap_or_default();
     let query = if kept.is_empty() {
         String::new()
     } else {
-        format!("?{}", kept.join("&"))
+        format!("?{kept}")
     };
     let hash = location.hash().unwrap_or_default();
     if let Ok(history) = leptos::prelude::window().history() {
@@ -119,15 +111,9 @@ fn keep_typed() {
     use leptos::prelude::{document, window, window_event_listener};
     use leptos::wasm_bindgen::JsCast;
 
-    #[derive(serde::Serialize, serde::Deserialize)]
-    struct Typed {
-        action: String,
-        /// The form's place among the page's forms with this action.
-        place: u32,
-        text: Vec<(String, String)>,
-        ticked: Vec<(String, bool)>,
-    }
-
+    // The stash is a query string written and read by the browser's own
+    // `URLSearchParams` (`~action`, `~place`, then `t.<name>` per text field and `c.<name>`
+    // per checkbox), which keeps serialisation code out of the wasm (issue 11).
     fn forms(action: &str) -> Vec<web_sys::HtmlFormElement> {
         let Ok(list) = document().query_selector_all(&format!("form[action=\"{action}\"]")) else {
             return Vec::new();
@@ -157,29 +143,27 @@ fn keep_typed() {
         i.type_() == "checkbox" && i.get_attribute("role").as_deref() != Some("switch")
     }
 
-    let stashed = take(TYPED_KEY).and_then(|t| serde_json::from_str::<Typed>(&t).ok());
+    let stashed = take(TYPED_KEY).and_then(|t| web_sys::UrlSearchParams::new_with_str(&t).ok());
     let refused = window().location().search().ok().and_then(|search| {
-        search.trim_start_matches('?').split('&').find_map(|pair| {
-            let value = pair.strip_prefix("__path=")?;
-            web_sys::js_sys::decode_uri_component(value)
-                .ok()?
-                .as_string()
-        })
+        web_sys::UrlSearchParams::new_with_str(&search)
+            .ok()?
+            .get("__path")
     });
     if let (Some(typed), Some(refused)) = (stashed, refused)
-        && typed.action == refused
-        && let Some(form) = forms(&typed.action).get(typed.place as usize)
+        && typed.get("~action").as_deref() == Some(refused.as_str())
+        && let Some(place) = typed.get("~place").and_then(|p| p.parse::<usize>().ok())
+        && let Some(form) = forms(&refused).get(place)
     {
         for input in inputs(form) {
             let name = input.name();
             if is_text(&input) && input.value().is_empty() {
-                if let Some((_, value)) = typed.text.iter().find(|(n, _)| *n == name) {
-                    input.set_value(value);
+                if let Some(value) = typed.get(&format!("t.{name}")) {
+                    input.set_value(&value);
                 }
             } else if is_checkbox(&input)
-                && let Some((_, ticked)) = typed.ticked.iter().find(|(n, _)| *n == name)
+                && let Some(ticked) = typed.get(&format!("c.{name}"))
             {
-                input.set_checked(*ticked);
+                input.set_checked(ticked == "1");
             }
         }
     }
@@ -200,24 +184,22 @@ fn keep_typed() {
         let Some(place) = forms(&action).iter().position(|f| *f == form) else {
             return;
         };
-        let fields = inputs(&form);
-        let typed = Typed {
-            place: u32::try_from(place).unwrap_or(0),
-            text: fields
-                .iter()
-                .filter(|i| is_text(i))
-                .map(|i| (i.name(), i.value()))
-                .collect(),
-            ticked: fields
-                .iter()
-                .filter(|i| is_checkbox(i))
-                .map(|i| (i.name(), i.checked()))
-                .collect(),
-            action,
+        let Ok(typed) = web_sys::UrlSearchParams::new() else {
+            return;
         };
-        if let Ok(text) = serde_json::to_string(&typed) {
-            stash(TYPED_KEY, &text);
+        typed.append("~action", &action);
+        typed.append("~place", &place.to_string());
+        for input in inputs(&form) {
+            if is_text(&input) {
+                typed.append(&format!("t.{}", input.name()), &input.value());
+            } else if is_checkbox(&input) {
+                typed.append(
+                    &format!("c.{}", input.name()),
+                    if input.checked() { "1" } else { "0" },
+                );
+            }
         }
+        stash(TYPED_KEY, &String::from(typed.to_string()));
     });
     // For the life of the page.
     std::mem::forget(listener);
@@ -225,70 +207,44 @@ fn keep_typed() {
 
 /// A form sent once is not sent again while its answer is on the way: a second press of
 /// `認証する` would otherwise spend the code twice and show the second answer's error. The
-/// form is marked `aria-busy` and its buttons disabled until the next page arrives, or
-/// for [`BUSY`] if none does; a page the browser brings back from its back-forward
-/// cache has them enabled again. A submit that something else stopped (the leave guard's
-/// `No`, an island of its own) is not marked: this listener runs last, on the window.
+/// form is marked `aria-busy` (the stylesheet dims its buttons) and a second submit is
+/// stopped until the next page arrives, or for [`BUSY`] if none does; a page the browser
+/// brings back from its back-forward cache takes sends again. A submit that something else
+/// stopped (the leave guard's `No`, an island of its own) is not marked: this listener
+/// runs last, on the window.
 #[cfg(feature = "hydrate")]
 fn one_submit_at_a_time() {
     use leptos::prelude::{document, set_timeout, window_event_listener};
     use leptos::wasm_bindgen::JsCast;
 
-    fn release(form: &web_sys::HtmlFormElement) {
-        let _ = form.remove_attribute("aria-busy");
-        if let Ok(buttons) = form.query_selector_all("button[data-busy]") {
-            for button in (0..buttons.length()).filter_map(|i| buttons.item(i)) {
-                if let Ok(button) = button.dyn_into::<web_sys::HtmlButtonElement>() {
-                    let _ = button.remove_attribute("data-busy");
-                    button.set_disabled(false);
-                }
-            }
-        }
-    }
-
     let submits = window_event_listener(leptos::ev::submit, |ev| {
         let Some(form) = ev
             .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         else {
             return;
         };
-        if !form.method().eq_ignore_ascii_case("post") {
+        if form.get_attribute("method").as_deref() != Some("post") {
             return;
         }
         if form.has_attribute("aria-busy") {
             ev.prevent_default();
-            return;
+        } else if !ev.default_prevented() {
+            let _ = form.set_attribute("aria-busy", "true");
+            set_timeout(
+                move || {
+                    let _ = form.remove_attribute("aria-busy");
+                },
+                BUSY,
+            );
         }
-        if ev.default_prevented() {
-            return;
-        }
-        let _ = form.set_attribute("aria-busy", "true");
-        // After the browser has read the form (the pressed button's name and value are
-        // part of it), not before.
-        let busy = form.clone();
-        set_timeout(
-            move || {
-                if let Ok(buttons) = busy.query_selector_all("button:not([disabled])") {
-                    for button in (0..buttons.length()).filter_map(|i| buttons.item(i)) {
-                        if let Ok(button) = button.dyn_into::<web_sys::HtmlButtonElement>() {
-                            let _ = button.set_attribute("data-busy", "");
-                            button.set_disabled(true);
-                        }
-                    }
-                }
-            },
-            std::time::Duration::ZERO,
-        );
-        set_timeout(move || release(&form), BUSY);
     });
     let shown = window_event_listener(leptos::ev::pageshow, |_| {
-        let Ok(forms) = document().query_selector_all("form[aria-busy]") else {
-            return;
-        };
-        for form in (0..forms.length()).filter_map(|i| forms.item(i)) {
-            if let Ok(form) = form.dyn_into::<web_sys::HtmlFormElement>() {
-                release(&form);
+        if let Ok(forms) = document().query_selector_all("form[aria-busy]") {
+            for form in (0..forms.length()).filter_map(|i| forms.item(i)) {
+                if let Ok(form) = form.dyn_into::<web_sys::Element>() {
+                    let _ = form.remove_attribute("aria-busy");
+                }
             }
         }
     });
