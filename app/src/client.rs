@@ -209,7 +209,7 @@ fn keep_typed() {
 /// `認証する` would otherwise spend the code twice and show the second answer's error. The
 /// form is marked `aria-busy` (the stylesheet dims its buttons) and a second submit is
 /// stopped until the next page arrives, or for [`BUSY`] if none does; a page the browser
-/// brings back from its back-forward cache takes sends again. A submit that something else
+/// brings back from its back-forward cache can be sent again. A submit that something else
 /// stopped (the leave guard's `No`, an island of its own) is not marked: this listener
 /// runs last, on the window.
 #[cfg(feature = "hydrate")]

@@ -1,5 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { hydrated, latestCode, messagesTo, signUp, uniqueEmail, uniqueMobile } from './helpers';
+import { sendCodeTo } from './seed_helpers';
 
 async function openPhoneDialog(page: Page) {
   await page.getByRole('button', { name: '電話番号を設定する' }).click();
@@ -92,10 +93,7 @@ test.describe('phone number, with JavaScript', () => {
 
   test('a double press of 認証する verifies once, without an error', async ({ page }) => {
     const number = uniqueMobile();
-    const dialog = await openPhoneDialog(page);
-    await dialog.getByLabel('電話番号', { exact: true }).fill(number.national);
-    await dialog.getByRole('button', { name: '送信する' }).click();
-    await expect(dialog.getByLabel('認証コード')).toBeVisible();
+    const dialog = await sendCodeTo(page, number);
     await hydrated(page);
     await dialog.getByLabel('認証コード').fill(await latestCode(page, number.e164));
     await dialog.getByRole('button', { name: '認証する' }).dblclick();
