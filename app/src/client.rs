@@ -169,16 +169,10 @@ fn keep_typed() {
     }
 
     let listener = window_event_listener(leptos::ev::submit, |ev| {
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-        else {
+        let Some(form) = posted_form(&ev) else {
             return;
         };
-        let (Some(action), true) = (
-            form.get_attribute("action"),
-            form.method().eq_ignore_ascii_case("post"),
-        ) else {
+        let Some(action) = form.get_attribute("action") else {
             return;
         };
         let Some(place) = forms(&action).iter().position(|f| *f == form) else {
@@ -218,15 +212,9 @@ fn one_submit_at_a_time() {
     use leptos::wasm_bindgen::JsCast;
 
     let submits = window_event_listener(leptos::ev::submit, |ev| {
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
+        let Some(form) = posted_form(&ev) else {
             return;
         };
-        if form.get_attribute("method").as_deref() != Some("post") {
-            return;
-        }
         if form.has_attribute("aria-busy") {
             ev.prevent_default();
         } else if !ev.default_prevented() {
@@ -251,6 +239,16 @@ fn one_submit_at_a_time() {
     // For the life of the page.
     std::mem::forget(submits);
     std::mem::forget(shown);
+}
+
+/// The form a submit event sends, if it posts (the forms that reach the server; a `GET`
+/// form such as `×` only moves to another address).
+#[cfg(feature = "hydrate")]
+fn posted_form(ev: &web_sys::SubmitEvent) -> Option<web_sys::HtmlFormElement> {
+    use leptos::wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        .filter(|form| form.method().eq_ignore_ascii_case("post"))
 }
 
 /// Keeps `value` under `key` for the next page load.
