@@ -42,6 +42,31 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 pub const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite: the longest a statement waits for another process's lock on the file.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// A pooled connection idle for longer than this is tested (a ping) before it is handed
+/// out; one used more recently is not. See [`ping_if_idle`].
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+
+/// sqlx's pools by default ping every connection they hand out, and again when it comes
+/// back: each statement run on the pool costs three round trips to the database (on
+/// SQLite, three wake-ups of its worker thread) instead of one. The ping on return stays
+/// (sqlx always does it; it also finds a connection an error left broken); the one before
+/// use is kept only for a connection that sat idle, which is when the other end may have
+/// gone (a PostgreSQL restart, a firewall dropping idle connections). A connection that
+/// broke within the last [`PING_IF_IDLE_FOR`] fails its next statement like any database
+/// error (503, try again), and the ping on its return then drops it. Issue 11: a password
+/// sign-in runs some six statements outside a transaction, and their pings were a
+/// measurable share of the CPU left to it beside argon2.
+fn ping_if_idle<'c>(
+    conn: &'c mut sqlx::AnyConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send + 'c>> {
+    Box::pin(async move {
+        if meta.idle_for > PING_IF_IDLE_FOR {
+            sqlx::Connection::ping(conn).await?;
+        }
+        Ok(true)
+    })
+}
 
 /// The per-connection settings that bound every PostgreSQL statement.
 fn postgres_timeouts() -> String {
@@ -163,6 +188,8 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(10)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .test_before_acquire(false)
+                    .before_acquire(ping_if_idle)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // Several statements in one simple query: not prepared.
@@ -181,6 +208,8 @@ impl Db {
                     .idle_timeout(None)
                     .max_lifetime(None)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .test_before_acquire(false)
+                    .before_acquire(ping_if_idle)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
