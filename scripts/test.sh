@@ -8,6 +8,8 @@
 #   scripts/test.sh e2e      the end-to-end suite only
 #   scripts/test.sh audit    known vulnerabilities in Cargo.lock (cargo audit, offline)
 #   scripts/test.sh props N  the parsers' property tests with N cases each (default 10^6)
+#   scripts/test.sh size     the release wasm, brotli-compressed as served, within its
+#                            budget of 150,000 bytes (issue 11)
 #   scripts/test.sh bench    scripts/bench.sh --smoke (the last step of "everything")
 #   scripts/test.sh soak N   the integration suite N times in a row (default 20), on SQLite
 #                            and PostgreSQL: shows that no test hangs or flakes
@@ -167,6 +169,27 @@ run_e2e() {
   return "$status"
 }
 
+# The client's size budget (issue 11: at most 150 KB of brotli on the wire for the wasm).
+# A size, not a speed: the same tree with the same pinned tools (rustc, wasm-bindgen,
+# wasm-opt) gives the same bytes. Built into a site folder of its own, so the debug site
+# that the end-to-end suite and `cargo leptos watch` use is left alone.
+WASM_BROTLI_BUDGET=150000
+run_size() {
+  say "the release wasm against its budget of $WASM_BROTLI_BUDGET bytes brotli"
+  local site="target/site-size"
+  rm -rf "$site"
+  LEPTOS_SITE_ROOT="$site" cargo leptos build --release --precompress --cargo-locked --frontend-only
+  local wasm bytes
+  wasm="$(ls "$site"/pkg/*.wasm.br)"
+  bytes="$(stat -c %s "$wasm")"
+  echo "$(basename "$wasm"): $bytes bytes (budget $WASM_BROTLI_BUDGET, raw $(stat -c %s "${wasm%.br}"))"
+  if [ "$bytes" -gt "$WASM_BROTLI_BUDGET" ]; then
+    echo "the wasm is $((bytes - WASM_BROTLI_BUDGET)) bytes over its budget: keep server-only code and" \
+      "new views out of the islands, or take something out (BENCHMARKS.md, docs/architecture.md §1.1)"
+    return 1
+  fi
+}
+
 # The benchmark for a second per figure on the debug build: keeps scripts/bench.sh working
 # (it fails if the server cannot be set up or a response stalls), asserts no speed.
 run_bench_smoke() {
@@ -175,13 +198,14 @@ run_bench_smoke() {
 }
 
 case "$what" in
-  all) run_audit; run_rust; run_e2e; run_bench_smoke ;;
+  all) run_audit; run_rust; run_e2e; run_size; run_bench_smoke ;;
   bench) run_bench_smoke ;;
+  size) run_size ;;
   audit) run_audit ;;
   rust) run_rust ;;
   e2e) run_e2e ;;
   soak) run_soak "${2:-20}" ;;
   props) run_props "${2:-1000000}" ;;
-  *) echo "usage: scripts/test.sh [all|rust|e2e|audit|bench|props N|soak N]"; exit 2 ;;
+  *) echo "usage: scripts/test.sh [all|rust|e2e|audit|size|bench|props N|soak N]"; exit 2 ;;
 esac
 say "all requested tests passed"
