@@ -1,6 +1,7 @@
 // Dialogs that never trap and never lose what the person did (issue 9, items 3 and 6):
 // Tab stays inside an open dialog, focus goes back to the control that opened it, and an
-// unsaved switch asks before any way out of the page.
+// unsaved switch asks before any way out of the page; Escape during an input method's
+// composition belongs to the input method.
 import { test, expect, type Page } from '@playwright/test';
 import { hydrated, latestCode, signUp, uniqueEmail, uniqueMobile } from './helpers';
 
@@ -120,4 +121,31 @@ test('an unsaved switch asks before the app navigates away, and stays when the a
   // Nothing was saved.
   await page.goto('/settings');
   await expect(page.getByRole('switch', { name: '二段階認証(SMS)' })).not.toBeChecked();
+});
+
+test('Escape while a Japanese input method is composing leaves the dialog open; Escape after it closes it', async ({ page }) => {
+  await signUp(page, uniqueEmail('ime'));
+  await hydrated(page);
+  const opener = page.getByRole('button', { name: '電話番号を設定する' });
+  await opener.click();
+  const dialog = page.getByRole('dialog', { name: '電話番号を設定する' });
+  const field = dialog.getByLabel('電話番号', { exact: true });
+  await expect(field).toBeFocused();
+  await hydrated(page);
+  await field.fill('０９０');
+  // What the browser sends when Escape cancels a kana-to-kanji conversion: a keydown whose
+  // isComposing is true. It belongs to the input method: the dialog neither takes it (the
+  // event is not cancelled, as the dialog's Escape is) nor closes.
+  const notTaken = await field.evaluate((input) =>
+    input.dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'Escape', isComposing: true, bubbles: true, cancelable: true }),
+    ),
+  );
+  expect(notTaken).toBe(true);
+  await expect(dialog).toBeVisible();
+  await expect(field).toHaveValue('０９０');
+  // The composition over, Escape closes the dialog and focus goes back to its button.
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(opener).toBeFocused();
 });
