@@ -12,7 +12,7 @@ use app::api::two_factor::RecoveryCodeView;
 use app::error::AppError;
 
 use crate::support::{
-    Client, PASSWORD, TestApp, on_each_engine, on_each_engine_with, other_than, paths,
+    Client, PASSWORD, START, TestApp, on_each_engine, on_each_engine_with, other_than, paths,
     unlimited_sms,
 };
 
@@ -1019,6 +1019,90 @@ async fn the_security_history_records_what_happened() {
         );
         assert!(history[0].notable, "a used recovery code stands out");
         assert!(!history[1].notable);
+    })
+    .await;
+}
+
+/// The account's id, read from the database.
+async fn user_id(app: &TestApp, email: &str) -> app::server::db::users::UserId {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    app::server::db::users::UserId(row.try_get("id").unwrap())
+}
+
+/// The `at` (milliseconds) of every history entry of `user`, oldest first.
+async fn history_times(app: &TestApp, user: app::server::db::users::UserId) -> Vec<i64> {
+    use sqlx::Row;
+    sqlx::query("SELECT at FROM security_events WHERE user_id = $1 ORDER BY at")
+        .bind(user.0)
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<i64, _>("at").unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_security_history_keeps_each_accounts_newest_entries_and_forgets_the_rest() {
+    use app::domain::SecurityEvent;
+    use app::server::services::history::{self, KEPT, SHOWN};
+
+    on_each_engine(|app: TestApp| async move {
+        app.account("hist@example.jp", "090-1002-0090", false).await;
+        app.account("other@example.jp", "090-1002-0091", false)
+            .await;
+        let user = user_id(&app, "hist@example.jp").await;
+        let other = user_id(&app, "other@example.jp").await;
+        let others_before = history_times(&app, other).await;
+
+        // An account with a long history from before entries were trimmed: one write
+        // brings it down to the newest KEPT, however many more there were.
+        for i in 0..(KEPT * 3) {
+            sqlx::query(
+                "INSERT INTO security_events (user_id, kind, browser, at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(user.0)
+            .bind(SecurityEvent::SignedIn.as_str())
+            .bind("Chrome (Windows)")
+            .bind(START.as_millis() - 1_000_000 + i)
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+        }
+        let ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)";
+        history::record(&app.state, user, SecurityEvent::SignedIn, ua, START).await;
+        let times = history_times(&app, user).await;
+        assert_eq!(times.len() as i64, KEPT);
+        assert_eq!(
+            times.last(),
+            Some(&START.as_millis()),
+            "the new entry is kept"
+        );
+
+        // Entries written out of time order (a clock that stepped back, two requests
+        // racing): the newest by their time are kept, as the page lists them.
+        let n: i64 = KEPT + 25;
+        for i in 0..n {
+            let offset = (i * 37) % n; // every offset 0..n once, shuffled
+            let at = START.plus(Duration::from_secs(1 + offset as u64));
+            history::record(&app.state, user, SecurityEvent::SignedIn, ua, at).await;
+        }
+        let times = history_times(&app, user).await;
+        let expected: Vec<i64> = ((n - KEPT)..n)
+            .map(|o| START.plus(Duration::from_secs(1 + o as u64)).as_millis())
+            .collect();
+        assert_eq!(times, expected, "the {KEPT} newest by time, and only they");
+        let shown = history::list(&app.state, user).await.unwrap();
+        assert_eq!(shown.len() as i64, SHOWN);
+        assert_eq!(shown[0].at, START.plus(Duration::from_secs(n as u64)));
+
+        // Another account's history is not touched.
+        assert_eq!(history_times(&app, other).await, others_before);
     })
     .await;
 }

@@ -13,20 +13,34 @@ pub struct EventRow {
     pub at: Timestamp,
 }
 
+/// Writes an entry, then forgets the account's entries beyond its `keep` newest (by `at`,
+/// then by id, the order they are shown in), on one connection: the table grows with the
+/// accounts, not with their sign-ins. The trim is one indexed statement on the account's
+/// own rows; if it fails, the entry stands and the next write trims.
 pub async fn insert(
     db: &Db,
     user: UserId,
     kind: &str,
     browser: &str,
     at: Timestamp,
+    keep: i64,
 ) -> Result<(), DbError> {
+    let mut conn = db.pool().acquire().await?;
     sqlx::query("INSERT INTO security_events (user_id, kind, browser, at) VALUES ($1, $2, $3, $4)")
         .bind(user.0)
         .bind(kind)
         .bind(browser)
         .bind(at.as_millis())
-        .execute(db.pool())
+        .execute(&mut *conn)
         .await?;
+    sqlx::query(
+        "DELETE FROM security_events WHERE user_id = $1 AND id NOT IN \
+         (SELECT id FROM security_events WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2)",
+    )
+    .bind(user.0)
+    .bind(keep)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -15,6 +15,10 @@ pub struct Entry {
 
 /// How many entries the page shows.
 pub const SHOWN: i64 = 30;
+/// How many entries are kept per account; each write forgets the older ones (SEC-5). More
+/// than are shown: an entry of a kind this version does not know (written by a newer one
+/// before a rollback) is left out of the page, and the page still fills.
+pub const KEPT: i64 = 100;
 
 /// Writes an entry; a failure is logged, never returned (the change it describes stands).
 pub async fn record(
@@ -25,7 +29,9 @@ pub async fn record(
     now: Timestamp,
 ) {
     let label = user_agent::label(user_agent_header);
-    if let Err(e) = security_events::insert(&state.db, user, event.as_str(), &label, now).await {
+    if let Err(e) =
+        security_events::insert(&state.db, user, event.as_str(), &label, now, KEPT).await
+    {
         tracing::warn!(user = user.0, event = event.as_str(), error = %e, "security history entry not written");
     }
 }
