@@ -90,6 +90,23 @@ test('an unsaved switch asks before the app navigates away, and stays when the a
   await expect(page).toHaveURL(/\/settings$/);
   await expect(toggle).toBeChecked();
 
+  // The same link opened in another tab (Ctrl+click) leaves nothing behind: nothing is
+  // asked, and this page keeps its change.
+  const dismiss = (d: import('@playwright/test').Dialog) => {
+    asked.push(d.message());
+    void d.dismiss();
+  };
+  page.on('dialog', dismiss);
+  const opened = page.context().waitForEvent('page', { timeout: 10_000 });
+  await page.getByRole('link', { name: 'パスワードを変更する' }).click({ modifiers: ['Control'] });
+  const other = await opened;
+  await expect(other).toHaveURL(/\/settings\/password$/);
+  await other.close();
+  page.off('dialog', dismiss);
+  expect(asked).toHaveLength(1);
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(toggle).toBeChecked();
+
   // The change survives a dialog opening and closing (the settings are rebuilt).
   await page.getByRole('button', { name: '電話番号を設定する' }).click();
   await page.getByRole('dialog').getByRole('button', { name: '閉じる' }).click();
