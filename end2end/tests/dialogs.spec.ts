@@ -166,3 +166,24 @@ test('Escape while a Japanese input method is composing leaves the dialog open; 
   await expect(page.getByRole('dialog')).toHaveCount(0);
   await expect(opener).toBeFocused();
 });
+
+test('the switch moved before the page has its script stays moved, and counts as unsaved once it has', async ({ page }) => {
+  await withPhone(page);
+  // The page again, its wasm held back until the switch has been moved: on a slow phone
+  // the switch is there (a plain checkbox) before the script that watches it.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/*.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.reload();
+  const toggle = page.getByRole('switch', { name: '二段階認証(SMS)' });
+  await toggle.check();
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(0);
+  release();
+  await hydrated(page);
+  await expect(toggle).toBeChecked();
+  await expect(page.getByText('未保存の変更があります')).toBeVisible();
+  await expect(page.getByRole('button', { name: '保存する' })).toBeEnabled();
+});
