@@ -20,7 +20,7 @@
 //   empty_new_tab_dcl_ms <m|-> empty_open_tab_dcl_ms <m|-> runs <n> rate <r>
 //
 //   node end2end/bench/load-time.mjs URL [RUNS] [RATE]
-import { chromium } from '@playwright/test';
+import { launchChromium } from './browser.mjs';
 import { createServer } from 'node:http';
 
 const [url, runsArg = '5', rateArg = '4'] = process.argv.slice(2);
@@ -33,18 +33,7 @@ const rate = Number(rateArg);
 // NIDAN_BENCH_NO_JS=1: the same page with JavaScript off (what the HTML and CSS alone cost).
 const withJs = process.env.NIDAN_BENCH_NO_JS !== '1';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 const figures = {
   new_tab_dcl_ms: [],
   new_tab_hydrated_ms: [],

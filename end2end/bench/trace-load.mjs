@@ -8,7 +8,7 @@
 // loads it with JavaScript off; NIDAN_TRACE_PER_RUN=1 also prints each run's main moments.
 //
 //   node end2end/bench/trace-load.mjs URL [RUNS] [RATE]
-import { chromium } from '@playwright/test';
+import { launchChromium } from './browser.mjs';
 
 const [url, runsArg = '7', rateArg = '4'] = process.argv.slice(2);
 if (!url) {
@@ -18,11 +18,7 @@ if (!url) {
 const runs = Number(runsArg);
 const rate = Number(rateArg);
 const withJs = process.env.NIDAN_BENCH_NO_JS !== '1';
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ locale: 'ja-JP', javaScriptEnabled: withJs });
 const page = await context.newPage();
 const cdp = await context.newCDPSession(page);
@@ -51,7 +47,12 @@ for (let i = 0; i < runs; i++) {
   const end = dclEv ? dclEv.ts : start + dcl * 1000;
   const main = events.filter((e) => names.get(`${e.pid}:${e.tid}`) === 'CrRendererMain' && e.ph === 'X' && e.ts < end && e.ts + (e.dur ?? 0) > start);
   const sums = {};
-  // Top-level slices only: the ones no other slice on the thread contains.
+  const add = (key, e) => {
+    const ms = (Math.min(e.ts + e.dur, end) - Math.max(e.ts, start)) / 1000;
+    sums[key] = (sums[key] ?? 0) + ms;
+  };
+  // The thread's tasks (depth 0) add up to how long it was busy; the slices directly in a
+  // task (depth 1) say what it was busy with. Deeper slices are inside those.
   main.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
   const byThread = new Map();
   for (const e of main) {
@@ -61,8 +62,8 @@ for (let i = 0; i < runs; i++) {
     const depth = stack.length;
     stack.push(e);
     byThread.set(key, stack);
-    if (depth === 1) sums[e.name] = (sums[e.name] ?? 0) + Math.min(e.ts + e.dur, end) / 1000 - Math.max(e.ts, start) / 1000;
-    if (depth === 0) sums['(busy, any task)'] = (sums['(busy, any task)'] ?? 0) + (Math.min(e.ts + e.dur, end) - Math.max(e.ts, start)) / 1000;
+    if (depth === 0) add('(busy, any task)', e);
+    if (depth === 1) add(e.name, e);
   }
   sums['DOMContentLoaded'] = (end - start) / 1000;
   sums['DCL (navigation timing)'] = dcl;

@@ -1023,15 +1023,14 @@ async fn the_security_history_records_what_happened() {
     .await;
 }
 
-/// The account's id, read from the database.
+/// The account's id, found the way the sign-in finds it.
 async fn user_id(app: &TestApp, email: &str) -> app::server::db::users::UserId {
-    use sqlx::Row;
-    let row = sqlx::query("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(app.state.db.pool())
+    let email = app::domain::Email::parse(email).unwrap();
+    app::server::db::users::find_by_email(&app.state.db, &email)
         .await
-        .unwrap();
-    app::server::db::users::UserId(row.try_get("id").unwrap())
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 /// The `at` (milliseconds) of every history entry of `user`, oldest first.

@@ -54,8 +54,8 @@ pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 /// gone (a PostgreSQL restart, a firewall dropping idle connections). A connection that
 /// broke within the last [`PING_IF_IDLE_FOR`] fails its next statement like any database
 /// error (503, try again), and the ping on its return then drops it. Issue 11: a password
-/// sign-in runs some six statements outside a transaction, and their pings were a
-/// measurable share of the CPU left to it beside argon2.
+/// sign-in takes a connection from the pool six times, and those pings were a measurable
+/// share of the CPU left to it beside argon2 (BENCHMARKS.md).
 fn ping_if_idle<'c>(
     conn: &'c mut sqlx::AnyConnection,
     meta: sqlx::pool::PoolConnectionMetadata,
