@@ -386,7 +386,7 @@ run_summary() {
   row "SSR req/s \`GET /login\` ($connections connections)" ssr_login ""
   row "SSR req/s \`GET /settings\` signed in ($connections connections)" ssr_settings ""
   row "RSS idle after start (MB)" idle "≤ 32"
-  row "RSS peak during the two $storm-connection storms (MB)" peak "≤ 128"
+  row "RSS peak during the $storm-connection storms (MB)" peak "≤ 128"
   row "RSS peak during a 256-connection storm (MB)" peak256 "≤ 128"
   row "sign-ins refused with 503 during the 256-connection storm" refused256 ""
   row "RSS $settle s after the storms (MB)" settled "≤ 48"
