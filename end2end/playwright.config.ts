@@ -1,4 +1,12 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
+
+// Debian's Chromium and its flags, shared with the bench scripts (bench/browser.mjs): no
+// sandbox and no GPU in a container, and nothing fetched from the network on its own.
+const chromium: { executablePath: string; args: string[] } = JSON.parse(
+  readFileSync(path.join(__dirname, 'chromium.json'), 'utf8'),
+);
 
 // The server is started by scripts/test.sh (a real build of this tree, on a fresh database);
 // global-setup waits until it answers. Chromium is Debian's: Playwright's own download does
@@ -30,16 +38,8 @@ export default defineConfig({
     timezoneId: 'Asia/Tokyo',
     trace: 'retain-on-failure',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      executablePath: process.env.CHROMIUM_PATH ?? chromium.executablePath,
+      args: chromium.args,
     },
   },
 });

@@ -1,16 +1,12 @@
-// Debian's Chromium as the bench scripts launch it (the flags of the project's README).
+// Debian's Chromium as the bench scripts launch it: the same binary and flags as the
+// end-to-end suite (end2end/chromium.json, read by playwright.config.ts too).
+import { readFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
+
+const debian = JSON.parse(readFileSync(new URL('../chromium.json', import.meta.url), 'utf8'));
 
 export const launchChromium = () =>
   chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    executablePath: process.env.CHROMIUM_PATH ?? debian.executablePath,
+    args: debian.args,
   });
