@@ -7,6 +7,11 @@ pub const SIGNUP: &str = "/signup";
 pub const LOGIN: &str = "/login";
 /// The second step of a sign-in: the SMS code, or a recovery code (LG-1..LG-3).
 pub const LOGIN_VERIFY: &str = "/login/verify";
+/// The pages a person opens before signing in. They show no secret, so they may go out
+/// compressed (BREACH, docs/security.md), and a first visit is likely to start on one, so
+/// they carry the stylesheet in themselves (`server::page_assets`). A list of what may, not of
+/// what may not: a new page is left out until someone decides.
+pub const BEFORE_SIGN_IN: [&str; 4] = [HOME, LOGIN, SIGNUP, LOGIN_VERIFY];
 /// The code page after a new code went out (LG-2).
 pub const LOGIN_VERIFY_RESENT: &str = "/login/verify?resent=1";
 /// The code page asking for a recovery code instead (LG-3).

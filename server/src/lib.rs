@@ -9,7 +9,7 @@ pub mod config;
 pub mod dev_sms;
 pub mod security;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use leptos::prelude::*;
@@ -24,6 +24,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::server::AppState;
+use app::server::page_assets::PageAssets;
 use app::server::db::session_store::SqlSessionStore;
 use app::{App, shell};
 
@@ -55,9 +56,13 @@ pub fn routes() -> Vec<AxumRouteListing> {
 /// it listens, so no route list is ever generated while a request is being served.
 pub fn router(state: AppState) -> Router {
     let routes = routes();
+    let assets = Arc::new(PageAssets::load(&state.leptos_options));
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            provide_context(assets.clone());
+        }
     };
     let idle =
         time::Duration::try_from(state.settings.session_idle).unwrap_or(time::Duration::days(7));

@@ -67,8 +67,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
 /// (BREACH, docs/security.md). A list of what may, rather than of what may not: a new page,
 /// or a path spelled so that it reaches a page by another route, is left uncompressed.
 pub fn compressible(path: &str) -> bool {
-    use app::urls::{HOME, LOGIN, LOGIN_VERIFY, SIGNUP};
-    [HOME, LOGIN, SIGNUP, LOGIN_VERIFY].contains(&path) || path.starts_with("/pkg/")
+    app::urls::BEFORE_SIGN_IN.contains(&path) || path.starts_with("/pkg/")
 }
 
 /// How long a browser may keep a file under `/pkg/` (issue 11). With content-hashed names

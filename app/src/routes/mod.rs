@@ -11,7 +11,7 @@ mod password;
 mod settings;
 
 use leptos::prelude::*;
-use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
@@ -69,18 +69,57 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <meta name="application-name" content=service/>
                 <link rel="icon" type="image/png" href="/favicon.png"/>
-                // `/pkg/nidan.<hash>.css` when cargo-leptos hashed the files (hash-files):
-                // a name that changes with the content, so it may be cached for good.
-                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
-                // Islands (issue 11): only the interactive parts are hydrated.
-                <HydrationScripts options islands=true/>
+                // The stylesheet, and the loader of the islands (issue 11: only the
+                // interactive parts are hydrated); `server::page_assets` says how.
+                <PageAssetsInHead options/>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The stylesheet (in the page or linked) and the islands' loader, as
+/// `server::page_assets::PageAssets` says. The router provides them as context; a shell
+/// rendered without them (none is) reads them from the site's folder.
+#[component]
+fn PageAssetsInHead(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::server::page_assets::PageAssets;
+        use std::sync::Arc;
+
+        // As leptos's own `HydrationScripts` does in islands mode: what is rendered
+        // outside an island is not hydrated.
+        if let Some(context) = Owner::current_shared_context() {
+            context.set_is_hydrating(false);
+        }
+        let assets =
+            use_context::<Arc<PageAssets>>().unwrap_or_else(|| Arc::new(PageAssets::load(&options)));
+        let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned());
+        let nonce = leptos::nonce::use_nonce();
+        let style = match &assets.css {
+            Some(css) if path.as_deref().is_some_and(|p| assets.inlines_css_on(p)) => {
+                Some(view! { <style id="leptos" nonce=nonce.clone() inner_html=css.clone()></style> })
+            }
+            _ => None,
+        };
+        let link = style
+            .is_none()
+            .then(|| view! { <link id="leptos" rel="stylesheet" href=assets.css_href.clone()/> });
+        view! {
+            {style}
+            {link}
+            <script type="module" nonce=nonce inner_html=assets.loader.clone()></script>
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        // Islands: the browser never renders the shell.
+        let _ = options;
     }
 }
 

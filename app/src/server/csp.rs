@@ -1,6 +1,7 @@
 //! The Content-Security-Policy of HTML pages. Scripts run only with this response's nonce
 //! (leptos puts it on its hydration scripts); `strict-dynamic` lets those load the app's
-//! module and `wasm-unsafe-eval` lets it compile the wasm. Development adds `ws:` for
+//! module and `wasm-unsafe-eval` lets it compile the wasm. Styles come from the site's own
+//! stylesheet or from the page's `<style>` with the nonce (`page_assets`). Development adds `ws:` for
 //! cargo-leptos' live reload.
 
 use http::{HeaderValue, header::CONTENT_SECURITY_POLICY};
@@ -14,7 +15,7 @@ pub fn policy(nonce: &str, development: bool) -> String {
     let connect = if development { "'self' ws:" } else { "'self'" };
     format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src {connect}; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; font-src 'self'; connect-src {connect}; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }
@@ -44,6 +45,7 @@ mod tests {
         assert!(!p.contains("ws:"));
         assert!(!p.contains("unsafe-inline"));
         assert!(p.contains("frame-ancestors 'none'"));
+        assert!(p.contains("style-src 'self' 'nonce-abc';"));
         assert!(policy("abc", true).contains("connect-src 'self' ws:"));
     }
 }

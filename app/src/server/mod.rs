@@ -8,6 +8,7 @@ pub mod cookies;
 pub mod csp;
 pub mod db;
 pub mod entropy;
+pub mod page_assets;
 pub mod passwords;
 pub mod sealed;
 pub mod secrets;
