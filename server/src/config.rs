@@ -187,10 +187,10 @@ fn service_name() -> Result<String, ConfigError> {
 }
 
 /// Whether cargo-leptos wrote its list of content-hashed asset names (`hash.txt`, from
-/// `hash-files = true` in Cargo.toml) beside this binary. Leptos only reads it when
-/// `LEPTOS_HASH_FILES=true`, which `cargo leptos watch` sets but a server started on its own
-/// would not; without this, such a server would link `/pkg/nidan.wasm`, a file the hashed
-/// build does not have. `LEPTOS_HASH_FILES` still decides when it is set.
+/// `hash-files = true` in Cargo.toml) beside this binary. The pages
+/// (`app::server::page_assets`) only read it when `LEPTOS_HASH_FILES=true`, which `cargo
+/// leptos watch` sets but a server started on its own would not; without this, such a server
+/// would link `/pkg/nidan.wasm`, a file the hashed build does not have. `LEPTOS_HASH_FILES` still decides when it is set.
 fn hash_file_beside_binary(name: &str) -> bool {
     std::env::current_exe()
         .ok()
@@ -285,7 +285,7 @@ impl Config {
         if var("LEPTOS_HASH_FILES").is_none() {
             leptos_options.hash_files = hash_file_found;
         } else if leptos_options.hash_files && !hash_file_found {
-            // leptos would panic on the first page it renders.
+            // The pages would link hashed names that are not there.
             return Err(ConfigError::Invalid {
                 name: "LEPTOS_HASH_FILES",
                 expected: "false, or the hash file cargo-leptos writes beside the server binary",

@@ -24,8 +24,8 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::server::AppState;
-use app::server::page_assets::PageAssets;
 use app::server::db::session_store::SqlSessionStore;
+use app::server::page_assets::PageAssets;
 use app::{App, shell};
 
 /// Forms and API calls are small; anything larger is refused before it is read.

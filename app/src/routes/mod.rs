@@ -97,14 +97,14 @@ fn PageAssetsInHead(options: LeptosOptions) -> impl IntoView {
         if let Some(context) = Owner::current_shared_context() {
             context.set_is_hydrating(false);
         }
-        let assets =
-            use_context::<Arc<PageAssets>>().unwrap_or_else(|| Arc::new(PageAssets::load(&options)));
+        let assets = use_context::<Arc<PageAssets>>()
+            .unwrap_or_else(|| Arc::new(PageAssets::load(&options)));
         let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned());
         let nonce = leptos::nonce::use_nonce();
         let style = match &assets.css {
-            Some(css) if path.as_deref().is_some_and(|p| assets.inlines_css_on(p)) => {
-                Some(view! { <style id="leptos" nonce=nonce.clone() inner_html=css.clone()></style> })
-            }
+            Some(css) if path.as_deref().is_some_and(|p| assets.inlines_css_on(p)) => Some(
+                view! { <style id="leptos" nonce=nonce.clone() inner_html=css.clone()></style> },
+            ),
             _ => None,
         };
         let link = style

@@ -1,5 +1,5 @@
 //! The Content-Security-Policy of HTML pages. Scripts run only with this response's nonce
-//! (leptos puts it on its hydration scripts); `strict-dynamic` lets those load the app's
+//! (`page_assets` puts it on the islands' loader); `strict-dynamic` lets those load the app's
 //! module and `wasm-unsafe-eval` lets it compile the wasm. Styles come from the site's own
 //! stylesheet or from the page's `<style>` with the nonce (`page_assets`). Development adds `ws:` for
 //! cargo-leptos' live reload.

@@ -7,7 +7,8 @@
 //!   be drawn. Those pages go out compressed, so the 8 KB of CSS cost about 2 KB there. The
 //!   other pages (the account's, sent uncompressed for BREACH's sake) link the
 //!   content-hashed file, which the browser then keeps for a year. Under `cargo leptos
-//!   watch` every page links it, so that cargo-leptos can swap it when the CSS changes.
+//!   watch` every page links it: the server reads the file once, and a change of the CSS
+//!   alone does not restart it, so an inlined copy would go stale.
 //! - **The islands' loader.** The script leptos's `HydrationScripts` writes for islands,
 //!   without the `modulepreload` and `preload` hints it puts before it. Those hints make the
 //!   browser fetch and compile the JS and fetch the wasm while the page itself is being read,
@@ -94,12 +95,22 @@ impl PageAssets {
         let css = if watching {
             None
         } else {
-            read(&Path::new(options.site_root.as_ref()).join(&pkg).join(&css_file))
+            read(
+                &Path::new(options.site_root.as_ref())
+                    .join(&pkg)
+                    .join(&css_file),
+            )
+            // Text that would end the `<style>` early is not put in a page (none of ours has
+            // it; a stylesheet from elsewhere might).
+            .filter(|css| !css.to_ascii_lowercase().contains("</style"))
         };
         Self {
             css_href: format!("/{pkg}/{css_file}"),
             css,
-            loader: format!("{ISLAND_SCRIPT}({:?}, {pkg:?}, {js:?}, {wasm:?}, false);", ""),
+            loader: format!(
+                "{ISLAND_SCRIPT}({:?}, {pkg:?}, {js:?}, {wasm:?}, false);",
+                ""
+            ),
         }
     }
 
@@ -115,7 +126,10 @@ mod tests {
     use leptos::prelude::*;
 
     fn options() -> LeptosOptions {
-        LeptosOptions::builder().output_name("nidan").site_root("site").build()
+        LeptosOptions::builder()
+            .output_name("nidan")
+            .site_root("site")
+            .build()
     }
 
     #[test]
@@ -141,7 +155,9 @@ mod tests {
         assert_eq!(read.as_deref(), Some(Path::new("site/pkg/nidan.Ch3.css")));
         assert_eq!(assets.css_href, "/pkg/nidan.Ch3.css");
         assert!(
-            assets.loader.ends_with(r#"("", "pkg", "nidan.Jh1", "nidan.Wh2", false);"#),
+            assets
+                .loader
+                .ends_with(r#"("", "pkg", "nidan.Jh1", "nidan.Wh2", false);"#),
             "{}",
             assets.loader
         );
@@ -158,5 +174,9 @@ mod tests {
         assert_eq!(watched.css_href, "/pkg/nidan.css");
         let missing = PageAssets::from_parts(&options(), "", false, |_| None);
         assert!(!missing.inlines_css_on("/login"));
+        let closing = PageAssets::from_parts(&options(), "", false, |_| {
+            Some("a{}</STYLE><script>".into())
+        });
+        assert!(!closing.inlines_css_on("/login"));
     }
 }

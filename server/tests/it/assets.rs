@@ -107,9 +107,9 @@ async fn files_under_one_name_for_every_release_are_asked_for_again() {
             assert_eq!(res.header("cache-control"), Some("no-cache"));
 
             // A file that is not there (an old release's) is not found, and no cache may
-            // remember that: the next release may have it. (Rendering the 404 page with
-            // hashed names on needs cargo-leptos's hash.txt beside the test binary, which a
-            // test does not have; the rule does not depend on hashing.)
+            // remember that: the next release may have it. (The rule does not depend on
+            // hashing; with hashed names on and no hash.txt beside the test binary the pages
+            // would fall back to plain names, which the server refuses to start with.)
             let res = get(&app, "/pkg/nidan.0ld0ld.wasm", "br").await;
             assert_eq!(res.status, 404);
             assert_eq!(res.header("cache-control"), Some("no-store"));
@@ -194,4 +194,73 @@ async fn answers_that_can_show_recovery_codes_are_never_compressed() {
         },
     )
     .await;
+}
+
+/// The pages before sign-in carry the stylesheet, as it is, under the answer's CSP nonce;
+/// the account pages link the file the browser caches; no page has the browser fetch the
+/// JS or wasm ahead of the islands' loader (issue 11, `app::server::page_assets`).
+#[tokio::test]
+async fn entry_pages_carry_the_stylesheet_and_no_page_preloads_the_client() {
+    const CSS: &str = "main > p { margin: 0 }";
+    let dir = temp_site("styled");
+    std::fs::write(dir.join("pkg").join("nidan.css"), CSS).unwrap();
+    let root = dir.display().to_string();
+    on_each_engine_with(
+        |state| {
+            state.leptos_options.site_root = root.clone().into();
+            state.leptos_options.hash_files = false;
+        },
+        |app| async move {
+            for path in ["/login", "/signup", "/"] {
+                let res = get(&app, path, "").await;
+                assert_eq!(res.status, 200, "{path}");
+                let csp = res.header("content-security-policy").unwrap();
+                let nonce = csp
+                    .split("'nonce-")
+                    .nth(1)
+                    .and_then(|rest| rest.split('\'').next())
+                    .unwrap();
+                assert!(
+                    csp.contains(&format!("style-src 'self' 'nonce-{nonce}';")),
+                    "{csp}"
+                );
+                assert!(
+                    res.body.contains(&format!(
+                        r#"<style id="leptos" nonce="{nonce}">{CSS}</style>"#
+                    )),
+                    "{path}: {}",
+                    res.body
+                );
+                assert!(!res.body.contains(r#"rel="stylesheet""#), "{path}");
+                assert!(!res.body.contains("preload"), "{path}: {}", res.body);
+            }
+
+            let client = app.client();
+            let res = client
+                .post(
+                    paths::SIGN_UP,
+                    &[("email", "styled@example.jp"), ("password", PASSWORD)],
+                )
+                .await;
+            assert_eq!(res.status, 200, "{}", res.body);
+            let res = get_as(&client, "/settings", "").await;
+            assert_eq!(res.status, 200);
+            assert!(
+                res.body
+                    .contains(r#"<link id="leptos" rel="stylesheet" href="/pkg/nidan.css">"#),
+                "{}",
+                res.body
+            );
+            assert!(!res.body.contains("<style"), "{}", res.body);
+            assert!(!res.body.contains("preload"), "{}", res.body);
+            // The islands' loader is there.
+            assert!(
+                res.body.contains(r#"("", "pkg", "nidan", "#),
+                "{}",
+                res.body
+            );
+        },
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
 }
