@@ -190,12 +190,10 @@ fn service_name() -> Result<String, ConfigError> {
 /// `hash-files = true` in Cargo.toml) beside this binary. The pages
 /// (`app::server::page_assets`) only read it when `LEPTOS_HASH_FILES=true`, which `cargo
 /// leptos watch` sets but a server started on its own would not; without this, such a server
-/// would link `/pkg/nidan.wasm`, a file the hashed build does not have. `LEPTOS_HASH_FILES` still decides when it is set.
+/// would link `/pkg/nidan.wasm`, a file the hashed build does not have. `LEPTOS_HASH_FILES`
+/// still decides when it is set.
 fn hash_file_beside_binary(name: &str) -> bool {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(name)))
-        .is_some_and(|path| path.is_file())
+    app::server::page_assets::hash_file(name).is_some_and(|path| path.is_file())
 }
 
 /// Reads a variable, treating empty as unset.

@@ -101,12 +101,9 @@ fn PageAssetsInHead(options: LeptosOptions) -> impl IntoView {
             .unwrap_or_else(|| Arc::new(PageAssets::load(&options)));
         let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned());
         let nonce = leptos::nonce::use_nonce();
-        let style = match &assets.css {
-            Some(css) if path.as_deref().is_some_and(|p| assets.inlines_css_on(p)) => Some(
-                view! { <style id="leptos" nonce=nonce.clone() inner_html=css.clone()></style> },
-            ),
-            _ => None,
-        };
+        let style = path.as_deref().and_then(|p| assets.css_for(p)).map(|css| {
+            view! { <style id="leptos" nonce=nonce.clone() inner_html=css.to_owned()></style> }
+        });
         let link = style
             .is_none()
             .then(|| view! { <link id="leptos" rel="stylesheet" href=assets.css_href.clone()/> });

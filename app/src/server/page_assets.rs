@@ -20,7 +20,7 @@
 //! 2022 Greg Johnston, MIT licence), unchanged; a test checks that leptos still writes the
 //! same script, so an upgrade that changes it fails here rather than in a browser.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use leptos::config::LeptosOptions;
 
@@ -46,10 +46,7 @@ impl PageAssets {
     /// leaves the plain name, or the link, in its place: the pages still work.
     pub fn load(options: &LeptosOptions) -> Self {
         let hashes = if options.hash_files {
-            let path = std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
-            match path.map(std::fs::read_to_string) {
+            match hash_file(&options.hash_file).map(std::fs::read_to_string) {
                 Some(Ok(text)) => text,
                 _ => {
                     tracing::error!("hash-files is on but hash.txt could not be read: plain names");
@@ -114,10 +111,20 @@ impl PageAssets {
         }
     }
 
-    /// Whether the page at `path` carries the stylesheet in itself.
-    pub fn inlines_css_on(&self, path: &str) -> bool {
-        self.css.is_some() && crate::urls::BEFORE_SIGN_IN.contains(&path)
+    /// The stylesheet the page at `path` carries in itself, if it carries one.
+    pub fn css_for(&self, path: &str) -> Option<&str> {
+        self.css
+            .as_deref()
+            .filter(|_| crate::urls::BEFORE_SIGN_IN.contains(&path))
     }
+}
+
+/// Where cargo-leptos writes its list of content-hashed names (`name`, `hash.txt`): beside
+/// the server binary, where leptos looks for it too.
+pub fn hash_file(name: &str) -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(name)))
 }
 
 #[cfg(test)]
@@ -161,22 +168,22 @@ mod tests {
             "{}",
             assets.loader
         );
-        assert!(assets.inlines_css_on("/login"));
-        assert!(assets.inlines_css_on("/signup"));
-        assert!(!assets.inlines_css_on("/settings"));
-        assert!(!assets.inlines_css_on("/login/../settings"));
+        assert!(assets.css_for("/login").is_some());
+        assert!(assets.css_for("/signup").is_some());
+        assert!(assets.css_for("/settings").is_none());
+        assert!(assets.css_for("/login/../settings").is_none());
     }
 
     #[test]
     fn while_cargo_leptos_watches_or_without_the_file_every_page_links_it() {
         let watched = PageAssets::from_parts(&options(), "", true, |_| Some("a{}".into()));
-        assert!(!watched.inlines_css_on("/login"));
+        assert!(watched.css_for("/login").is_none());
         assert_eq!(watched.css_href, "/pkg/nidan.css");
         let missing = PageAssets::from_parts(&options(), "", false, |_| None);
-        assert!(!missing.inlines_css_on("/login"));
+        assert!(missing.css_for("/login").is_none());
         let closing = PageAssets::from_parts(&options(), "", false, |_| {
             Some("a{}</STYLE><script>".into())
         });
-        assert!(!closing.inlines_css_on("/login"));
+        assert!(closing.css_for("/login").is_none());
     }
 }

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::support::{Client, PASSWORD, TestApp, on_each_engine_with, paths};
+use crate::support::{Client, TestApp, on_each_engine_with, paths};
 
 const WASM: &[u8] = b"\0asm raw module bytes";
 const WASM_BR: &[u8] = b"brotli bytes made at build time";
@@ -157,14 +157,7 @@ async fn answers_that_can_show_recovery_codes_are_never_compressed() {
     on_each_engine_with(
         |_| {},
         |app| async move {
-            let client = app.client();
-            let res = client
-                .post(
-                    paths::SIGN_UP,
-                    &[("email", "codes@example.jp"), ("password", PASSWORD)],
-                )
-                .await;
-            assert_eq!(res.status, 200, "{}", res.body);
+            let client = app.signed_up("codes@example.jp").await;
             for path in [
                 "/settings",
                 "/settings?dialog=recovery&recovery_left=1234",
@@ -235,14 +228,7 @@ async fn entry_pages_carry_the_stylesheet_and_no_page_preloads_the_client() {
                 assert!(!res.body.contains("preload"), "{path}: {}", res.body);
             }
 
-            let client = app.client();
-            let res = client
-                .post(
-                    paths::SIGN_UP,
-                    &[("email", "styled@example.jp"), ("password", PASSWORD)],
-                )
-                .await;
-            assert_eq!(res.status, 200, "{}", res.body);
+            let client = app.signed_up("styled@example.jp").await;
             let res = get_as(&client, "/settings", "").await;
             assert_eq!(res.status, 200);
             assert!(

@@ -233,14 +233,20 @@ impl TestResponse {
 }
 
 impl TestApp {
-    /// A browser with a fresh account: signed up with [`PASSWORD`], `phone` verified, and
-    /// with `two_factor`, `二段階認証も有効にする` ticked. Signed in.
-    pub async fn account(&self, email: &str, phone: &str, two_factor: bool) -> Client {
+    /// A browser that has just signed up as `email` with [`PASSWORD`]: signed in, no phone.
+    pub async fn signed_up(&self, email: &str) -> Client {
         let client = self.client();
         let res = client
             .post(paths::SIGN_UP, &[("email", email), ("password", PASSWORD)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        client
+    }
+
+    /// A browser with a fresh account: signed up with [`PASSWORD`], `phone` verified, and
+    /// with `two_factor`, `二段階認証も有効にする` ticked. Signed in.
+    pub async fn account(&self, email: &str, phone: &str, two_factor: bool) -> Client {
+        let client = self.signed_up(email).await;
         let mut form = vec![("phone", phone)];
         if two_factor {
             form.push(("enable_two_factor", "on"));
